@@ -1,0 +1,10 @@
+import type { ProviderId } from '../../domain/certificate.ts';
+import type { SimServer } from './server.ts';
+
+/** One running provider simulator, as the sandbox and the tests start it. */
+export interface SimulatorInstance {
+  provider: ProviderId;
+  sim: SimServer;
+  /** certhub.yaml `sources:` entries for this running simulator (base_url from sim.url()), secrets included. */
+  sourceConfigs(): Record<string, unknown>[];
+}
