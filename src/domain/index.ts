@@ -1,1 +1,4 @@
 export * from './certificate.ts';
+export * from './validity.ts';
+export * from './identity.ts';
+export * from './person.ts';

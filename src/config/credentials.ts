@@ -1,0 +1,89 @@
+/** Which fields of a source are credentials: kept encrypted in the store, masked when printed. */
+import type { ProviderId } from '../domain/certificate.ts';
+import { isRecord, valueAt } from './problems.ts';
+import type { SourceConfig } from './schema.ts';
+
+export const MASK = '***';
+
+const SOURCE_SECRET_PATHS: Record<ProviderId, readonly (readonly string[])[]> = {
+  frontcore: [['api_key']],
+  falkor: [['token']],
+  openedx: [
+    ['oauth', 'client_id'],
+    ['oauth', 'client_secret'],
+  ],
+  springest: [['api_key'], ['certifications_api_key']],
+};
+
+/** Fields that identify the source rather than configure it; they have their own columns in the store. */
+const SOURCE_IDENTITY_FIELDS = ['id', 'provider', 'tenant', 'enabled'] as const;
+
+type Json = Record<string, unknown>;
+
+function cloneJson<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** Removes the value at `path` from `target` and returns it (undefined when absent); empty parents are dropped. */
+function takePath(target: Json, path: readonly string[]): unknown {
+  const [head, ...rest] = path;
+  if (head === undefined || !(head in target)) return undefined;
+  if (rest.length === 0) {
+    const value = target[head];
+    delete target[head];
+    return value;
+  }
+  const child = target[head];
+  if (!isRecord(child)) return undefined;
+  const value = takePath(child, rest);
+  if (Object.keys(child).length === 0) delete target[head];
+  return value;
+}
+
+function putPath(target: Json, path: readonly string[], value: unknown): void {
+  const [head, ...rest] = path;
+  if (head === undefined) return;
+  if (rest.length === 0) {
+    target[head] = value;
+    return;
+  }
+  const child = isRecord(target[head]) ? target[head] : {};
+  target[head] = child;
+  putPath(child, rest, value);
+}
+
+/**
+ * A source as the store keeps it: non-secret `settings` (stored as JSON) and `credentials` (stored encrypted),
+ * both keeping the YAML nesting (`oauth.client_secret` -> `credentials.oauth.client_secret`).
+ */
+export function splitSourceSecrets(source: SourceConfig): { settings: Json; credentials: Json | null } {
+  const settings: Json = cloneJson<Json>(source);
+  for (const field of SOURCE_IDENTITY_FIELDS) delete settings[field];
+  const credentials: Json = {};
+  for (const path of SOURCE_SECRET_PATHS[source.provider]) {
+    const value = takePath(settings, path);
+    if (value !== undefined) putPath(credentials, path, value);
+  }
+  return { settings, credentials: Object.keys(credentials).length === 0 ? null : credentials };
+}
+
+export function maskSourceSecrets(source: SourceConfig): SourceConfig {
+  const masked = cloneJson(source) as unknown as Json;
+  for (const path of SOURCE_SECRET_PATHS[source.provider]) {
+    if (valueAt(masked, path) !== undefined) putPath(masked, path, MASK);
+  }
+  return masked as unknown as SourceConfig;
+}
+
+/** `postgres://user:pw@host/db` -> `postgres://user:***@host/db`. */
+export function maskDatabaseUrl(url: string): string {
+  if (!url.startsWith('postgres')) return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = MASK;
+    for (const key of ['password', 'sslpassword']) if (parsed.searchParams.has(key)) parsed.searchParams.set(key, MASK);
+    return parsed.toString().replace(encodeURIComponent(MASK), MASK);
+  } catch {
+    return '(unparseable postgres URL)';
+  }
+}
