@@ -1,0 +1,128 @@
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError } from './errors.ts';
+
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const TOKEN_VERSION = 'v1';
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+export const SECRET_KEY_FILE = 'secret.key';
+
+/** Strict base64 -> bytes, or null when the text is not base64 of exactly 32 bytes. */
+function decodeKey(text: string): Buffer | null {
+  const trimmed = text.trim();
+  if (!BASE64.test(trimmed) || trimmed.length % 4 !== 0) return null;
+  const key = Buffer.from(trimmed, 'base64');
+  return key.length === KEY_BYTES ? key : null;
+}
+
+function isErrnoCode(err: unknown, code: string): boolean {
+  return err instanceof Error && (err as NodeJS.ErrnoException).code === code;
+}
+
+/**
+ * The key that encrypts secrets at rest. `base64` is CERTHUB_SECRET_KEY as the caller read it (an empty
+ * value counts as absent). Without it, embedded mode (`dataDir` set) keeps a generated key in
+ * `<dataDir>/secret.key`; PostgreSQL deployments (`dataDir` null) must set it, since several processes share it.
+ */
+export function loadSecretKey(opts: { base64: string | undefined; dataDir: string | null }): Buffer {
+  if (opts.base64 !== undefined && opts.base64.trim() !== '') {
+    const key = decodeKey(opts.base64);
+    // Never echo the value: it is the key, or a typo of it.
+    if (key === null) throw new AppError('secret_key_invalid', 'CERTHUB_SECRET_KEY must be base64 of exactly 32 bytes');
+    return key;
+  }
+  if (opts.dataDir === null) {
+    throw new AppError(
+      'secret_key_invalid',
+      'CERTHUB_SECRET_KEY is required when the database is PostgreSQL (generate one with: openssl rand -base64 32)',
+    );
+  }
+  return readOrCreateKeyFile(join(opts.dataDir, SECRET_KEY_FILE), opts.dataDir);
+}
+
+function readOrCreateKeyFile(path: string, dataDir: string): Buffer {
+  const existing = readKeyFile(path);
+  if (existing !== null) return existing;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    // 'wx': never overwrite a key another process generated a moment ago; that one wins below.
+    writeFileSync(path, `${randomBytes(KEY_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if (!isErrnoCode(err, 'EEXIST')) {
+      throw new AppError('secret_key_invalid', `cannot create ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const created = readKeyFile(path);
+  if (created === null) throw new AppError('secret_key_invalid', `cannot read ${path}`);
+  return created;
+}
+
+function readKeyFile(path: string): Buffer | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if (isErrnoCode(err, 'ENOENT')) return null;
+    throw new AppError('secret_key_invalid', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const key = decodeKey(text);
+  if (key === null) throw new AppError('secret_key_invalid', `${path} must contain base64 of exactly 32 bytes`);
+  return key;
+}
+
+export interface SecretBox {
+  /** AES-256-GCM; token `v1.<iv>.<tag>.<ciphertext>` (base64 parts). Two calls never give the same token. */
+  encrypt(plain: string): string;
+  /** Throws AppError('secret_key_invalid') for a wrong key or a tampered token; never returns garbage. */
+  decrypt(token: string): string;
+  /** HMAC-SHA256 (hex) under a subkey of the key: equal inputs give equal outputs, for lookups. */
+  hmac(value: string): string;
+}
+
+function wrongKey(cause?: unknown): AppError {
+  return new AppError(
+    'secret_key_invalid',
+    'cannot decrypt stored secrets: CERTHUB_SECRET_KEY is not the key this data was encrypted with',
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+export function createSecretBox(key: Buffer): SecretBox {
+  if (key.length !== KEY_BYTES) throw new AppError('secret_key_invalid', 'the secret key must be exactly 32 bytes');
+  const encryptionKey = Buffer.from(key);
+  const hmacKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'certhub-hmac', KEY_BYTES));
+
+  return {
+    encrypt(plain) {
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', encryptionKey, iv);
+      const ciphertext = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+      const tag = cipher.getAuthTag();
+      return [TOKEN_VERSION, iv.toString('base64'), tag.toString('base64'), ciphertext.toString('base64')].join('.');
+    },
+    decrypt(token) {
+      const parts = token.split('.');
+      const [version, ivText, tagText, ciphertextText] = parts;
+      if (parts.length !== 4 || version !== TOKEN_VERSION || ivText === undefined || tagText === undefined) {
+        throw wrongKey();
+      }
+      const iv = Buffer.from(ivText, 'base64');
+      const tag = Buffer.from(tagText, 'base64');
+      if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw wrongKey();
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', encryptionKey, iv, { authTagLength: TAG_BYTES });
+        decipher.setAuthTag(tag);
+        const plain = Buffer.concat([decipher.update(Buffer.from(ciphertextText ?? '', 'base64')), decipher.final()]);
+        return plain.toString('utf8');
+      } catch (err) {
+        throw wrongKey(err);
+      }
+    },
+    hmac(value) {
+      return createHmac('sha256', hmacKey).update(value, 'utf8').digest('hex');
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import type { AchievementType, Certificate, CertificateStatus, ProviderId } from '../domain/certificate.ts';
+import {
+  toCertificate,
+  toCertificateVersion,
+  type CertificateReadRow,
+  type CertificateVersion,
+  type ReadOptions,
+} from './certificate-row.ts';
+import type { StoreContext } from './context.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+
+export interface CertificateFilter {
+  source_ids?: readonly string[];
+  providers?: readonly ProviderId[];
+  person_id?: string;
+  statuses?: readonly CertificateStatus[];
+  achievement_type?: AchievementType;
+  achievement_external_id?: string;
+  /** updated_at >= this ISO instant. */
+  updated_since?: string;
+  /** issued_at >= this ISO instant. */
+  issued_from?: string;
+  /** issued_at < this ISO instant. */
+  issued_before?: string;
+}
+
+export interface PageRequest {
+  /** Default 100, at most 1000 (larger values are capped). */
+  limit?: number;
+  /** next_cursor of the previous page. */
+  cursor?: string | null;
+}
+
+export interface CertificatePage {
+  items: Certificate[];
+  /** Null on the last page. */
+  next_cursor: string | null;
+}
+
+export interface CertificateReader {
+  getCertificate(tenantId: string, id: string, opts?: ReadOptions): Promise<Certificate | null>;
+  getCertificateByExternalId(sourceId: string, externalId: string, opts?: ReadOptions): Promise<Certificate | null>;
+  listCertificatesByPerson(tenantId: string, personId: string, opts?: ReadOptions): Promise<Certificate[]>;
+  /**
+   * Filtered, in (updated_at, id) order. Every row is returned exactly once across pages while rows are only
+   * inserted meanwhile (new rows sort last); a row updated meanwhile moves to the end and is returned again there.
+   */
+  listCertificates(
+    tenantId: string,
+    filter?: CertificateFilter,
+    page?: PageRequest,
+    opts?: ReadOptions,
+  ): Promise<CertificatePage>;
+  /** Oldest first; version 1 is the certificate as first seen. */
+  listCertificateVersions(certificateId: string): Promise<CertificateVersion[]>;
+}
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+export function createCertificateReader(ctx: StoreContext): CertificateReader {
+  const { db } = ctx;
+
+  const selectCertificates = () =>
+    db
+      .selectFrom('certificates as c')
+      .innerJoin('sources as s', 's.id', 'c.source_id')
+      .selectAll('c')
+      .select(['s.slug as source_slug', 's.provider as provider']);
+
+  const many = (rows: CertificateReadRow[], opts: ReadOptions | undefined) => rows.map((r) => toCertificate(r, opts));
+
+  return {
+    async getCertificate(tenantId, id, opts) {
+      const row = await selectCertificates().where('c.tenant_id', '=', tenantId).where('c.id', '=', id).executeTakeFirst();
+      return row === undefined ? null : toCertificate(row, opts);
+    },
+
+    async getCertificateByExternalId(sourceId, externalId, opts) {
+      const row = await selectCertificates()
+        .where('c.source_id', '=', sourceId)
+        .where('c.external_id', '=', externalId)
+        .executeTakeFirst();
+      return row === undefined ? null : toCertificate(row, opts);
+    },
+
+    async listCertificatesByPerson(tenantId, personId, opts) {
+      const rows = await selectCertificates()
+        .where('c.tenant_id', '=', tenantId)
+        .where('c.person_id', '=', personId)
+        .orderBy('c.id')
+        .execute();
+      return many(rows, opts);
+    },
+
+    async listCertificates(tenantId, filter = {}, page = {}, opts) {
+      const limit = Math.min(Math.max(Math.trunc(page.limit ?? DEFAULT_PAGE_SIZE), 1), MAX_PAGE_SIZE);
+      for (const list of [filter.source_ids, filter.providers, filter.statuses]) {
+        // An empty "one of" list matches nothing (and `in ()` is not SQL).
+        if (list !== undefined && list.length === 0) return { items: [], next_cursor: null };
+      }
+      let q = selectCertificates().where('c.tenant_id', '=', tenantId);
+      if (filter.source_ids) q = q.where('c.source_id', 'in', filter.source_ids);
+      if (filter.providers) q = q.where('s.provider', 'in', filter.providers);
+      if (filter.person_id !== undefined) q = q.where('c.person_id', '=', filter.person_id);
+      if (filter.statuses) q = q.where('c.status', 'in', filter.statuses);
+      if (filter.achievement_type !== undefined) q = q.where('c.achievement_type', '=', filter.achievement_type);
+      if (filter.achievement_external_id !== undefined) {
+        q = q.where('c.achievement_external_id', '=', filter.achievement_external_id);
+      }
+      if (filter.updated_since !== undefined) q = q.where('c.updated_at', '>=', filter.updated_since);
+      if (filter.issued_from !== undefined) q = q.where('c.issued_at', '>=', filter.issued_from);
+      if (filter.issued_before !== undefined) q = q.where('c.issued_at', '<', filter.issued_before);
+      if (page.cursor) {
+        const after = decodeCursor(page.cursor);
+        q = q.where((eb) =>
+          eb.or([
+            eb('c.updated_at', '>', after.updated_at),
+            eb.and([eb('c.updated_at', '=', after.updated_at), eb('c.id', '>', after.id)]),
+          ]),
+        );
+      }
+      const rows = await q
+        .orderBy('c.updated_at')
+        .orderBy('c.id')
+        .limit(limit + 1)
+        .execute();
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      const next_cursor =
+        rows.length > limit && last !== undefined ? encodeCursor({ updated_at: last.updated_at, id: last.id }) : null;
+      return { items: many(items, opts), next_cursor };
+    },
+
+    async listCertificateVersions(certificateId) {
+      const rows = await db
+        .selectFrom('certificate_versions')
+        .selectAll()
+        .where('certificate_id', '=', certificateId)
+        .orderBy('version')
+        .execute();
+      return rows.map(toCertificateVersion);
+    },
+  };
+}

@@ -1,0 +1,202 @@
+import { sql, type Transaction } from 'kysely';
+import type { NormalizedCertificate } from '../domain/certificate.ts';
+import { AppError } from '../errors.ts';
+import { pickCertificateFields, toCertificateFields } from './certificate-row.ts';
+import { chunk, isoNow, ROWS_PER_STATEMENT, VALUES_PER_LIST, type StoreContext } from './context.ts';
+import type { AchievementsTable, CertificateFields, CertificatesTable, CertificateVersionsTable, Database } from './schema.ts';
+import { writeCheckpoint } from './sync.ts';
+
+export interface SavePageReport {
+  created: number;
+  updated: number;
+  unchanged: number;
+}
+
+export interface CertificateWriter {
+  /**
+   * Stores one page and its checkpoint in ONE transaction: all of it or none of it. New -> insert + version 1;
+   * changed payload -> update + next version; unchanged -> only last_seen_at moves. A repeated external_id within
+   * the page counts once, the last occurrence wins. `checkpoint` null leaves the stored checkpoint as it is.
+   */
+  savePage(
+    sourceId: string,
+    certificates: readonly NormalizedCertificate[],
+    checkpoint: unknown,
+    opts?: { now?: Date },
+  ): Promise<SavePageReport>;
+  /**
+   * After a complete full scan: every certificate of the source not seen since `seenSince` (ISO instant) becomes
+   * `deleted`, with a version row. A later page that returns it again restores it as a normal change.
+   */
+  markMissingDeleted(sourceId: string, seenSince: string, opts?: { now?: Date }): Promise<{ deleted: number }>;
+}
+
+type Trx = Transaction<Database>;
+
+async function nextVersions(trx: Trx, certificateIds: readonly string[]): Promise<Map<string, number>> {
+  const next = new Map<string, number>();
+  for (const ids of chunk(certificateIds, VALUES_PER_LIST)) {
+    const rows = await trx
+      .selectFrom('certificate_versions')
+      .select(['certificate_id', (eb) => eb.fn.max('version').as('version')])
+      .where('certificate_id', 'in', ids)
+      .groupBy('certificate_id')
+      .execute();
+    for (const r of rows) next.set(r.certificate_id, Number(r.version) + 1);
+  }
+  return next;
+}
+
+async function insertVersions(trx: Trx, rows: readonly CertificateVersionsTable[]): Promise<void> {
+  for (const part of chunk(rows, ROWS_PER_STATEMENT)) await trx.insertInto('certificate_versions').values(part).execute();
+}
+
+export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
+  const { db, box } = ctx;
+
+  const version = (certificateId: string, n: number, fields: CertificateFields, now: string): CertificateVersionsTable => ({
+    id: ctx.newId(),
+    certificate_id: certificateId,
+    version: n,
+    ...pickCertificateFields(fields),
+    recorded_at: now,
+  });
+
+  async function upsertAchievements(trx: Trx, sourceId: string, certs: readonly NormalizedCertificate[], now: string) {
+    const byKey = new Map<string, AchievementsTable>();
+    for (const { achievement: a } of certs) {
+      byKey.set(`${a.type}\u0000${a.external_id}`, {
+        id: ctx.newId(),
+        source_id: sourceId,
+        type: a.type,
+        external_id: a.external_id,
+        title: a.title,
+        code: a.code,
+        extra_json: null,
+        created_at: now,
+        updated_at: now,
+      });
+    }
+    for (const part of chunk([...byKey.values()], ROWS_PER_STATEMENT)) {
+      await trx
+        .insertInto('achievements')
+        .values(part)
+        .onConflict((oc) =>
+          oc.columns(['source_id', 'type', 'external_id']).doUpdateSet((eb) => ({
+            // A certificate without a title must not erase the one the catalog already knows.
+            title: eb.fn.coalesce(eb.ref('excluded.title'), eb.ref('achievements.title')),
+            code: eb.fn.coalesce(eb.ref('excluded.code'), eb.ref('achievements.code')),
+            updated_at: now,
+          })),
+        )
+        .execute();
+    }
+  }
+
+  return {
+    async savePage(sourceId, certificates, checkpoint, opts) {
+      const now = isoNow(opts?.now);
+      const source = await db.selectFrom('sources').select('tenant_id').where('id', '=', sourceId).executeTakeFirst();
+      if (source === undefined) throw new AppError('not_found', `source ${sourceId} not found`);
+
+      // Last occurrence wins; encryption and hashing happen before the transaction opens.
+      const latest = new Map<string, NormalizedCertificate>();
+      for (const cert of certificates) latest.set(cert.external_id, cert);
+      const page = [...latest.values()].map((cert) => ({ cert, fields: toCertificateFields(box, cert) }));
+
+      return db.transaction().execute(async (trx) => {
+        const existing = new Map<string, { id: string; payload_hash: string }>();
+        for (const ids of chunk([...latest.keys()], VALUES_PER_LIST)) {
+          const rows = await trx
+            .selectFrom('certificates')
+            .select(['id', 'external_id', 'payload_hash'])
+            .where('source_id', '=', sourceId)
+            .where('external_id', 'in', ids)
+            .execute();
+          for (const r of rows) existing.set(r.external_id, r);
+        }
+
+        const inserts: CertificatesTable[] = [];
+        const changes: { id: string; fields: CertificateFields }[] = [];
+        const unchangedIds: string[] = [];
+        for (const { cert, fields } of page) {
+          const found = existing.get(cert.external_id);
+          if (found === undefined) {
+            inserts.push({
+              id: ctx.newId(),
+              tenant_id: source.tenant_id,
+              source_id: sourceId,
+              external_id: cert.external_id,
+              person_id: null,
+              ...fields,
+              file_sha256: null,
+              first_seen_at: now,
+              updated_at: now,
+              last_seen_at: now,
+            });
+          } else if (found.payload_hash === fields.payload_hash) {
+            unchangedIds.push(found.id);
+          } else {
+            changes.push({ id: found.id, fields });
+          }
+        }
+
+        for (const part of chunk(inserts, ROWS_PER_STATEMENT)) await trx.insertInto('certificates').values(part).execute();
+        const versions = inserts.map((row) => version(row.id, 1, row, now));
+
+        const next = await nextVersions(
+          trx,
+          changes.map((c) => c.id),
+        );
+        for (const { id, fields } of changes) {
+          await trx
+            .updateTable('certificates')
+            .set({ ...fields, updated_at: now, last_seen_at: now })
+            .where('id', '=', id)
+            .execute();
+          versions.push(version(id, next.get(id) ?? 1, fields, now));
+        }
+        await insertVersions(trx, versions);
+
+        for (const ids of chunk(unchangedIds, VALUES_PER_LIST)) {
+          await trx.updateTable('certificates').set({ last_seen_at: now }).where('id', 'in', ids).execute();
+        }
+
+        await upsertAchievements(trx, sourceId, [...latest.values()], now);
+        if (checkpoint !== null && checkpoint !== undefined) await writeCheckpoint(trx, sourceId, checkpoint, now);
+        return { created: inserts.length, updated: changes.length, unchanged: unchangedIds.length };
+      });
+    },
+
+    async markMissingDeleted(sourceId, seenSince, opts) {
+      const now = isoNow(opts?.now);
+      return db.transaction().execute(async (trx) => {
+        const missing = await trx
+          .selectFrom('certificates')
+          .selectAll()
+          .where('source_id', '=', sourceId)
+          .where('last_seen_at', '<', seenSince)
+          .where('status', '<>', 'deleted')
+          .execute();
+        if (missing.length === 0) return { deleted: 0 };
+        const ids = missing.map((row) => row.id);
+        for (const part of chunk(ids, VALUES_PER_LIST)) {
+          await trx
+            .updateTable('certificates')
+            // A hash no provider page can produce: if the record comes back, savePage sees a change and restores it.
+            .set({ status: 'deleted', updated_at: now, payload_hash: sql<string>`${'deleted:'} || payload_hash` })
+            .where('id', 'in', part)
+            .execute();
+        }
+        const next = await nextVersions(trx, ids);
+        await insertVersions(
+          trx,
+          missing.map((row) =>
+            version(row.id, next.get(row.id) ?? 1, { ...row, status: 'deleted', payload_hash: `deleted:${row.payload_hash}` }, now),
+          ),
+        );
+        return { deleted: missing.length };
+      });
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { sql, type Kysely } from 'kysely';
+import { createSecretBox } from '../secrets.ts';
+import { createCertificateReader, type CertificateReader } from './certificates-read.ts';
+import { createCertificateWriter, type CertificateWriter } from './certificates-write.ts';
+import { openDatabase, parseDatabaseUrl, unavailable } from './connect.ts';
+import type { StoreContext, StoreDialect } from './context.ts';
+import { createIdGenerator } from './ids.ts';
+import { runMigrations, verifySecretKey } from './migrate.ts';
+import { createPeopleRepository, type PeopleRepository } from './people.ts';
+import type { Database } from './schema.ts';
+import { createSourceRepository, type SourceRepository } from './sources.ts';
+import { createSyncRepository, type SyncRepository } from './sync.ts';
+import { createTenantRepository, type TenantRepository } from './tenants.ts';
+
+export interface StoreOptions {
+  /** `sqlite:./data/certhub.db`, `sqlite::memory:`, `postgres://...` or `postgresql://...`. */
+  url: string;
+  /** 32 bytes (loadSecretKey): encrypts credentials and national ids, keys their HMACs. */
+  secretKey: Buffer;
+  /** PostgreSQL only: the schema to work in (search_path); tests use a fresh one each. Must already exist. */
+  pgSchema?: string;
+}
+
+export interface Store {
+  readonly dialect: StoreDialect;
+  readonly db: Kysely<Database>;
+  /** Applies pending numbered migrations in order (forward-only, idempotent) and checks/records the key. */
+  migrate(): Promise<{ applied: string[] }>;
+  /** Throws AppError('database_unavailable') when the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  readonly tenants: TenantRepository;
+  readonly sources: SourceRepository;
+  readonly people: PeopleRepository;
+  readonly certificates: CertificateReader & CertificateWriter;
+  readonly sync: SyncRepository;
+}
+
+/**
+ * Opens the database named by `url`. Throws AppError('database_unavailable') when it cannot be opened or reached,
+ * and AppError('secret_key_invalid') when it was set up under a different secret key.
+ */
+export async function createStore(opts: StoreOptions): Promise<Store> {
+  const target = parseDatabaseUrl(opts.url);
+  const box = createSecretBox(opts.secretKey);
+  const { dialect, db } = await openDatabase(target, { pgSchema: opts.pgSchema });
+  const ctx: StoreContext = { dialect, db, box, newId: createIdGenerator() };
+  try {
+    await verifySecretKey(ctx);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  let closed: Promise<void> | undefined;
+  return {
+    dialect,
+    db,
+    migrate: () => runMigrations(ctx),
+    async ping() {
+      try {
+        await sql`select 1`.execute(db);
+      } catch (err) {
+        throw unavailable(target, err);
+      }
+    },
+    close() {
+      closed ??= db.destroy();
+      return closed;
+    },
+    tenants: createTenantRepository(ctx),
+    sources: createSourceRepository(ctx),
+    people: createPeopleRepository(ctx),
+    certificates: { ...createCertificateReader(ctx), ...createCertificateWriter(ctx) },
+    sync: createSyncRepository(ctx),
+  };
+}
+
+export type { Database } from './schema.ts';
+export type { StoreDialect } from './context.ts';
+export type { CertificateVersion, ReadOptions } from './certificate-row.ts';
+export type { CertificateFilter, CertificatePage, CertificateReader, PageRequest } from './certificates-read.ts';
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './certificates-read.ts';
+export type { CertificateWriter, SavePageReport } from './certificates-write.ts';
+export type { NewIdentity, PeopleRepository, StoredPerson, StoredPersonIdentity } from './people.ts';
+export type { Source, SourceConfigInput, SourceRepository } from './sources.ts';
+export type { SyncRepository, SyncRun, SyncRunStatus } from './sync.ts';
+export type { Tenant, TenantRepository } from './tenants.ts';
+export { DEFAULT_TENANT_SLUG } from './tenants.ts';
+export { createIdGenerator, type IdGenerator } from './ids.ts';
+export { describePostgresUrl, parseDatabaseUrl } from './connect.ts';

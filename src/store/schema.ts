@@ -1,0 +1,140 @@
+/**
+ * The typed schema the migrations create. Identical on SQLite and PostgreSQL: ids are generated in code
+ * (ids.ts), timestamps are ISO-8601 UTC TEXT, dates are YYYY-MM-DD TEXT, JSON is TEXT, booleans are 0/1.
+ */
+export interface Database {
+  meta: MetaTable;
+  tenants: TenantsTable;
+  sources: SourcesTable;
+  people: PeopleTable;
+  person_identities: PersonIdentitiesTable;
+  certificates: CertificatesTable;
+  certificate_versions: CertificateVersionsTable;
+  achievements: AchievementsTable;
+  sync_checkpoints: SyncCheckpointsTable;
+  sync_runs: SyncRunsTable;
+  sync_locks: SyncLocksTable;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface TenantsTable {
+  id: string;
+  slug: string;
+  name: string;
+  created_at: string;
+}
+
+export interface SourcesTable {
+  id: string;
+  tenant_id: string;
+  slug: string;
+  provider: string;
+  /** Non-secret settings (base_url, timezone, rate limit, ...). */
+  config_json: string;
+  /** SecretBox token of the credentials object as JSON; only getSourceCredentials decrypts it. */
+  credentials_ciphertext: string | null;
+  enabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PeopleTable {
+  id: string;
+  tenant_id: string;
+  display_name: string | null;
+  date_of_birth: string | null;
+  national_id_ciphertext: string | null;
+  national_id_hmac: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PersonIdentitiesTable {
+  id: string;
+  tenant_id: string;
+  person_id: string;
+  kind: string;
+  source_id: string | null;
+  /** Normalized value; NULL for national_id, which is only kept as value_hmac. */
+  value: string | null;
+  value_hmac: string | null;
+  matched_by: string;
+  created_at: string;
+}
+
+/** The normalized fields a certificate and each of its versions share. */
+export interface CertificateFields {
+  status: string;
+  /** The subject without national_id (that is only in the two columns below). */
+  subject_json: string;
+  subject_national_id_hmac: string | null;
+  subject_national_id_ciphertext: string | null;
+  achievement_type: string;
+  achievement_external_id: string;
+  achievement_title: string | null;
+  achievement_code: string | null;
+  issued_at: string | null;
+  valid_from: string | null;
+  valid_until: string | null;
+  serial: string | null;
+  file_available: number;
+  raw_json: string;
+  payload_hash: string;
+}
+
+export interface CertificatesTable extends CertificateFields {
+  id: string;
+  tenant_id: string;
+  source_id: string;
+  external_id: string;
+  person_id: string | null;
+  file_sha256: string | null;
+  first_seen_at: string;
+  updated_at: string;
+  last_seen_at: string;
+}
+
+export interface CertificateVersionsTable extends CertificateFields {
+  id: string;
+  certificate_id: string;
+  version: number;
+  recorded_at: string;
+}
+
+export interface AchievementsTable {
+  id: string;
+  source_id: string;
+  type: string;
+  external_id: string;
+  title: string | null;
+  code: string | null;
+  extra_json: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SyncCheckpointsTable {
+  source_id: string;
+  checkpoint_json: string;
+  updated_at: string;
+}
+
+export interface SyncRunsTable {
+  id: string;
+  source_id: string;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  report_json: string | null;
+  error: string | null;
+}
+
+export interface SyncLocksTable {
+  source_id: string;
+  owner: string;
+  expires_at: string;
+}

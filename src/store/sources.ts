@@ -1,0 +1,166 @@
+import type { ProviderId } from '../domain/certificate.ts';
+import { AppError } from '../errors.ts';
+import { canonicalJson, isoNow, isUniqueViolation, type StoreContext } from './context.ts';
+import type { SourcesTable } from './schema.ts';
+
+/** A configured source as reads return it: never its credentials (see getSourceCredentials). */
+export interface Source {
+  id: string;
+  tenant_id: string;
+  slug: string;
+  provider: ProviderId;
+  settings: Record<string, unknown>;
+  has_credentials: boolean;
+  enabled: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SourceConfigInput {
+  slug: string;
+  provider: ProviderId;
+  /** Non-secret settings, stored as JSON. */
+  settings: Record<string, unknown>;
+  /** Secret settings (api keys, tokens, client secrets), stored encrypted as one JSON object. */
+  credentials: Record<string, unknown> | null;
+}
+
+export interface SourceRepository {
+  /** Creates the source or brings it in line with the config (and re-enables it); `updated_at` moves only on change. */
+  upsertSourceFromConfig(tenantId: string, input: SourceConfigInput, opts?: { now?: Date }): Promise<Source>;
+  listSources(tenantId: string): Promise<Source[]>;
+  getSource(sourceId: string): Promise<Source | null>;
+  getSourceBySlug(tenantId: string, slug: string): Promise<Source | null>;
+  /** The only read that decrypts credentials. Null when the source has none; AppError('not_found') when no such source. */
+  getSourceCredentials(sourceId: string): Promise<Record<string, unknown> | null>;
+  setSourceEnabled(sourceId: string, enabled: boolean, opts?: { now?: Date }): Promise<void>;
+}
+
+const SLUG = /^[a-z0-9][a-z0-9-]*$/;
+
+function toSource(row: Omit<SourcesTable, 'credentials_ciphertext'> & { has_credentials: number | boolean }): Source {
+  return {
+    id: row.id,
+    tenant_id: row.tenant_id,
+    slug: row.slug,
+    provider: row.provider as ProviderId,
+    settings: JSON.parse(row.config_json) as Record<string, unknown>,
+    has_credentials: Boolean(row.has_credentials),
+    enabled: row.enabled === 1,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export function createSourceRepository(ctx: StoreContext): SourceRepository {
+  const { db, box } = ctx;
+
+  const selectSource = () =>
+    db
+      .selectFrom('sources')
+      .select(['id', 'tenant_id', 'slug', 'provider', 'config_json', 'enabled', 'created_at', 'updated_at'])
+      .select((eb) =>
+        eb.case().when('credentials_ciphertext', 'is not', null).then(1).else(0).end().as('has_credentials'),
+      );
+
+  const decryptCredentials = (ciphertext: string | null): Record<string, unknown> | null =>
+    ciphertext === null ? null : (JSON.parse(box.decrypt(ciphertext)) as Record<string, unknown>);
+
+  async function upsert(tenantId: string, input: SourceConfigInput, now: string): Promise<void> {
+    const configJson = canonicalJson(input.settings);
+    const existing = await db
+      .selectFrom('sources')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('slug', '=', input.slug)
+      .executeTakeFirst();
+    const credentialsCiphertext = input.credentials === null ? null : box.encrypt(canonicalJson(input.credentials));
+    if (existing === undefined) {
+      await db
+        .insertInto('sources')
+        .values({
+          id: ctx.newId(),
+          tenant_id: tenantId,
+          slug: input.slug,
+          provider: input.provider,
+          config_json: configJson,
+          credentials_ciphertext: credentialsCiphertext,
+          enabled: 1,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      return;
+    }
+    if (existing.provider !== input.provider) {
+      // Certificates are keyed by source; letting one slug change provider would mix two providers' ids.
+      throw new AppError(
+        'invalid_config',
+        `source "${input.slug}" was created for provider ${existing.provider}, not ${input.provider}; give it a new id`,
+      );
+    }
+    const oldCredentials = decryptCredentials(existing.credentials_ciphertext);
+    const credentialsChanged =
+      (oldCredentials === null ? null : canonicalJson(oldCredentials)) !==
+      (input.credentials === null ? null : canonicalJson(input.credentials));
+    if (!credentialsChanged && existing.config_json === configJson && existing.enabled === 1) return;
+    await db
+      .updateTable('sources')
+      .set({
+        config_json: configJson,
+        // Unchanged credentials keep their ciphertext (a fresh encryption would differ byte-wise for nothing).
+        credentials_ciphertext: credentialsChanged ? credentialsCiphertext : existing.credentials_ciphertext,
+        enabled: 1,
+        updated_at: now,
+      })
+      .where('id', '=', existing.id)
+      .execute();
+  }
+
+  const repo: SourceRepository = {
+    async upsertSourceFromConfig(tenantId, input, opts) {
+      if (!SLUG.test(input.slug)) throw new AppError('invalid_config', `source id "${input.slug}" must match [a-z0-9-]`);
+      const now = isoNow(opts?.now);
+      try {
+        await upsert(tenantId, input, now);
+      } catch (err) {
+        // Another process inserted the same slug between our read and insert: its row now exists, so update it.
+        if (!isUniqueViolation(err)) throw err;
+        await upsert(tenantId, input, now);
+      }
+      const source = await repo.getSourceBySlug(tenantId, input.slug);
+      if (source === null) throw new AppError('internal', `source "${input.slug}" vanished during upsert`);
+      return source;
+    },
+    async listSources(tenantId) {
+      const rows = await selectSource().where('tenant_id', '=', tenantId).orderBy('slug').execute();
+      return rows.map(toSource);
+    },
+    async getSource(sourceId) {
+      const row = await selectSource().where('id', '=', sourceId).executeTakeFirst();
+      return row === undefined ? null : toSource(row);
+    },
+    async getSourceBySlug(tenantId, slug) {
+      const row = await selectSource().where('tenant_id', '=', tenantId).where('slug', '=', slug).executeTakeFirst();
+      return row === undefined ? null : toSource(row);
+    },
+    async getSourceCredentials(sourceId) {
+      const row = await db
+        .selectFrom('sources')
+        .select('credentials_ciphertext')
+        .where('id', '=', sourceId)
+        .executeTakeFirst();
+      if (row === undefined) throw new AppError('not_found', `source ${sourceId} not found`);
+      return decryptCredentials(row.credentials_ciphertext);
+    },
+    async setSourceEnabled(sourceId, enabled, opts) {
+      const result = await db
+        .updateTable('sources')
+        .set({ enabled: enabled ? 1 : 0, updated_at: isoNow(opts?.now) })
+        .where('id', '=', sourceId)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) throw new AppError('not_found', `source ${sourceId} not found`);
+    },
+  };
+  return repo;
+}
