@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI directly through tsx's loader, so `npx certhub` works after `npm ci` with no build step.
-import { register } from 'node:module';
+// tsx 4 refuses `module.register('tsx/esm')` ("must be loaded with --import"); its esm/api register() is the supported way.
+import { register } from 'tsx/esm/api';
 
-register('tsx/esm', import.meta.url);
+register();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

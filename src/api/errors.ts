@@ -1,0 +1,31 @@
+import type { FastifyReply } from 'fastify';
+import type { ErrorCode } from '../errors.ts';
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  invalid_config: 500,
+  not_found: 404,
+  conflict: 409,
+  unauthorized: 401,
+  forbidden: 403,
+  rate_limited: 429,
+  provider_unavailable: 502,
+  provider_error: 502,
+  secret_key_invalid: 500,
+  database_unavailable: 503,
+  internal: 500,
+};
+
+export function httpStatusFor(code: ErrorCode): number {
+  return STATUS[code];
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+/** Every error response has this one shape (STYLE.md). */
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string, status = httpStatusFor(code)) {
+  const body: ErrorBody = { error: { code, message } };
+  return reply.code(status).type('application/json').send(body);
+}

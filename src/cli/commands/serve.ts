@@ -1,0 +1,113 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { createApp } from '../../api/app.ts';
+import type { Logger } from 'pino';
+import type { Config } from '../../config.ts';
+import { AppError, describeError } from '../../errors.ts';
+import { applyConfiguredSources, loadCliConfig, openStoreFromConfig } from '../context.ts';
+import { createLogger } from '../logger.ts';
+import type { CliRuntime, GlobalOptions } from '../runtime.ts';
+import { describeDatabase } from './describe.ts';
+
+interface ServeOptions extends GlobalOptions {
+  host?: string;
+  port?: string;
+}
+
+const flagsSchema = z.object({
+  host: z.string().trim().min(1, '--host must not be empty').optional(),
+  port: z
+    .string()
+    .regex(/^\d+$/, '--port must be a number from 0 to 65535')
+    .transform(Number)
+    .refine((port) => port <= 65535, '--port must be a number from 0 to 65535')
+    .optional(),
+});
+
+function parseFlags(opts: ServeOptions): z.output<typeof flagsSchema> {
+  const parsed = flagsSchema.safeParse({ host: opts.host, port: opts.port });
+  if (!parsed.success) throw new AppError('invalid_request', parsed.error.issues.map((i) => i.message).join('; '));
+  return parsed.data;
+}
+
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** `stopped` resolves with the first SIGINT or SIGTERM; `dispose` gives the signals back their default meaning. */
+function watchStopSignals(): { stopped: Promise<NodeJS.Signals>; dispose(): void } {
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    onSignal = resolve;
+  });
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    stopped,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+export function registerServeCommand(program: Command, rt: CliRuntime): void {
+  program
+    .command('serve')
+    .description('run the API: migrates the database, applies configured sources, listens until SIGINT/SIGTERM')
+    .option('--host <host>', 'listen on this address instead of listen.host')
+    .option('--port <port>', 'listen on this port instead of listen.port (0: any free port)')
+    .action(async (_opts: ServeOptions, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<ServeOptions>();
+      const flags = parseFlags(opts);
+      const config = loadCliConfig(opts);
+      const host = flags.host ?? config.listen.host;
+      const port = flags.port ?? config.listen.port;
+      const logger = createLogger(config.logLevel);
+      // Watch signals from the start: a SIGTERM during start-up still ends in a clean shutdown.
+      const signals = watchStopSignals();
+      try {
+        await serveUntilStopped({ config, host, port, logger, rt, stopped: signals.stopped });
+      } finally {
+        signals.dispose();
+      }
+      logger.info('stopped');
+    });
+}
+
+async function serveUntilStopped(opts: {
+  config: Config;
+  host: string;
+  port: number;
+  logger: Logger;
+  rt: CliRuntime;
+  stopped: Promise<NodeJS.Signals>;
+}): Promise<void> {
+  const { config, host, port, logger, rt } = opts;
+  const store = await openStoreFromConfig(config);
+  try {
+    const { applied } = await store.migrate();
+    logger.info({ database: describeDatabase(config), applied }, 'database ready');
+    const sources = await applyConfiguredSources(store, config);
+    logger.info({ sources }, `${sources.length} configured source(s) applied`);
+
+    const app = createApp({ store, logger });
+    try {
+      await app.listen({ host, port });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const reason =
+        code === 'EADDRINUSE' ? 'the address is already in use' : code === 'EACCES' ? 'permission denied' : describeError(err);
+      throw new Error(`cannot listen on ${urlOf(host, port)}: ${reason}`, { cause: err });
+    }
+    const address = app.server.address();
+    const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+    rt.out(`certhub listening on ${urlOf(host, boundPort)}`);
+
+    const signal = await opts.stopped;
+    logger.info({ signal }, 'shutting down');
+    await app.close();
+  } finally {
+    await store.close();
+  }
+}
