@@ -1,0 +1,189 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../errors.ts';
+import { createSimServer, jsonResponse, type SimServer } from '../../simulators/common/server.ts';
+import { createProviderHttpClient, type ProviderHttpClient } from './client.ts';
+import { createLimiterRegistry, createTokenBucket, defaultRate } from './limiter.ts';
+import { guardedPages } from './paginate.ts';
+import { redact } from './redact.ts';
+import { parseRetryAfter } from './retry.ts';
+
+const SECRET = 'sk_live_very_secret_value';
+const fast = { baseDelayMs: 5, maxDelayMs: 50 };
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+});
+
+async function startSim(handle?: Parameters<typeof createSimServer>[0]['routes'][number]['handle']): Promise<{ sim: SimServer; base: string; arrivals: number[] }> {
+  const arrivals: number[] = [];
+  const sim = createSimServer({
+    name: 'test',
+    routes: [
+      { method: 'GET', path: '/items', name: 'GET /items', handle: handle ?? (() => { arrivals.push(Date.now()); return jsonResponse(200, { ok: true, pad: 'x'.repeat(64) }); }) },
+      { method: 'GET', path: '/bad', name: 'GET /bad', handle: () => jsonResponse(400, { error: `bad key ${SECRET}` }) },
+      { method: 'GET', path: '/big', name: 'GET /big', handle: () => jsonResponse(200, { pad: 'y'.repeat(10_000) }) },
+    ],
+    truth: () => [],
+    errorBody: (_s, message) => ({ error: message }),
+  });
+  const base = await sim.listen(0);
+  cleanups.push(() => sim.close());
+  return { sim, base, arrivals };
+}
+
+function client(opts: Parameters<typeof createProviderHttpClient>[0] = {}): ProviderHttpClient {
+  const c = createProviderHttpClient({ retry: fast, secrets: [SECRET], ...opts });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+const faults = (base: string, body: object): Promise<Response> => fetch(`${base}/__sim/faults`, { method: 'POST', body: JSON.stringify(body) });
+
+describe('token bucket limiter', () => {
+  it('paces requests evenly at the configured rate, as the server sees them', async () => {
+    const { base, arrivals } = await startSim();
+    const c = client({ limiter: createTokenBucket({ requests: 20, perSeconds: 1 }) });
+    await Promise.all(Array.from({ length: 11 }, () => c.request({ method: 'GET', url: `${base}/items`, endpoint: 'GET /items' })));
+    expect(arrivals).toHaveLength(11);
+    const span = (arrivals.at(-1) ?? 0) - (arrivals[0] ?? 0);
+    expect(span).toBeGreaterThanOrEqual(480); // 10 gaps of 50 ms
+    // No 1-second window holds more than 20 requests, and no two requests come much closer than 50 ms.
+    const gaps = arrivals.slice(1).map((t, i) => t - (arrivals[i] ?? 0));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(35);
+  });
+
+  it('shares one bucket per account across clients; other accounts are independent', () => {
+    const registry = createLimiterRegistry();
+    const rate = defaultRate({ requests: 5, perSeconds: 1 });
+    expect(rate.requests).toBeCloseTo(4.5);
+    const a1 = registry.bucket('frontcore:acct-a', rate);
+    expect(registry.bucket('frontcore:acct-a', rate)).toBe(a1);
+    expect(registry.bucket('frontcore:acct-b', rate)).not.toBe(a1);
+  });
+
+  it('a 429 with Retry-After pushes back every caller of the account', async () => {
+    const clockNow = { t: 0 };
+    const slept: number[] = [];
+    const bucket = createTokenBucket({ requests: 10, perSeconds: 1 }, { clock: { now: () => clockNow.t, sleep: async (ms) => { slept.push(ms); await Promise.resolve(); } } });
+    await bucket.acquire();
+    bucket.pause(2000);
+    await bucket.acquire();
+    expect(slept.at(-1)).toBe(2000);
+  });
+});
+
+describe('retries', () => {
+  it('honours Retry-After given in seconds: the retry comes no earlier than asked', async () => {
+    const { base, arrivals } = await startSim();
+    await faults(base, { burst_429: 1, retry_after_seconds: 1, retry_after_format: 'seconds' });
+    const c = client();
+    const t0 = Date.now();
+    const res = await c.request<{ ok: boolean }>({ method: 'GET', url: `${base}/items`, endpoint: 'GET /items' });
+    expect(res.data.ok).toBe(true);
+    expect((arrivals[0] ?? 0) - t0).toBeGreaterThanOrEqual(990);
+    expect(c.stats()).toMatchObject({ throttled_429: 1, retries: 1, requests: 2 });
+  });
+
+  it('honours Retry-After given as an HTTP date', async () => {
+    const { base, arrivals } = await startSim();
+    await faults(base, { burst_429: 1, retry_after_seconds: 2, retry_after_format: 'http-date' });
+    const c = client();
+    const t0 = Date.now();
+    await c.request({ method: 'GET', url: `${base}/items`, endpoint: 'GET /items' });
+    // HTTP dates have one-second resolution: at least ~1 s, and the header was read as a date, not ignored.
+    expect((arrivals[0] ?? 0) - t0).toBeGreaterThanOrEqual(1000);
+    expect(parseRetryAfter(new Date(Date.now() + 5000).toUTCString(), Date.now())).toBeGreaterThan(3000);
+  });
+
+  it('retries 5xx, connection resets and truncated JSON until it gets through', async () => {
+    const { base } = await startSim();
+    await faults(base, { error_rate: 0.3, reset_rate: 0.2, truncate_rate: 0.2, seed: 'mix' });
+    const c = client({ retry: { ...fast, maxAttempts: 12 } });
+    for (let i = 0; i < 15; i++) {
+      const res = await c.request<{ ok: boolean }>({ method: 'GET', url: `${base}/items`, endpoint: 'GET /items' });
+      expect(res.data.ok).toBe(true);
+    }
+    expect(c.stats().retries).toBeGreaterThan(0);
+  });
+
+  it('gives up with provider_unavailable and the attempt count when the provider keeps failing', async () => {
+    const { base } = await startSim();
+    await faults(base, { error_rate: 1, error_status: 503 });
+    const c = client({ retry: { ...fast, maxAttempts: 3 } });
+    const err = await c.request({ method: 'GET', url: `${base}/items`, endpoint: 'GET /items' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('provider_unavailable');
+    expect((err as AppError).message).toBe('GET /items failed after 3 attempts: HTTP 503');
+  });
+
+  it('does not retry a 400, and says what the provider answered without secrets', async () => {
+    const { base, sim } = await startSim();
+    const c = client();
+    const err = await c.request({ method: 'GET', url: `${base}/bad?api_key=${SECRET}`, endpoint: 'GET /bad' }).catch((e: unknown) => e);
+    expect((err as AppError).code).toBe('provider_error');
+    expect(sim.counters.snapshot().requests_by_endpoint['GET /bad']).toBe(1);
+    const dumped = JSON.stringify({ message: (err as Error).message, details: (err as AppError).details, cause: String((err as Error).cause) });
+    expect(dumped).not.toContain(SECRET);
+    expect(dumped).toContain('***');
+  });
+
+  it('refuses to wait longer than the Retry-After cap', async () => {
+    const { base } = await startSim();
+    await faults(base, { burst_429: 1, retry_after_seconds: 3600 });
+    const err = await client().request({ method: 'GET', url: `${base}/items`, endpoint: 'GET /items' }).catch((e: unknown) => e);
+    expect((err as AppError).code).toBe('rate_limited');
+  });
+});
+
+describe('timeouts, size cap, redaction', () => {
+  it('times out a provider that never answers, then reports it unavailable', async () => {
+    const server = http.createServer(() => undefined); // never responds
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }));
+    const port = (server.address() as AddressInfo).port;
+    const c = client({ timeouts: { headersMs: 150 }, retry: { ...fast, maxAttempts: 2 } });
+    const err = await c.request({ method: 'GET', url: `http://127.0.0.1:${port}/x`, endpoint: 'GET /x' }).catch((e: unknown) => e);
+    expect((err as AppError).code).toBe('provider_unavailable');
+    expect((err as AppError).message).toMatch(/failed after 2 attempts/);
+  });
+
+  it('refuses a response over the size cap', async () => {
+    const { base } = await startSim();
+    const err = await client({ maxResponseBytes: 1000 }).request({ method: 'GET', url: `${base}/big`, endpoint: 'GET /big' }).catch((e: unknown) => e);
+    expect((err as AppError).message).toBe('response from GET /big exceeds 1000 bytes');
+  });
+
+  it('redacts secrets in any form and credential query parameters', () => {
+    expect(redact(`https://x/y?api_key=abc123&email=a@b.no`, [])).toBe('https://x/y?api_key=***&email=a@b.no');
+    expect(redact(`Basic ${Buffer.from(SECRET).toString('base64')} and ${encodeURIComponent(SECRET)}`, [SECRET])).toBe('Basic *** and ***');
+  });
+});
+
+describe('pagination guards', () => {
+  it('ends on an empty page', async () => {
+    const pages = [[1, 2], [3], []];
+    const seen: number[] = [];
+    for await (const p of guardedPages((n: number) => Promise.resolve({ items: pages[n] ?? [], next: n + 1 }), { first: 0, endpoint: 'GET /list' })) seen.push(...p.items);
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it('stops a next link already visited with a clear error', async () => {
+    const run = async (): Promise<void> => {
+      for await (const _ of guardedPages((n: number) => Promise.resolve({ items: [n], next: n === 2 ? 1 : n + 1 }), { first: 0, endpoint: 'GET /list' })) {
+        /* consume */
+      }
+    };
+    await expect(run()).rejects.toThrow('pagination loop: GET /list returned a next link already visited');
+  });
+
+  it('stops at the page cap', async () => {
+    const run = async (): Promise<void> => {
+      for await (const _ of guardedPages((n: number) => Promise.resolve({ items: [n], next: n + 1 }), { first: 0, endpoint: 'GET /list', maxPages: 5 })) {
+        /* consume */
+      }
+    };
+    await expect(run()).rejects.toThrow('more than 5 pages');
+  });
+});

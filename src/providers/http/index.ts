@@ -1,0 +1,5 @@
+export * from './client.ts';
+export * from './limiter.ts';
+export * from './paginate.ts';
+export * from './redact.ts';
+export * from './retry.ts';

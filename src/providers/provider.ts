@@ -1,0 +1,63 @@
+/**
+ * The Provider contract (DESIGN.md). The sync engine knows nothing about any provider: it runs
+ * `pull`, writes each page with its checkpoint in one transaction, and sweeps what a full-scan
+ * source no longer returns, only after a run that completed.
+ */
+import type { ZodType } from 'zod';
+import type { ProviderId, NormalizedCertificate, AchievementType } from '../domain/certificate.ts';
+import type { ProviderHttpClient } from './http/client.ts';
+
+/** Whatever the provider needs to resume: opaque to the engine, stored as JSON with each page. */
+export type Checkpoint = Record<string, unknown>;
+
+/** A catalog entry seen while pulling: stored once per source so rules and the UI can name it. */
+export interface CatalogAchievement {
+  type: AchievementType;
+  external_id: string;
+  title: string | null;
+  code: string | null;
+  extra?: Record<string, unknown>;
+}
+
+export interface Page {
+  certificates: NormalizedCertificate[];
+  /**
+   * Full-scan sources only: the provider verified that nothing changed since the last complete
+   * scan (Falkor's response `hash` is unchanged). The engine then treats the scan as complete
+   * WITHOUT sweeping, since nothing was re-read.
+   */
+  unchanged?: boolean;
+  achievements?: CatalogAchievement[];
+  /** Stored in the same transaction as the certificates; the next run resumes from it. */
+  checkpoint: Checkpoint;
+  /** For progress display: how far this run is, when the provider can tell. */
+  progress?: { done: number; total?: number };
+}
+
+export interface PullContext<Cfg> {
+  sourceId: string;
+  config: Cfg;
+  http: ProviderHttpClient;
+  /** Ignore the checkpoint and pull everything. */
+  full: boolean;
+  signal: AbortSignal;
+  now(): Date;
+}
+
+/**
+ * Sweep semantics for `completeness: 'full-scan'` (owned by the engine, not the provider):
+ * - A scan may span several runs (a crash resumes from the last saved checkpoint). The engine
+ *   stores, next to the provider's checkpoint, when the current scan started; a run that starts
+ *   with no scan in progress starts a new one at its own start time.
+ * - When `pull` ends without error, the scan is complete: the engine marks deleted every
+ *   certificate of the source not seen since the scan started (unless a page said `unchanged`),
+ *   then clears the scan start. The provider's last checkpoint must make its next `pull` begin a
+ *   new full scan (it may keep data such as Falkor's last hash).
+ * - A failed run never sweeps.
+ */
+export interface Provider<Cfg> {
+  id: ProviderId;
+  configSchema: ZodType<Cfg>;
+  completeness: 'incremental' | 'full-scan';
+  pull(ctx: PullContext<Cfg>, checkpoint: Checkpoint | null): AsyncIterable<Page>;
+}
