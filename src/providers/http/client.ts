@@ -1,58 +1,56 @@
 /**
- * The one HTTP client every provider connector uses (undici): a shared token bucket per provider
- * account, retries on 429 / 5xx / network errors with exponential backoff and full jitter that
- * honour Retry-After in both forms, connect / header / body timeouts, a response size cap, and
- * secrets redacted from every error and log line.
+ * The one HTTP client every provider uses (undici): account-wide pacing through a shared limiter,
+ * retries with full-jitter backoff that honour Retry-After, timeouts, a response size cap, per-client
+ * stats, and redaction of credentials from every error and log line it produces.
  */
+import type { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { AppError } from '../../errors.ts';
-import { realClock, type BucketClock, type TokenBucket } from './limiter.ts';
-import { redact, redactUrl } from './redact.ts';
-import { backoffDelay, DEFAULT_RETRY, isRetryableNetworkError, parseRetryAfter, RETRYABLE_STATUSES, type RetryPolicy } from './retry.ts';
+import { BodyTooLargeError, cappedStream, discard, readCapped, readHead } from './body.ts';
+import type { Limiter } from './limiter.ts';
+import { redact, redactError, isSensitiveKey } from './redact.ts';
+import { backoffDelay, DEFAULT_RETRY, networkReason, parseRetryAfter, RETRYABLE_STATUS, retryableNetworkReason, type RetryPolicy } from './retry.ts';
+import { createHttpStats, type HttpStats } from './stats.ts';
 
-type QueryValue = string | number | boolean | null | undefined | readonly (string | number)[];
+export type { HttpStats } from './stats.ts';
 
-export interface ProviderHttpRequest {
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type QueryValue = string | number | boolean | null | undefined | readonly (string | number | boolean)[];
+
+export interface ProviderRequest {
+  method: HttpMethod;
   url: string | URL;
-  /** Stable name for counters and messages, e.g. `GET /v2/diplomas`. */
-  endpoint: string;
   headers?: Record<string, string>;
-  /** Appended to the URL; null/undefined are left out; arrays repeat the key as given (`include[]`). */
+  /** Appended to the URL's query string; null / undefined skipped, arrays repeat the key. */
   query?: Record<string, QueryValue>;
+  /** Sent as application/json. */
   json?: unknown;
-  form?: Record<string, string>;
-  body?: Buffer | FormData;
-  parse?: 'json' | 'text' | 'buffer';
-  /** Statuses that count as success besides 2xx (e.g. 404 where "not found" is an answer). */
-  acceptStatus?: readonly number[];
-  /** Default true. Set false for a non-idempotent call that must never be sent twice. */
-  retry?: boolean;
+  /** Sent as application/x-www-form-urlencoded. */
+  form?: Record<string, string> | URLSearchParams;
+  /** Sent as is (multipart for FormData). Streams are not accepted: a retry must be able to resend the body. */
+  body?: Buffer | Uint8Array | string | FormData;
+  /** Counter and log name, e.g. `GET /v2/diplomas`. Never contains ids or secrets. */
+  endpoint: string;
+  /** Default `json`. `stream` hands back the body unread (size cap still enforced while it flows). */
+  parse?: 'json' | 'text' | 'buffer' | 'stream';
+  /** Statuses that count as success. Default: any 2xx. */
+  expectStatus?: number[];
+  /**
+   * Default true. False for calls that must not run twice (a POST that creates something): they
+   * are retried only when the server surely did not act (429, connection never established).
+   */
+  idempotent?: boolean;
+  /** A limiter acquired in addition to the client's (e.g. Springest's 30 posts per minute). */
+  limiter?: Limiter;
   signal?: AbortSignal;
 }
 
-export interface ProviderHttpResponse<T> {
+export interface ProviderResponse<T> {
   status: number;
+  /** Lower-case names; repeated headers joined with `, `. */
   headers: Record<string, string>;
   data: T;
-}
-
-export interface HttpStats {
-  requests: number;
-  requests_by_endpoint: Record<string, number>;
-  responses_by_status: Record<string, number>;
-  throttled_429: number;
-  retries: number;
-  bytes: number;
-}
-
-export interface ProviderHttpClient {
-  request<T = unknown>(req: ProviderHttpRequest): Promise<ProviderHttpResponse<T>>;
-  stats(): HttpStats;
-  resetStats(): void;
-  /** Values to redact from now on (e.g. a token fetched at run time). */
-  addSecret(value: string): void;
-  close(): Promise<void>;
 }
 
 export interface HttpLogger {
@@ -60,167 +58,278 @@ export interface HttpLogger {
   warn(obj: object, msg?: string): void;
 }
 
+export interface HttpTimeouts {
+  connectMs: number;
+  /** Until the response headers arrive. */
+  headersMs: number;
+  /** Longest silence while the body arrives. */
+  bodyMs: number;
+}
+
 export interface ProviderHttpClientOptions {
-  /** The account's shared bucket (from a LimiterRegistry); omitted = unpaced. */
-  limiter?: TokenBucket;
+  /** The account's shared bucket (from a LimiterRegistry). Without one, requests are not paced. */
+  limiter?: Limiter;
   retry?: Partial<RetryPolicy>;
-  timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number };
+  timeouts?: Partial<HttpTimeouts>;
+  /** Default 50 MB. */
   maxResponseBytes?: number;
+  /** Values never to print (API keys, tokens, client secrets). */
   secrets?: readonly string[];
   logger?: HttpLogger;
+  /** Aborts every request of this client (shutdown, cancelled sync run). */
   signal?: AbortSignal;
   userAgent?: string;
-  clock?: BucketClock;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
+  now?: () => number;
 }
 
-const emptyStats = (): HttpStats => ({ requests: 0, requests_by_endpoint: {}, responses_by_status: {}, throttled_429: 0, retries: 0, bytes: 0 });
-
-class Retryable extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterMs: number | null = null,
-  ) {
-    super(message);
-  }
+export interface ProviderHttpClient {
+  request<T = unknown>(req: ProviderRequest): Promise<ProviderResponse<T>>;
+  stats(): HttpStats;
+  resetStats(): void;
+  /** Secrets learned later (an OAuth access token): redacted from then on. */
+  addSecrets(...values: string[]): void;
+  /** `text` with this client's secrets and any credential-looking parameter or header redacted. */
+  redact(text: string): string;
+  /** Closes the keep-alive connections. */
+  close(): Promise<void>;
 }
 
-export function buildUrl(url: string | URL, query?: Record<string, QueryValue>): URL {
-  const u = new URL(String(url));
-  for (const [k, v] of Object.entries(query ?? {})) {
-    if (v === null || v === undefined) continue;
-    if (Array.isArray(v)) for (const item of v as readonly (string | number)[]) u.searchParams.append(k, String(item));
-    else u.searchParams.append(k, String(v));
+export const DEFAULT_TIMEOUTS: HttpTimeouts = { connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000 };
+export const DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024;
+/** Characters of a provider's error body kept in `details.body`. */
+const ERROR_BODY_KEEP = 1000;
+/** Characters of a provider's error body quoted in an error message. */
+const ERROR_MESSAGE_KEEP = 200;
+
+type Attempt =
+  | { kind: 'done'; response: ProviderResponse<unknown> }
+  | { kind: 'retry'; reason: string; retryAfterMs: number | null; status: number | null; body: string | null; cause: unknown };
+
+function buildUrl(url: string | URL, query: ProviderRequest['query']): URL {
+  const u = new URL(url);
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === null || value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value as readonly (string | number | boolean)[]) u.searchParams.append(key, String(v));
+    else u.searchParams.append(key, String(value));
   }
   return u;
 }
 
-async function readCapped(body: Dispatcher.ResponseData['body'], cap: number, endpoint: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > cap) {
-      body.destroy();
-      throw new AppError('provider_error', `response from ${endpoint} exceeds ${cap} bytes`);
-    }
-    chunks.push(buf);
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   }
-  return Buffer.concat(chunks);
+  return out;
+}
+
+/** Credentials this request carries, wherever they sit: redacted even if the caller did not list them. */
+function requestSecrets(url: URL, headers: Record<string, string>, form: ProviderRequest['form']): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(headers)) {
+    if (!isSensitiveKey(k)) continue;
+    out.push(v);
+    const space = v.indexOf(' ');
+    if (space > 0) out.push(v.slice(space + 1).trim()); // `Basic <token>`, `JWT <token>`
+  }
+  for (const [k, v] of url.searchParams) if (isSensitiveKey(k)) out.push(v);
+  const formEntries = form instanceof URLSearchParams ? [...form] : Object.entries(form ?? {});
+  for (const [k, v] of formEntries) if (isSensitiveKey(k)) out.push(v);
+  return out;
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
 export function createProviderHttpClient(opts: ProviderHttpClientOptions = {}): ProviderHttpClient {
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
-  const clock = opts.clock ?? realClock;
+  if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1) throw new AppError('invalid_config', 'retry.maxAttempts must be a positive integer');
+  const timeouts: HttpTimeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+  const maxBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const secrets = new Set<string>((opts.secrets ?? []).filter((s) => s !== ''));
+  const sleep = opts.sleep ?? ((ms: number, signal?: AbortSignal) => delay(ms, undefined, signal ? { signal } : undefined));
   const random = opts.random ?? Math.random;
-  const cap = opts.maxResponseBytes ?? 50 * 1024 * 1024;
-  const secrets = [...(opts.secrets ?? [])];
+  const now = opts.now ?? Date.now;
+  const userAgent = opts.userAgent ?? 'certhub/0.1';
+  const stats = createHttpStats();
+  // One keep-alive pool per client; per-request timeouts below override the defaults given here.
   const agent = new Agent({
-    connect: { timeout: opts.timeouts?.connectMs ?? 10_000 },
-    headersTimeout: opts.timeouts?.headersMs ?? 30_000,
-    bodyTimeout: opts.timeouts?.bodyMs ?? 60_000,
-    keepAliveTimeout: 4_000,
-    connections: 16,
+    connect: { timeout: timeouts.connectMs },
+    headersTimeout: timeouts.headersMs,
+    bodyTimeout: timeouts.bodyMs,
+    keepAliveTimeout: 10_000,
   });
-  let stats = emptyStats();
-  const clean = (text: string): string => redact(text, secrets);
 
-  async function attempt<T>(req: ProviderHttpRequest, url: URL, signal: AbortSignal | undefined): Promise<ProviderHttpResponse<T>> {
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': opts.userAgent ?? 'certhub', ...req.headers };
-    let body: Buffer | string | undefined;
-    if (req.json !== undefined) {
-      body = JSON.stringify(req.json);
-      headers['content-type'] ??= 'application/json';
-    } else if (req.form) {
-      body = new URLSearchParams(req.form).toString();
-      headers['content-type'] ??= 'application/x-www-form-urlencoded';
-    } else if (req.body instanceof FormData) {
-      const encoded = new Response(req.body);
-      headers['content-type'] = encoded.headers.get('content-type') ?? 'multipart/form-data';
-      body = Buffer.from(await encoded.arrayBuffer());
-    } else if (req.body) body = req.body;
+  async function attemptOnce(
+    req: ProviderRequest,
+    url: URL,
+    headers: Record<string, string>,
+    body: Dispatcher.DispatchOptions['body'],
+    signal: AbortSignal | undefined,
+    known: readonly string[],
+  ): Promise<Attempt> {
+    const scrub = (text: string): string => redact(text, known);
+    const idempotent = req.idempotent ?? true;
+    const parse = req.parse ?? 'json';
+    const endpoint = req.endpoint;
+    const tooLarge = (): AppError =>
+      new AppError('provider_error', `response from ${endpoint} exceeds ${maxBytes} bytes`, { details: { endpoint, limit: maxBytes } });
+    const started = now();
 
-    await opts.limiter?.acquire(signal);
-    stats.requests += 1;
-    stats.requests_by_endpoint[req.endpoint] = (stats.requests_by_endpoint[req.endpoint] ?? 0) + 1;
     let res: Dispatcher.ResponseData;
     try {
-      res = await undiciRequest(url, { method: req.method, headers, body, dispatcher: agent, signal });
+      res = await undiciRequest(url, {
+        dispatcher: agent,
+        method: req.method,
+        headers,
+        body,
+        signal: signal ?? null,
+        headersTimeout: timeouts.headersMs,
+        bodyTimeout: timeouts.bodyMs,
+      });
     } catch (err) {
-      if (signal?.aborted) throw err;
-      if (isRetryableNetworkError(err)) throw new Retryable(`network error: ${(err as Error).message}`);
-      throw new AppError('provider_unavailable', `${req.endpoint}: ${clean((err as Error).message)}`);
-    }
-    stats.responses_by_status[String(res.statusCode)] = (stats.responses_by_status[String(res.statusCode)] ?? 0) + 1;
-    const resHeaders: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) resHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
-    let raw: Buffer;
-    try {
-      raw = await readCapped(res.body, cap, req.endpoint);
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      if (isRetryableNetworkError(err)) throw new Retryable(`body interrupted: ${(err as Error).message}`);
-      throw err;
-    }
-    stats.bytes += raw.length;
-    const ok = (res.statusCode >= 200 && res.statusCode < 300) || (req.acceptStatus ?? []).includes(res.statusCode);
-    if (!ok) {
-      if (res.statusCode === 429) stats.throttled_429 += 1;
-      if (RETRYABLE_STATUSES.has(res.statusCode)) {
-        const after = parseRetryAfter(resHeaders['retry-after'], Date.now());
-        if (res.statusCode === 429 && after !== null) opts.limiter?.pause(after);
-        throw new Retryable(`HTTP ${res.statusCode}`, after);
-      }
-      throw new AppError('provider_error', `${req.endpoint} answered HTTP ${res.statusCode}`, {
-        details: { endpoint: req.endpoint, status: res.statusCode, body: clean(raw.subarray(0, 500).toString('utf8')) },
+      if (signal?.aborted) throw signal.reason;
+      const reason = retryableNetworkReason(err, idempotent);
+      if (reason !== null) return { kind: 'retry', reason: scrub(reason), retryAfterMs: null, status: null, body: null, cause: err };
+      throw new AppError('provider_unavailable', scrub(`${endpoint} failed: ${networkReason(err)}`), {
+        details: { endpoint, url: scrub(url.toString()) },
+        cause: redactError(err, known),
       });
     }
-    const parse = req.parse ?? 'json';
-    let data: unknown = raw;
-    if (parse === 'text') data = raw.toString('utf8');
-    else if (parse === 'json') {
-      try {
-        data = raw.length === 0 ? null : JSON.parse(raw.toString('utf8'));
-      } catch {
-        // A 200 whose JSON does not parse was cut off on the way: try again.
-        throw new Retryable('truncated or invalid JSON body');
+
+    const status = res.statusCode;
+    const resHeaders = flattenHeaders(res.headers);
+    stats.response(status);
+    opts.logger?.debug({ endpoint, method: req.method, url: scrub(url.toString()), status, ms: now() - started }, 'provider response');
+
+    const success = req.expectStatus ? req.expectStatus.includes(status) : status >= 200 && status < 300;
+    if (!success) {
+      const text = scrub(await readHead(res.body, ERROR_BODY_KEEP, stats.bytes));
+      if (status === 429) stats.throttled();
+      // A 429 means the server did not act on the request, so even a non-idempotent call may go again.
+      if (RETRYABLE_STATUS.has(status) && (idempotent || status === 429)) {
+        return { kind: 'retry', reason: `HTTP ${status}`, retryAfterMs: parseRetryAfter(resHeaders['retry-after'], now()), status, body: text, cause: undefined };
       }
+      const quoted = oneLine(text, ERROR_MESSAGE_KEEP);
+      // A 5xx that may not be retried (the call is not idempotent) is still the provider being down.
+      throw new AppError(status >= 500 ? 'provider_unavailable' : 'provider_error', `${endpoint} returned HTTP ${status}${quoted ? `: ${quoted}` : ''}`, {
+        details: { status, endpoint, method: req.method, url: scrub(url.toString()), body: text },
+      });
     }
-    return { status: res.statusCode, headers: resHeaders, data: data as T };
+
+    const declared = Number(resHeaders['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      discard(res.body);
+      throw tooLarge();
+    }
+
+    if (parse === 'stream') {
+      const wrap = (err: unknown): Error =>
+        new AppError('provider_unavailable', scrub(`${endpoint}: download interrupted: ${networkReason(err)}`), { details: { endpoint }, cause: redactError(err, known) });
+      const stream: Readable = cappedStream(res.body, maxBytes, stats.bytes, tooLarge, wrap);
+      return { kind: 'done', response: { status, headers: resHeaders, data: stream } };
+    }
+
+    let buf: Buffer;
+    try {
+      buf = await readCapped(res.body, maxBytes, stats.bytes);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) throw tooLarge();
+      if (signal?.aborted) throw signal.reason;
+      const reason = retryableNetworkReason(err, idempotent);
+      if (reason !== null) return { kind: 'retry', reason: scrub(`body: ${reason}`), retryAfterMs: null, status, body: null, cause: err };
+      throw new AppError('provider_unavailable', scrub(`${endpoint}: reading the response failed: ${networkReason(err)}`), {
+        details: { endpoint, status },
+        cause: redactError(err, known),
+      });
+    }
+
+    if (parse === 'buffer') return { kind: 'done', response: { status, headers: resHeaders, data: buf } };
+    if (parse === 'text') return { kind: 'done', response: { status, headers: resHeaders, data: buf.toString('utf8') } };
+    if (buf.length === 0) return { kind: 'done', response: { status, headers: resHeaders, data: null } };
+    try {
+      return { kind: 'done', response: { status, headers: resHeaders, data: JSON.parse(buf.toString('utf8')) as unknown } };
+    } catch (err) {
+      const snippet = scrub(buf.subarray(0, ERROR_BODY_KEEP).toString('utf8'));
+      // A 200 whose JSON is cut off is a transfer failure: ask again (unless asking again could act twice).
+      if (status >= 200 && status < 300 && idempotent) {
+        return { kind: 'retry', reason: `invalid JSON in a ${status} response (${buf.length} bytes, truncated?)`, retryAfterMs: null, status, body: snippet, cause: err };
+      }
+      throw new AppError('provider_error', `${endpoint} returned invalid JSON (HTTP ${status})`, { details: { status, endpoint, body: snippet }, cause: redactError(err, known) });
+    }
+  }
+
+  async function request<T>(req: ProviderRequest): Promise<ProviderResponse<T>> {
+    const url = buildUrl(req.url, req.query);
+    const headers: Record<string, string> = { 'user-agent': userAgent };
+    if ((req.parse ?? 'json') === 'json') headers.accept = 'application/json';
+    let body: Dispatcher.DispatchOptions['body'];
+    if (req.json !== undefined) {
+      body = JSON.stringify(req.json);
+      headers['content-type'] = 'application/json';
+    } else if (req.form !== undefined) {
+      body = (req.form instanceof URLSearchParams ? req.form : new URLSearchParams(req.form)).toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    } else if (req.body instanceof FormData) {
+      // Serialized once by Node's own fetch machinery (undici 7 cannot stream Node's global FormData),
+      // which also makes the multipart body resendable byte for byte on a retry.
+      const encoded = new Response(req.body);
+      body = Buffer.from(await encoded.arrayBuffer());
+      headers['content-type'] = encoded.headers.get('content-type') ?? 'multipart/form-data';
+    } else if (req.body !== undefined) {
+      body = req.body;
+    }
+    for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+
+    const known = [...secrets, ...requestSecrets(url, headers, req.form)];
+    const signals = [opts.signal, req.signal].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+    const endpoint = req.endpoint;
+
+    let last: Extract<Attempt, { kind: 'retry' }> | null = null;
+    for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+      if (signal?.aborted) throw signal.reason;
+      await opts.limiter?.acquire(signal);
+      await req.limiter?.acquire(signal);
+      stats.request(endpoint);
+      const outcome = await attemptOnce(req, url, headers, body, signal, known);
+      if (outcome.kind === 'done') return outcome.response as ProviderResponse<T>;
+      last = outcome;
+
+      if (outcome.retryAfterMs !== null && outcome.retryAfterMs > policy.maxRetryAfterMs) {
+        throw new AppError('rate_limited', `${endpoint}: the provider asks to wait ${Math.ceil(outcome.retryAfterMs / 1000)} s (Retry-After), more than ${Math.round(policy.maxRetryAfterMs / 1000)} s`, {
+          details: { endpoint, status: outcome.status, retry_after_ms: outcome.retryAfterMs },
+        });
+      }
+      if (attempt === policy.maxAttempts) break;
+      if (outcome.retryAfterMs !== null && outcome.status === 429) opts.limiter?.pause?.(outcome.retryAfterMs);
+      // The server's Retry-After wins over the backoff cap: retrying sooner would only earn another 429.
+      const waitMs = Math.max(backoffDelay(attempt - 1, policy, random), outcome.retryAfterMs ?? 0);
+      stats.retry();
+      opts.logger?.warn({ endpoint, method: req.method, attempt, reason: outcome.reason, status: outcome.status, wait_ms: waitMs }, 'provider request failed, retrying');
+      await sleep(waitMs, signal);
+    }
+
+    const reason = last?.reason ?? 'unknown failure';
+    throw new AppError('provider_unavailable', `${endpoint} failed after ${policy.maxAttempts} attempts: ${reason}`, {
+      details: { endpoint, attempts: policy.maxAttempts, status: last?.status ?? null, body: last?.body ?? null },
+      cause: last?.cause === undefined ? undefined : redactError(last.cause, known),
+    });
   }
 
   return {
-    async request<T>(req: ProviderHttpRequest) {
-      const url = buildUrl(req.url, req.query);
-      const signal = req.signal ?? opts.signal;
-      const maxAttempts = req.retry === false ? 1 : policy.maxAttempts;
-      let last = '';
-      for (let n = 0; n < maxAttempts; n++) {
-        try {
-          return await attempt<T>(req, url, signal);
-        } catch (err) {
-          if (!(err instanceof Retryable)) throw err;
-          last = err.message;
-          if (err.retryAfterMs !== null && err.retryAfterMs > policy.maxRetryAfterMs) {
-            throw new AppError('rate_limited', `${req.endpoint}: provider asks to wait ${Math.round(err.retryAfterMs / 1000)} s (Retry-After), more than certhub waits`);
-          }
-          if (n + 1 >= maxAttempts) break;
-          const wait = Math.max(err.retryAfterMs ?? 0, backoffDelay(policy, n, random));
-          stats.retries += 1;
-          opts.logger?.warn({ endpoint: req.endpoint, url: redactUrl(url, secrets), attempt: n + 1, wait_ms: wait, reason: clean(last) }, 'provider request will be retried');
-          await clock.sleep(wait, signal);
-        }
-      }
-      throw new AppError('provider_unavailable', `${req.endpoint} failed after ${maxAttempts} attempts: ${clean(last)}`);
+    request,
+    stats: () => stats.snapshot(),
+    resetStats: () => stats.reset(),
+    addSecrets(...values) {
+      for (const v of values) if (v !== '') secrets.add(v);
     },
-    stats: () => structuredClone(stats),
-    resetStats: () => {
-      stats = emptyStats();
-    },
-    addSecret: (value) => {
-      if (value && !secrets.includes(value)) secrets.push(value);
-    },
+    redact: (text) => redact(text, [...secrets]),
     close: () => agent.close(),
   };
 }

@@ -45,6 +45,9 @@ describe('token bucket limiter', () => {
   it('paces requests evenly at the configured rate, as the server sees them', async () => {
     const { base, arrivals } = await startSim();
     const c = client({ limiter: createTokenBucket({ requests: 20, perSeconds: 1 }) });
+    // Warm the keep-alive connection: a first request's connect time would shift only its own arrival.
+    await c.request({ method: 'GET', url: `${base}/items`, endpoint: 'GET /items' });
+    arrivals.length = 0;
     await Promise.all(Array.from({ length: 11 }, () => c.request({ method: 'GET', url: `${base}/items`, endpoint: 'GET /items' })));
     expect(arrivals).toHaveLength(11);
     const span = (arrivals.at(-1) ?? 0) - (arrivals[0] ?? 0);

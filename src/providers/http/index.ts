@@ -3,3 +3,4 @@ export * from './limiter.ts';
 export * from './paginate.ts';
 export * from './redact.ts';
 export * from './retry.ts';
+export * from './stats.ts';

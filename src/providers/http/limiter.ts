@@ -1,88 +1,171 @@
 /**
- * A token bucket per provider account, paced proactively (GCRA): each request reserves the next
- * slot in FIFO order, so requests leave evenly spaced and the account never exceeds its rate,
- * however many callers (sync runs, on-demand calls) share it.
+ * Client-side pacing per provider account. Providers count requests per account across all of a
+ * customer's clients (FrontCore: 5/s, then 429), so everything in this process that uses one
+ * account (sync runs, on-demand status checks, pushes) must share one bucket: build buckets through
+ * a `LimiterRegistry` keyed by `accountKey(...)`, never per client.
+ *
+ * The bucket is a GCRA token bucket: with the default burst of 1 requests are spaced evenly at
+ * the configured rate; waiters are served first come, first served.
  */
+import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { AppError } from '../../errors.ts';
 
 export interface RateLimit {
   requests: number;
   perSeconds: number;
+  /** Requests that may go back to back after an idle period. Default 1: evenly paced. */
+  burst?: number;
 }
 
-export interface TokenBucket {
-  readonly rate: RateLimit;
-  /** Resolves when this caller may send one request. */
+/** What the HTTP client needs from a limiter. */
+export interface Limiter {
+  /** Resolves when one request may be sent; rejects with the signal's reason if aborted while queued. */
   acquire(signal?: AbortSignal): Promise<void>;
-  /** Push every waiting and future caller back by `ms` (the provider said 429 with Retry-After). */
+  /** Holds every waiter back for `ms` (the provider answered 429 with Retry-After for the whole account). */
+  pause?(ms: number): void;
+}
+
+export interface TokenBucket extends Limiter {
+  readonly rate: Readonly<Required<RateLimit>>;
   pause(ms: number): void;
+  /** Waiters queued right now. */
+  pending(): number;
 }
 
-export interface BucketClock {
+/** Time source of a bucket; tests pass a fake one. */
+export interface LimiterClock {
   now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep(ms: number): Promise<void>;
 }
 
-export const realClock: BucketClock = {
-  now: () => performance.timeOrigin + performance.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(abortError(signal));
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(abortError(signal));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
+const realClock: LimiterClock = { now: () => Date.now(), sleep: (ms) => delay(ms) };
 
-function abortError(signal: AbortSignal | undefined): Error {
-  return signal?.reason instanceof Error ? signal.reason : new AppError('internal', 'aborted');
-}
+export function createTokenBucket(rate: RateLimit, deps: { clock?: LimiterClock } = {}): TokenBucket {
+  const burst = rate.burst ?? 1;
+  if (!(rate.requests > 0) || !(rate.perSeconds > 0) || !Number.isFinite(rate.requests) || !Number.isFinite(rate.perSeconds)) {
+    throw new AppError('invalid_config', `rate limit must be positive, got ${rate.requests} per ${rate.perSeconds} s`);
+  }
+  if (!Number.isInteger(burst) || burst < 1) throw new AppError('invalid_config', `rate limit burst must be a positive integer, got ${burst}`);
+  const clock = deps.clock ?? realClock;
+  const intervalMs = (rate.perSeconds * 1000) / rate.requests;
+  const toleranceMs = (burst - 1) * intervalMs;
+  // Theoretical arrival time of the next request (GCRA): a request may go at `tat - tolerance`.
+  let tat = Number.NEGATIVE_INFINITY;
+  // Bumped by pause(), so a waiter asleep on an old schedule looks again.
+  let version = 0;
+  interface Waiter {
+    resolve(): void;
+    reject(err: unknown): void;
+    detach(): void;
+  }
+  const queue: Waiter[] = [];
+  let pumping = false;
 
-/** The rate certhub uses by default: 90% of what the provider documents. */
-export function defaultRate(documented: RateLimit): RateLimit {
-  return { requests: documented.requests * 0.9, perSeconds: documented.perSeconds };
-}
+  const readyAt = (t: number): number => Math.max(t, tat - toleranceMs);
+  const take = (t: number): void => {
+    tat = Math.max(tat, t) + intervalMs;
+  };
 
-export function createTokenBucket(rate: RateLimit, opts: { burst?: number; clock?: BucketClock } = {}): TokenBucket {
-  if (!(rate.requests > 0) || !(rate.perSeconds > 0)) throw new AppError('invalid_config', 'a rate limit needs requests > 0 and per_seconds > 0');
-  const clock = opts.clock ?? realClock;
-  const interval = (rate.perSeconds * 1000) / rate.requests;
-  const tolerance = (Math.max(1, opts.burst ?? 1) - 1) * interval;
-  let tat = 0; // theoretical arrival time of the next request
+  // One loop serves the queue head by head: first come, first served.
+  const pump = async (): Promise<void> => {
+    if (pumping) return;
+    pumping = true;
+    try {
+      while (queue.length > 0) {
+        const t = clock.now();
+        const at = readyAt(t);
+        if (at > t) {
+          const seen = version;
+          await clock.sleep(at - t);
+          if (version !== seen) continue;
+          // Otherwise the slot at `at` is the head's, even if the timer fired a hair early.
+        }
+        const waiter = queue.shift();
+        if (waiter === undefined) break; // every waiter gave up while we slept
+        take(Math.max(at, clock.now()));
+        waiter.detach();
+        waiter.resolve();
+      }
+    } catch (err) {
+      for (const w of queue.splice(0)) {
+        w.detach();
+        w.reject(err);
+      }
+    } finally {
+      pumping = false;
+    }
+  };
+
   return {
-    rate,
-    async acquire(signal) {
-      const now = clock.now();
-      const slot = Math.max(tat, now);
-      tat = slot + interval;
-      const wait = slot - tolerance - now;
-      if (wait > 0) await clock.sleep(wait, signal);
-    },
+    rate: { requests: rate.requests, perSeconds: rate.perSeconds, burst },
+    pending: () => queue.length,
     pause(ms) {
-      tat = Math.max(tat, clock.now() + ms);
+      if (!(ms > 0)) return;
+      tat = Math.max(tat, clock.now() + ms + toleranceMs);
+      version += 1;
+    },
+    acquire(signal) {
+      if (signal?.aborted) return Promise.reject(signal.reason as Error);
+      if (queue.length === 0 && !pumping) {
+        const t = clock.now();
+        if (readyAt(t) <= t) {
+          take(t);
+          return Promise.resolve();
+        }
+      }
+      return new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          const i = queue.indexOf(waiter);
+          if (i >= 0) queue.splice(i, 1);
+          reject(signal?.reason as Error);
+        };
+        const waiter: Waiter = {
+          resolve,
+          reject,
+          detach: () => signal?.removeEventListener('abort', onAbort),
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        queue.push(waiter);
+        void pump();
+      });
     },
   };
 }
 
-/** One bucket per account key, shared by everything in the process that uses that account. */
-export interface LimiterRegistry {
-  bucket(accountKey: string, rate: RateLimit): TokenBucket;
+/** 90% of a documented limit: headroom for clock skew and for the provider counting slightly differently. */
+export function defaultRate(documented: { requests: number; perSeconds: number }): RateLimit {
+  return { requests: documented.requests * 0.9, perSeconds: documented.perSeconds };
 }
 
-export function createLimiterRegistry(opts: { clock?: BucketClock } = {}): LimiterRegistry {
+/**
+ * The key of one provider account: `frontcore:https://api.frontcore.com:<sha256(secret) prefix>`.
+ * The secret is hashed so keys can be logged.
+ */
+export function accountKey(provider: string, baseUrl: string | URL, secret: string): string {
+  const u = new URL(baseUrl);
+  const base = `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+  const digest = createHash('sha256').update(secret).digest('hex').slice(0, 16);
+  return `${provider}:${base}:${digest}`;
+}
+
+export interface LimiterRegistry {
+  /** The bucket of `key`, created with `rate` on first use; later calls get the same bucket (first rate wins). */
+  bucket(key: string, rate: RateLimit): TokenBucket;
+  keys(): string[];
+}
+
+export function createLimiterRegistry(deps: { clock?: LimiterClock } = {}): LimiterRegistry {
   const buckets = new Map<string, TokenBucket>();
   return {
-    bucket(accountKey, rate) {
-      const key = `${accountKey}@${rate.requests}/${rate.perSeconds}`;
-      let b = buckets.get(key);
-      if (!b) buckets.set(key, (b = createTokenBucket(rate, opts.clock ? { clock: opts.clock } : {})));
-      return b;
+    bucket(key, rate) {
+      let bucket = buckets.get(key);
+      if (bucket === undefined) {
+        bucket = createTokenBucket(rate, deps);
+        buckets.set(key, bucket);
+      }
+      return bucket;
     },
+    keys: () => [...buckets.keys()],
   };
 }

@@ -1,26 +1,104 @@
-/** Secrets never leave certhub: every error and log line about a provider request goes through here. */
-const SECRET_PARAMS = ['api_key', 'apikey', 'token', 'access_token', 'client_secret', 'password', 'secret', 'key'];
-const SECRET_HEADERS = ['authorization', 'x-api-key', 'cookie', 'proxy-authorization'];
+/**
+ * Redaction of provider credentials from anything certhub prints, logs or returns: error messages,
+ * error details, cause chains and log lines. Secrets are known values (API keys, tokens) plus
+ * whatever sits under a sensitive query parameter, header or JSON key.
+ */
+
 export const REDACTED = '***';
 
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (!secret || secret.length < 4) continue;
-    for (const form of new Set([secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')])) {
-      out = out.split(form).join(REDACTED);
-    }
+/** Query parameters whose values are credentials (Springest puts `api_key` in the URL). */
+const SENSITIVE_PARAMS = ['api_key', 'token', 'access_token', 'refresh_token', 'client_secret', 'password'];
+/** Headers whose values are credentials. */
+const SENSITIVE_HEADERS = ['authorization', 'x-api-key', 'proxy-authorization', 'cookie', 'set-cookie'];
+/** Object keys redacted wherever they appear in details or log objects. */
+const SENSITIVE_KEYS = new Set([...SENSITIVE_PARAMS, ...SENSITIVE_HEADERS, 'national_identification_number']);
+
+const names = (list: readonly string[]): string => list.map((n) => n.replace(/[-]/g, '\\-')).join('|');
+
+// `?api_key=...`, `&token=...` (also at the start of a form body). The lookbehind set stops
+// `token` matching inside `access_token` or `token_type`.
+const QUERY_RE = new RegExp(`(^|[?&;\\s"'(<,])(${names(SENSITIVE_PARAMS)})=([^&#\\s"'<>,;)]*)`, 'gi');
+// `"api_key": "..."` inside JSON text.
+const JSON_RE = new RegExp(`"(${names([...SENSITIVE_KEYS])})"(\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'gi');
+// `Authorization: Basic abc` / `x-api-key=abc` in header dumps and messages.
+const HEADER_RE = new RegExp(`\\b(${names(SENSITIVE_HEADERS)})(\\s*[:=]\\s*)(?!\\*\\*\\*)([^\\r\\n"',}]+)`, 'gi');
+// `https://user:password@host`.
+const USERINFO_RE = /(\/\/[^/:@\s]+):([^@/\s]+)@/g;
+
+/** Secrets shorter than this are ignored: replacing one- or two-character strings would shred any text. */
+const MIN_SECRET_LENGTH = 4;
+
+function secretVariants(secrets: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const s of secrets) {
+    if (typeof s !== 'string' || s.length < MIN_SECRET_LENGTH) continue;
+    out.add(s);
+    // The same secret as it appears in a URL, a form body, escaped inside JSON text, or base64-encoded
+    // (an `Authorization: Basic` value built from it).
+    out.add(encodeURIComponent(s));
+    out.add(Buffer.from(s).toString('base64'));
+    out.add(Buffer.from(s).toString('base64url'));
+    out.add(new URLSearchParams({ s }).toString().slice(2));
+    out.add(JSON.stringify(s).slice(1, -1));
   }
-  // Query parameters that carry credentials, whatever their value.
-  return out.replace(new RegExp(`([?&](?:${SECRET_PARAMS.join('|')})=)[^&#\\s"']*`, 'gi'), `$1${REDACTED}`);
+  // Longest first, so a secret that contains another is replaced whole.
+  return [...out].filter((v) => v.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
 }
 
-export function redactUrl(url: string | URL, secrets: readonly string[]): string {
-  return redact(String(url), secrets);
+/** `text` with every secret value, sensitive query parameter, header value and URL password replaced by `***`. */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const variant of secretVariants(secrets)) out = out.split(variant).join(REDACTED);
+  return out
+    .replace(QUERY_RE, (_m, pre: string, name: string) => `${pre}${name}=${REDACTED}`)
+    .replace(JSON_RE, (_m, name: string, sep: string) => `"${name}"${sep}"${REDACTED}"`)
+    .replace(HEADER_RE, (_m, name: string, sep: string) => `${name}${sep}${REDACTED}`)
+    .replace(USERINFO_RE, (_m, user: string) => `${user}:${REDACTED}@`);
 }
 
-export function redactHeaders(headers: Record<string, string>, secrets: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) out[k] = SECRET_HEADERS.includes(k.toLowerCase()) ? REDACTED : redact(v, secrets);
+/** A URL as text, safe to print. */
+export function redactUrl(url: string | URL, secrets: readonly string[] = []): string {
+  return redact(typeof url === 'string' ? url : url.toString(), secrets);
+}
+
+export function isSensitiveKey(key: string): boolean {
+  return SENSITIVE_KEYS.has(key.toLowerCase());
+}
+
+/**
+ * A deep copy of `value` safe to log or attach as error details: strings redacted, values under
+ * sensitive keys replaced, errors rebuilt by `redactError`. Cycles and depth are bounded.
+ */
+export function redactValue(value: unknown, secrets: readonly string[] = [], depth = 0): unknown {
+  if (typeof value === 'string') return redact(value, secrets);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 8) return '[nested]';
+  if (value instanceof Error) return redactError(value, secrets, depth);
+  if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, secrets, depth + 1));
+  if (value instanceof URL) return redactUrl(value, secrets);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = isSensitiveKey(k) ? REDACTED : redactValue(v, secrets, depth + 1);
   return out;
+}
+
+/**
+ * A copy of `err` whose message, stack, code and cause chain (and AggregateError members) are
+ * redacted. Foreign errors (undici, node) may carry URLs or headers; only copies leave this module.
+ */
+export function redactError(err: unknown, secrets: readonly string[] = [], depth = 0): unknown {
+  if (!(err instanceof Error)) return redactValue(err, secrets, depth + 1);
+  const copy = new Error(redact(err.message, secrets));
+  copy.name = err.name;
+  copy.stack = err.stack === undefined ? undefined : redact(err.stack, secrets);
+  const extra = copy as Error & { code?: unknown; errors?: unknown };
+  const source = err as Error & { code?: unknown; errors?: unknown };
+  if (typeof source.code === 'string' || typeof source.code === 'number') extra.code = source.code;
+  if (depth < 4) {
+    if (err.cause !== undefined) {
+      Object.defineProperty(copy, 'cause', { value: redactError(err.cause, secrets, depth + 1), enumerable: false, writable: true, configurable: true });
+    }
+    if (Array.isArray(source.errors)) extra.errors = source.errors.map((e: unknown) => redactError(e, secrets, depth + 1));
+  }
+  return copy;
 }
