@@ -5,6 +5,8 @@ import { describeError, isAppError } from '../errors.ts';
 import { registerConfigCommand } from './commands/config.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerSyncCommand } from './commands/sync.ts';
+import { registerExportCommand } from './commands/export.ts';
 import { createProcessRuntime, type CliRuntime } from './runtime.ts';
 
 export const EXIT_OK = 0;
@@ -34,6 +36,8 @@ function buildProgram(rt: CliRuntime): Command {
       outputError: () => undefined,
     });
   registerServeCommand(program, rt);
+  registerSyncCommand(program, rt);
+  registerExportCommand(program, rt);
   registerMigrateCommand(program, rt);
   registerConfigCommand(program, rt);
   return program;

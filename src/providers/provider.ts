@@ -59,5 +59,11 @@ export interface Provider<Cfg> {
   id: ProviderId;
   configSchema: ZodType<Cfg>;
   completeness: 'incremental' | 'full-scan';
+  /**
+   * The account's documented request limit (FrontCore: 5 per second), if any. The sync gives the source's HTTP client
+   * a bucket shared by everything using the same account, paced at 90% of this (http/limiter.ts defaultRate); a
+   * source's own `rate_limit` in certhub.yaml wins. Omitted and not configured: requests are not paced.
+   */
+  rateLimit?: { requests: number; perSeconds: number };
   pull(ctx: PullContext<Cfg>, checkpoint: Checkpoint | null): AsyncIterable<Page>;
 }

@@ -1,8 +1,8 @@
 import { sql, type Transaction } from 'kysely';
-import type { NormalizedCertificate } from '../domain/certificate.ts';
+import type { AchievementType, NormalizedCertificate, ProviderId } from '../domain/certificate.ts';
 import { AppError } from '../errors.ts';
 import { pickCertificateFields, toCertificateFields } from './certificate-row.ts';
-import { chunk, isoNow, ROWS_PER_STATEMENT, VALUES_PER_LIST, type StoreContext } from './context.ts';
+import { canonicalJson, chunk, isoNow, ROWS_PER_STATEMENT, VALUES_PER_LIST, type StoreContext } from './context.ts';
 import type { AchievementsTable, CertificateFields, CertificatesTable, CertificateVersionsTable, Database } from './schema.ts';
 import { writeCheckpoint } from './sync.ts';
 
@@ -12,17 +12,62 @@ export interface SavePageReport {
   unchanged: number;
 }
 
+/** A certificate of the page as a person resolver sees it, inside the page's transaction. */
+export interface PageSubject {
+  external_id: string;
+  certificate: NormalizedCertificate;
+  outcome: 'created' | 'updated' | 'unchanged';
+  /** The person it is linked to now: null for a new or still unlinked certificate. */
+  person_id: string | null;
+  /** The subject's national id as the store keeps it (HMAC as person identities use it, and ciphertext); null without. */
+  national_id_hmac: string | null;
+  national_id_ciphertext: string | null;
+}
+
+export interface PersonResolverInput {
+  tenantId: string;
+  sourceId: string;
+  provider: ProviderId;
+  /** ISO instant of the page's writes. */
+  now: string;
+  certificates: readonly PageSubject[];
+}
+
+/**
+ * Runs inside the page's transaction, before the certificates are written; returns the person each certificate is to
+ * be linked to (external_id -> person id). Certificates it leaves out keep their link. Since it shares the transaction,
+ * a crash can never leave a saved certificate without the link it was given.
+ */
+export type PersonResolver = (trx: Transaction<Database>, page: PersonResolverInput) => Promise<ReadonlyMap<string, string>>;
+
+/** A catalog entry a provider listed with the page (titles, codes, extra attributes). */
+export interface CatalogEntry {
+  type: AchievementType;
+  external_id: string;
+  title: string | null;
+  code: string | null;
+  extra?: Record<string, unknown> | null;
+}
+
+export interface SavePageOptions {
+  now?: Date;
+  resolvePeople?: PersonResolver;
+  /** Stored in the same transaction; a known entry keeps the title/code/extra a later entry leaves out. */
+  catalog?: readonly CatalogEntry[];
+}
+
 export interface CertificateWriter {
   /**
    * Stores one page and its checkpoint in ONE transaction: all of it or none of it. New -> insert + version 1;
    * changed payload -> update + next version; unchanged -> only last_seen_at moves. A repeated external_id within
    * the page counts once, the last occurrence wins. `checkpoint` null leaves the stored checkpoint as it is.
+   * `opts.resolvePeople` links certificates to people and `opts.catalog` stores catalog entries, both in the transaction.
    */
   savePage(
     sourceId: string,
     certificates: readonly NormalizedCertificate[],
     checkpoint: unknown,
-    opts?: { now?: Date },
+    opts?: SavePageOptions,
   ): Promise<SavePageReport>;
   /**
    * After a complete full scan: every certificate of the source not seen since `seenSince` (ISO instant) becomes
@@ -93,10 +138,45 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
     }
   }
 
+  async function upsertCatalog(trx: Trx, sourceId: string, entries: readonly CatalogEntry[], now: string) {
+    const byKey = new Map<string, AchievementsTable>();
+    for (const a of entries) {
+      byKey.set(`${a.type}\u0000${a.external_id}`, {
+        id: ctx.newId(),
+        source_id: sourceId,
+        type: a.type,
+        external_id: a.external_id,
+        title: a.title,
+        code: a.code,
+        extra_json: a.extra === undefined || a.extra === null ? null : canonicalJson(a.extra),
+        created_at: now,
+        updated_at: now,
+      });
+    }
+    for (const part of chunk([...byKey.values()], ROWS_PER_STATEMENT)) {
+      await trx
+        .insertInto('achievements')
+        .values(part)
+        .onConflict((oc) =>
+          oc.columns(['source_id', 'type', 'external_id']).doUpdateSet((eb) => ({
+            title: eb.fn.coalesce(eb.ref('excluded.title'), eb.ref('achievements.title')),
+            code: eb.fn.coalesce(eb.ref('excluded.code'), eb.ref('achievements.code')),
+            extra_json: eb.fn.coalesce(eb.ref('excluded.extra_json'), eb.ref('achievements.extra_json')),
+            updated_at: now,
+          })),
+        )
+        .execute();
+    }
+  }
+
   return {
     async savePage(sourceId, certificates, checkpoint, opts) {
       const now = isoNow(opts?.now);
-      const source = await db.selectFrom('sources').select('tenant_id').where('id', '=', sourceId).executeTakeFirst();
+      const source = await db
+        .selectFrom('sources')
+        .select(['tenant_id', 'provider'])
+        .where('id', '=', sourceId)
+        .executeTakeFirst();
       if (source === undefined) throw new AppError('not_found', `source ${sourceId} not found`);
 
       // Last occurrence wins; encryption and hashing happen before the transaction opens.
@@ -105,29 +185,53 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
       const page = [...latest.values()].map((cert) => ({ cert, fields: toCertificateFields(box, cert) }));
 
       return db.transaction().execute(async (trx) => {
-        const existing = new Map<string, { id: string; payload_hash: string }>();
+        const existing = new Map<string, { id: string; payload_hash: string; person_id: string | null }>();
         for (const ids of chunk([...latest.keys()], VALUES_PER_LIST)) {
           const rows = await trx
             .selectFrom('certificates')
-            .select(['id', 'external_id', 'payload_hash'])
+            .select(['id', 'external_id', 'payload_hash', 'person_id'])
             .where('source_id', '=', sourceId)
             .where('external_id', 'in', ids)
             .execute();
           for (const r of rows) existing.set(r.external_id, r);
         }
 
+        const links =
+          opts?.resolvePeople === undefined
+            ? new Map<string, string>()
+            : await opts.resolvePeople(trx, {
+                tenantId: source.tenant_id,
+                sourceId,
+                provider: source.provider as ProviderId,
+                now,
+                certificates: page.map(({ cert, fields }) => {
+                  const found = existing.get(cert.external_id);
+                  return {
+                    external_id: cert.external_id,
+                    certificate: cert,
+                    outcome:
+                      found === undefined ? 'created' : found.payload_hash === fields.payload_hash ? 'unchanged' : 'updated',
+                    person_id: found?.person_id ?? null,
+                    national_id_hmac: fields.subject_national_id_hmac,
+                    national_id_ciphertext: fields.subject_national_id_ciphertext,
+                  };
+                }),
+              });
+
         const inserts: CertificatesTable[] = [];
-        const changes: { id: string; fields: CertificateFields }[] = [];
+        const changes: { id: string; fields: CertificateFields; person_id: string | null }[] = [];
         const unchangedIds: string[] = [];
+        const relinks = new Map<string, string[]>();
         for (const { cert, fields } of page) {
           const found = existing.get(cert.external_id);
+          const personId = links.get(cert.external_id);
           if (found === undefined) {
             inserts.push({
               id: ctx.newId(),
               tenant_id: source.tenant_id,
               source_id: sourceId,
               external_id: cert.external_id,
-              person_id: null,
+              person_id: personId ?? null,
               ...fields,
               file_sha256: null,
               first_seen_at: now,
@@ -135,9 +239,13 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
               last_seen_at: now,
             });
           } else if (found.payload_hash === fields.payload_hash) {
-            unchangedIds.push(found.id);
+            if (personId !== undefined && personId !== found.person_id) {
+              relinks.set(personId, [...(relinks.get(personId) ?? []), found.id]);
+            } else {
+              unchangedIds.push(found.id);
+            }
           } else {
-            changes.push({ id: found.id, fields });
+            changes.push({ id: found.id, fields, person_id: personId ?? found.person_id });
           }
         }
 
@@ -148,10 +256,10 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
           trx,
           changes.map((c) => c.id),
         );
-        for (const { id, fields } of changes) {
+        for (const { id, fields, person_id } of changes) {
           await trx
             .updateTable('certificates')
-            .set({ ...fields, updated_at: now, last_seen_at: now })
+            .set({ ...fields, person_id, updated_at: now, last_seen_at: now })
             .where('id', '=', id)
             .execute();
           versions.push(version(id, next.get(id) ?? 1, fields, now));
@@ -161,10 +269,23 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
         for (const ids of chunk(unchangedIds, VALUES_PER_LIST)) {
           await trx.updateTable('certificates').set({ last_seen_at: now }).where('id', 'in', ids).execute();
         }
+        // person_id is part of what readers see, so a (re)link moves updated_at (as linkCertificateToPerson does).
+        for (const [personId, ids] of relinks) {
+          for (const part of chunk(ids, VALUES_PER_LIST)) {
+            await trx
+              .updateTable('certificates')
+              .set({ person_id: personId, updated_at: now, last_seen_at: now })
+              .where('id', 'in', part)
+              .execute();
+          }
+        }
 
         await upsertAchievements(trx, sourceId, [...latest.values()], now);
+        if (opts?.catalog !== undefined) await upsertCatalog(trx, sourceId, opts.catalog, now);
         if (checkpoint !== null && checkpoint !== undefined) await writeCheckpoint(trx, sourceId, checkpoint, now);
-        return { created: inserts.length, updated: changes.length, unchanged: unchangedIds.length };
+        // A relinked certificate's payload did not change: it still counts as unchanged.
+        const relinked = [...relinks.values()].reduce((n, ids) => n + ids.length, 0);
+        return { created: inserts.length, updated: changes.length, unchanged: unchangedIds.length + relinked };
       });
     },
 

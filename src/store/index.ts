@@ -8,6 +8,9 @@ import { createIdGenerator } from './ids.ts';
 import { runMigrations, verifySecretKey } from './migrate.ts';
 import { createPeopleRepository, type PeopleRepository } from './people.ts';
 import type { Database } from './schema.ts';
+import { createSyncLockRepository, type SyncLockRepository } from './locks.ts';
+import { createSyncScanRepository, type SyncScanRepository } from './scans.ts';
+import { createSuggestionRepository, type SuggestionRepository } from './suggestions.ts';
 import { createSourceRepository, type SourceRepository } from './sources.ts';
 import { createSyncRepository, type SyncRepository } from './sync.ts';
 import { createTenantRepository, type TenantRepository } from './tenants.ts';
@@ -34,6 +37,9 @@ export interface Store {
   readonly people: PeopleRepository;
   readonly certificates: CertificateReader & CertificateWriter;
   readonly sync: SyncRepository;
+  readonly locks: SyncLockRepository;
+  readonly scans: SyncScanRepository;
+  readonly suggestions: SuggestionRepository;
 }
 
 /**
@@ -72,6 +78,9 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     people: createPeopleRepository(ctx),
     certificates: { ...createCertificateReader(ctx), ...createCertificateWriter(ctx) },
     sync: createSyncRepository(ctx),
+    locks: createSyncLockRepository(ctx),
+    scans: createSyncScanRepository(ctx),
+    suggestions: createSuggestionRepository(ctx),
   };
 }
 
@@ -80,7 +89,27 @@ export type { StoreDialect } from './context.ts';
 export type { CertificateVersion, ReadOptions } from './certificate-row.ts';
 export type { CertificateFilter, CertificatePage, CertificateReader, PageRequest } from './certificates-read.ts';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './certificates-read.ts';
-export type { CertificateWriter, SavePageReport } from './certificates-write.ts';
+export type {
+  CatalogEntry,
+  CertificateWriter,
+  PageSubject,
+  PersonResolver,
+  PersonResolverInput,
+  SavePageOptions,
+  SavePageReport,
+} from './certificates-write.ts';
+export type { AcquireResult, SyncLockHolder, SyncLockRepository } from './locks.ts';
+export type { SyncScan, SyncScanRepository } from './scans.ts';
+export {
+  insertSuggestions,
+  SUGGESTION_STATUSES,
+  type NewSuggestion,
+  type PersonSuggestion,
+  type SuggestionReason,
+  type SuggestionRepository,
+  type SuggestionStatus,
+} from './suggestions.ts';
+export { chunk, isUniqueViolation, ROWS_PER_STATEMENT, VALUES_PER_LIST } from './context.ts';
 export type { NewIdentity, PeopleRepository, StoredPerson, StoredPersonIdentity } from './people.ts';
 export type { Source, SourceConfigInput, SourceRepository } from './sources.ts';
 export type { SyncRepository, SyncRun, SyncRunStatus } from './sync.ts';

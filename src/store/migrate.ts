@@ -2,6 +2,7 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } fr
 import { AppError } from '../errors.ts';
 import type { StoreContext } from './context.ts';
 import * as m0001 from './migrations/0001_initial.ts';
+import * as m0002 from './migrations/0002_sync_identity.ts';
 
 /**
  * Every migration, imported explicitly (no directory scan: works the same under tsx, vitest and a bundle).
@@ -9,6 +10,7 @@ import * as m0001 from './migrations/0001_initial.ts';
  */
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>): Promise<void> }> = {
   '0001_initial': m0001,
+  '0002_sync_identity': m0002,
 };
 
 const KEY_CHECK = 'secret_key_check';

@@ -14,6 +14,8 @@ export interface Database {
   sync_checkpoints: SyncCheckpointsTable;
   sync_runs: SyncRunsTable;
   sync_locks: SyncLocksTable;
+  sync_scans: SyncScansTable;
+  person_suggestions: PersonSuggestionsTable;
 }
 
 export interface MetaTable {
@@ -137,4 +139,27 @@ export interface SyncLocksTable {
   source_id: string;
   owner: string;
   expires_at: string;
+  /** 0002: the run holding the lock (null while it is being started). */
+  run_id: string | null;
+  /** 0002 */
+  acquired_at: string | null;
+}
+
+/** 0002: when the full scan now in progress (or resumed) began; its sweep compares last_seen_at with this. */
+export interface SyncScansTable {
+  source_id: string;
+  started_at: string;
+  run_id: string;
+}
+
+/** 0002: two people who may be one; never merged automatically. person_a < person_b. */
+export interface PersonSuggestionsTable {
+  id: string;
+  tenant_id: string;
+  person_a: string;
+  person_b: string;
+  reason: string;
+  status: string;
+  created_at: string;
+  updated_at: string;
 }

@@ -53,6 +53,8 @@ export interface StoreHarness {
   open(opts?: { secretKey?: Buffer; migrate?: boolean }): Promise<Store>;
   /** Every row of a table, as the database holds it. */
   rows(store: Store, table: keyof Database): Promise<Record<string, unknown>[]>;
+  /** Where this test's database is, for a child process to open it too (createStore options). */
+  location(): { url: string; pgSchema?: string };
 }
 
 interface Location {
@@ -112,6 +114,10 @@ function defineHarness(dialect: 'sqlite' | 'postgres'): StoreHarness {
     },
     async rows(store, table) {
       return store.db.selectFrom(table).selectAll().execute();
+    },
+    location() {
+      if (location === undefined) throw new Error('location() is for use inside a test');
+      return location.pgSchema === undefined ? { url: location.url } : { url: location.url, pgSchema: location.pgSchema };
     },
   };
 }

@@ -4,10 +4,13 @@ import { createApp } from '../../api/app.ts';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
 import { AppError, describeError } from '../../errors.ts';
+import { startConfiguredScheduler } from '../../sync/configured.ts';
+import { defaultSyncDeps } from '../../sync/deps.ts';
 import { applyConfiguredSources, loadCliConfig, openStoreFromConfig } from '../context.ts';
 import { createLogger } from '../logger.ts';
 import type { CliRuntime, GlobalOptions } from '../runtime.ts';
 import { describeDatabase } from './describe.ts';
+import { watchStopSignals } from '../signals.ts';
 
 interface ServeOptions extends GlobalOptions {
   host?: string;
@@ -32,23 +35,6 @@ function parseFlags(opts: ServeOptions): z.output<typeof flagsSchema> {
 
 function urlOf(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
-/** `stopped` resolves with the first SIGINT or SIGTERM; `dispose` gives the signals back their default meaning. */
-function watchStopSignals(): { stopped: Promise<NodeJS.Signals>; dispose(): void } {
-  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
-  const stopped = new Promise<NodeJS.Signals>((resolve) => {
-    onSignal = resolve;
-  });
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    stopped,
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }
 
 export function registerServeCommand(program: Command, rt: CliRuntime): void {
@@ -103,9 +89,12 @@ async function serveUntilStopped(opts: {
     const address = app.server.address();
     const boundPort = typeof address === 'object' && address !== null ? address.port : port;
     rt.out(`certhub listening on ${urlOf(host, boundPort)}`);
+    const scheduler = startConfiguredScheduler({ store, config, deps: defaultSyncDeps({ logger }), logger });
 
     const signal = await opts.stopped;
     logger.info({ signal }, 'shutting down');
+    // Runs in flight are aborted: each records itself failed and releases its source's lock.
+    await scheduler.stop();
     await app.close();
   } finally {
     await store.close();

@@ -1,0 +1,2 @@
+export { createPersonResolver, subjectKeys } from './resolver.ts';
+export { planResolution, type IdentityIndex, type ResolutionPlan, type SubjectKeys } from './plan.ts';

@@ -1,0 +1,111 @@
+import type { Kysely } from 'kysely';
+import { AppError } from '../errors.ts';
+import { chunk, isoNow, ROWS_PER_STATEMENT, type StoreContext } from './context.ts';
+import type { Database, PersonSuggestionsTable } from './schema.ts';
+
+export const SUGGESTION_STATUSES = ['open', 'merged', 'rejected'] as const;
+export type SuggestionStatus = (typeof SUGGESTION_STATUSES)[number];
+
+/**
+ * Why two people may be one person:
+ * - `same_name_dob`: same normalized name and date of birth, no shared strong key;
+ * - `conflicting_dob` / `conflicting_national_id`: a strong key (email, provider user) pointed at a person whose
+ *   date of birth / national id differs from the certificate's, so it was not linked on;
+ * - `shared_email` / `shared_provider_user` / `shared_national_id`: the certificate was linked on a stronger key to one
+ *   person while this key already belonged to another.
+ */
+export type SuggestionReason =
+  | 'same_name_dob'
+  | 'conflicting_dob'
+  | 'conflicting_national_id'
+  | 'shared_email'
+  | 'shared_provider_user'
+  | 'shared_national_id';
+
+export interface PersonSuggestion {
+  id: string;
+  tenant_id: string;
+  person_a: string;
+  person_b: string;
+  reason: SuggestionReason;
+  status: SuggestionStatus;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NewSuggestion {
+  tenant_id: string;
+  person_a: string;
+  person_b: string;
+  reason: SuggestionReason;
+}
+
+export interface SuggestionRepository {
+  /** Oldest first. */
+  listSuggestions(tenantId: string, query?: { status?: SuggestionStatus; personId?: string }): Promise<PersonSuggestion[]>;
+  /** AppError('not_found') when there is no such suggestion in the tenant. */
+  setSuggestionStatus(tenantId: string, id: string, status: SuggestionStatus, opts?: { now?: Date }): Promise<PersonSuggestion>;
+}
+
+function toSuggestion(row: PersonSuggestionsTable): PersonSuggestion {
+  return { ...row, reason: row.reason as SuggestionReason, status: row.status as SuggestionStatus };
+}
+
+/**
+ * Records suggestions (on a transaction or the database); a pair already suggested for the same reason is left as it
+ * is, whatever its status: a rejected suggestion stays rejected.
+ */
+export async function insertSuggestions(
+  db: Kysely<Database>,
+  newId: () => string,
+  suggestions: readonly NewSuggestion[],
+  now: string,
+): Promise<void> {
+  const byKey = new Map<string, PersonSuggestionsTable>();
+  for (const s of suggestions) {
+    if (s.person_a === s.person_b) continue;
+    const [a, b] = s.person_a < s.person_b ? [s.person_a, s.person_b] : [s.person_b, s.person_a];
+    byKey.set(`${s.tenant_id}|${a}|${b}|${s.reason}`, {
+      id: newId(),
+      tenant_id: s.tenant_id,
+      person_a: a,
+      person_b: b,
+      reason: s.reason,
+      status: 'open',
+      created_at: now,
+      updated_at: now,
+    });
+  }
+  for (const part of chunk([...byKey.values()], ROWS_PER_STATEMENT)) {
+    await db
+      .insertInto('person_suggestions')
+      .values(part)
+      .onConflict((oc) => oc.columns(['tenant_id', 'person_a', 'person_b', 'reason']).doNothing())
+      .execute();
+  }
+}
+
+export function createSuggestionRepository(ctx: StoreContext): SuggestionRepository {
+  const { db } = ctx;
+  return {
+    async listSuggestions(tenantId, query) {
+      let q = db.selectFrom('person_suggestions').selectAll().where('tenant_id', '=', tenantId);
+      if (query?.status !== undefined) q = q.where('status', '=', query.status);
+      const personId = query?.personId;
+      if (personId !== undefined) q = q.where((eb) => eb.or([eb('person_a', '=', personId), eb('person_b', '=', personId)]));
+      const rows = await q.orderBy('created_at').orderBy('id').execute();
+      return rows.map(toSuggestion);
+    },
+    async setSuggestionStatus(tenantId, id, status, opts) {
+      const r = await db
+        .updateTable('person_suggestions')
+        .set({ status, updated_at: isoNow(opts?.now) })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (r.numUpdatedRows === 0n) throw new AppError('not_found', `suggestion ${id} not found`);
+      const row = await db.selectFrom('person_suggestions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      return toSuggestion(row);
+    },
+  };
+}

@@ -1,0 +1,295 @@
+import { expect, it } from 'vitest';
+import type { NormalizedCertificate } from '../domain/certificate.ts';
+import { AppError } from '../errors.ts';
+import type { Store } from '../store/index.ts';
+import { describeEachDialect, sampleCertificate, type StoreHarness } from '../store/test-dialects.ts';
+import { runSourceSync, type SyncProgress } from './engine.ts';
+import { createFakeHttp, createListProvider, setupSource } from './testkit.ts';
+
+const certs = (from: number, to: number): NormalizedCertificate[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => sampleCertificate(from + i));
+
+/** A clock that moves one second per reading, so every run and page has its own instant. */
+function steppingClock(start = Date.parse('2024-06-01T10:00:00.000Z')): () => Date {
+  let t = start;
+  return () => new Date((t += 1000));
+}
+
+async function setup(h: StoreHarness) {
+  const store = await h.open();
+  const { input, source } = await setupSource(store);
+  return { store, input, source, http: createFakeHttp(), now: steppingClock() };
+}
+
+async function storedCertificates(store: Store, sourceId: string) {
+  return store.db
+    .selectFrom('certificates')
+    .select(['external_id', 'status', 'person_id'])
+    .where('source_id', '=', sourceId)
+    .orderBy('external_id')
+    .execute();
+}
+
+describeEachDialect('sync engine', (h) => {
+  it('stores everything on a first run, then reports all unchanged; the report is stored with the run', async () => {
+    const { store, input, source, http, now } = await setup(h);
+    const provider = createListProvider({ items: () => certs(1, 25), pageSize: 10 });
+    const progress: SyncProgress[] = [];
+    const first = await runSourceSync({ store, source: input, provider, http: http.client, now, onProgress: (p) => progress.push(p) });
+
+    expect(first).toMatchObject({
+      source: 'fake-main',
+      provider: 'frontcore',
+      status: 'succeeded',
+      pages: 3,
+      certificates: { created: 25, updated: 0, unchanged: 0, deleted: 0 },
+      requests_by_endpoint: { 'GET /certificates': 3 },
+      throttled_429: 0,
+      retries: 0,
+      error: null,
+    });
+    expect(first.run_id).toEqual(expect.any(String));
+    expect(first.duration_ms).toBe(Date.parse(first.finished_at) - Date.parse(first.started_at));
+    expect(progress.map((p) => [p.pages, p.certificates, p.done, p.total])).toEqual([
+      [1, 10, 10, 25],
+      [2, 20, 20, 25],
+      [3, 25, 25, 25],
+    ]);
+    expect(await storedCertificates(store, source.id)).toHaveLength(25);
+    expect(await store.sync.getCheckpoint(source.id)).toEqual({ offset: 25 });
+
+    const run = await store.sync.getRun(first.run_id!);
+    expect(run).toMatchObject({ status: 'succeeded', error: null, finished_at: first.finished_at });
+    expect(run?.report).toEqual(first);
+    expect(await store.locks.get(source.id)).toBeNull();
+
+    // Incremental: the second run continues from the checkpoint; from the top with --full it sees all, unchanged.
+    const second = await runSourceSync({ store, source: input, provider, http: http.client, now });
+    expect(second).toMatchObject({ status: 'succeeded', pages: 0, requests_by_endpoint: {} });
+    const full = await runSourceSync({ store, source: input, provider, http: http.client, now, full: true });
+    expect(full).toMatchObject({
+      status: 'succeeded',
+      pages: 3,
+      certificates: { created: 0, updated: 0, unchanged: 25, deleted: 0 },
+      requests_by_endpoint: { 'GET /certificates': 3 },
+    });
+    expect(provider.checkpointsGiven).toEqual([null, { offset: 25 }, null]);
+    expect(await h.rows(store, 'certificate_versions')).toHaveLength(25);
+  });
+
+  it('keeps the pages saved before a failure, records the error, releases the lock, and resumes without duplicates', async () => {
+    const { store, input, source, http, now } = await setup(h);
+    const provider = createListProvider({ items: () => certs(1, 50), pageSize: 10, failOnPage: { page: 3 } });
+
+    const failed = await runSourceSync({ store, source: input, provider, http: http.client, now });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      pages: 2,
+      certificates: { created: 20, updated: 0, unchanged: 0, deleted: 0 },
+      error: { code: 'provider_unavailable', message: 'provider answered 503 on page 3' },
+    });
+    expect(await storedCertificates(store, source.id)).toHaveLength(20);
+    expect(await store.sync.getCheckpoint(source.id)).toEqual({ offset: 20 });
+    expect(await store.locks.get(source.id)).toBeNull();
+    expect(await store.sync.getRun(failed.run_id!)).toMatchObject({
+      status: 'failed',
+      error: 'provider answered 503 on page 3',
+      report: failed,
+    });
+
+    const resumed = await runSourceSync({ store, source: input, provider, http: http.client, now });
+    expect(resumed).toMatchObject({ status: 'succeeded', pages: 3, certificates: { created: 30, unchanged: 0 } });
+    expect(provider.checkpointsGiven).toEqual([null, { offset: 20 }]);
+    const stored = await storedCertificates(store, source.id);
+    expect(stored).toHaveLength(50);
+    expect(new Set(stored.map((c) => c.external_id)).size).toBe(50);
+    expect(await h.rows(store, 'certificate_versions')).toHaveLength(50);
+  });
+
+  it('sweeps a full-scan source only after a complete scan, never after a failed one', async () => {
+    const { store, input, source, http, now } = await setup(h);
+    let items = certs(1, 30);
+    const provider = createListProvider({ completeness: 'full-scan', items: () => items, pageSize: 10 });
+    const run = () => runSourceSync({ store, source: input, provider, http: http.client, now });
+
+    expect(await run()).toMatchObject({ status: 'succeeded', certificates: { created: 30, deleted: 0 } });
+    // A completed scan ends the scan; the provider's last checkpoint makes the next run scan from the top.
+    expect(await store.scans.get(source.id)).toBeNull();
+    expect(await store.sync.getCheckpoint(source.id)).toEqual({ offset: 0 });
+
+    // ext-5 and ext-25 disappear from the provider; the next scan fails on its second page.
+    items = items.filter((c) => c.external_id !== 'ext-5' && c.external_id !== 'ext-25');
+    const failing = createListProvider({ completeness: 'full-scan', items: () => items, pageSize: 10, failOnPage: { page: 2 } });
+    const failed = await runSourceSync({ store, source: input, provider: failing, http: http.client, now });
+    expect(failed).toMatchObject({ status: 'failed', pages: 1, certificates: { deleted: 0 } });
+    expect((await storedCertificates(store, source.id)).filter((c) => c.status === 'deleted')).toEqual([]);
+
+    // The next run resumes the interrupted scan (from page 2) and, having completed it, sweeps against the scan's
+    // start: page 1, seen by the failed run, is not swept.
+    const resumed = await runSourceSync({ store, source: input, provider: failing, http: http.client, now });
+    expect(failing.checkpointsGiven).toEqual([{ offset: 0 }, { offset: 10 }]);
+    expect(resumed).toMatchObject({ status: 'succeeded', pages: 2, certificates: { deleted: 2 } });
+    const deleted = (await storedCertificates(store, source.id)).filter((c) => c.status === 'deleted');
+    expect(deleted.map((c) => c.external_id).sort()).toEqual(['ext-25', 'ext-5']);
+
+    // A scan the provider answers with "unchanged" re-reads nothing and sweeps nothing.
+    const unchanged = createListProvider({ completeness: 'full-scan', items: () => [], pageSize: 10, unchanged: () => true });
+    expect(await runSourceSync({ store, source: input, provider: unchanged, http: http.client, now })).toMatchObject({
+      status: 'succeeded',
+      pages: 1,
+      certificates: { created: 0, updated: 0, unchanged: 0, deleted: 0 },
+    });
+    expect(await store.scans.get(source.id)).toBeNull();
+
+    // Nothing more disappears: a new scan deletes nothing; a record that comes back is restored.
+    expect(await run()).toMatchObject({ status: 'succeeded', certificates: { deleted: 0, unchanged: 28 } });
+    items = [...items, sampleCertificate(5)];
+    expect(await run()).toMatchObject({ status: 'succeeded', certificates: { updated: 1, deleted: 0 } });
+    expect((await store.certificates.getCertificateByExternalId(source.id, 'ext-5'))?.status).toBe('awarded');
+  });
+
+  it('refuses a second concurrent run of the same source with a conflict naming the running one', async () => {
+    const { store, input, source, http, now } = await setup(h);
+    let open = () => undefined as void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const slow = createListProvider({ items: () => certs(1, 5), pageSize: 5, gate });
+    const first = runSourceSync({ store, source: input, provider: slow, http: http.client, now });
+
+    // Wait until the first run holds the lock with its run id.
+    let holder = await store.locks.get(source.id);
+    for (let i = 0; i < 100 && holder?.run_id == null; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      holder = await store.locks.get(source.id);
+    }
+    const second = createListProvider({ items: () => certs(1, 5), pageSize: 5 });
+    const err = await runSourceSync({ store, source: input, provider: second, http: http.client, now }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('conflict');
+    expect((err as AppError).message).toBe(`source fake-main is already syncing (run ${holder?.run_id})`);
+    expect(second.checkpointsGiven).toEqual([]);
+
+    open();
+    expect(await first).toMatchObject({ status: 'succeeded', certificates: { created: 5 } });
+    expect(await store.locks.get(source.id)).toBeNull();
+    // Free again.
+    expect(await runSourceSync({ store, source: input, provider: second, http: http.client, now })).toMatchObject({
+      status: 'succeeded',
+    });
+  });
+
+  it('takes over the lock of a run whose process died, and marks that run failed', async () => {
+    const { store, input, source, http, now } = await setup(h);
+    // A run that was killed: its lock row stays until it expires, its run row stays `running`.
+    const ghost = await store.sync.startRun(source.id);
+    expect(await store.locks.acquire(source.id, 'dead-host:1:abc', 200)).toEqual({ acquired: true });
+    await store.locks.setRun(source.id, 'dead-host:1:abc', ghost.id);
+
+    const provider = createListProvider({ items: () => certs(1, 3), pageSize: 10 });
+    await expect(runSourceSync({ store, source: input, provider, http: http.client, now })).rejects.toThrow(
+      `source fake-main is already syncing (run ${ghost.id})`,
+    );
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await runSourceSync({ store, source: input, provider, http: http.client, now })).toMatchObject({
+      status: 'succeeded',
+      certificates: { created: 3 },
+    });
+    const ghostAfter = await store.sync.getRun(ghost.id);
+    expect(ghostAfter?.status).toBe('failed');
+    expect(ghostAfter?.error).toMatch(/^interrupted/);
+  });
+
+  it('stops on abort, records the failure and releases the lock', async () => {
+    const { store, input, source, http, now } = await setup(h);
+    const controller = new AbortController();
+    const provider = createListProvider({ items: () => certs(1, 100), pageSize: 10, delayMs: 20 });
+    const running = runSourceSync({
+      store,
+      source: input,
+      provider,
+      http: http.client,
+      now,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.pages === 2) controller.abort();
+      },
+    });
+    const report = await running;
+    expect(report).toMatchObject({ status: 'failed', pages: 2, error: { message: 'sync aborted (shutting down)' } });
+    expect(await storedCertificates(store, source.id)).toHaveLength(20);
+    expect(await store.locks.get(source.id)).toBeNull();
+  });
+
+  it('never puts a credential into the error it reports', async () => {
+    const { store, input, http, now } = await setup(h);
+    const provider = createListProvider({
+      items: () => certs(1, 3),
+      pageSize: 10,
+      failOnPage: {
+        page: 1,
+        error: () => new Error('GET https://api.example/certs?api_key=test-key-123456&page=1 failed\n  at stack line'),
+      },
+    });
+    const report = await runSourceSync({ store, source: input, provider, http: http.client, now });
+    expect(report.error).toEqual({ code: 'internal', message: 'GET https://api.example/certs?api_key=***&page=1 failed' });
+    expect(JSON.stringify(report)).not.toContain('test-key-123456');
+  });
+
+  it('stores the catalog a provider lists, and links every certificate to a person', async () => {
+    const { store, input, source, http, now } = await setup(h);
+    const sameEmail = (n: number) => sampleCertificate(n, { subject: { ...sampleCertificate(n).subject, email: 'Shared@Example.com' } });
+    const provider = createListProvider({
+      items: () => [sampleCertificate(1), sameEmail(2), sameEmail(3)],
+      pageSize: 2,
+      catalog: [{ type: 'course', external_id: 'FIRE-201', title: 'Fire Safety', code: 'FIRE-201', extra: { hours: 8 } }],
+    });
+    expect(await runSourceSync({ store, source: input, provider, http: http.client, now })).toMatchObject({ status: 'succeeded' });
+
+    // The catalog entry is stored even though no certificate of it was seen yet.
+    const achievements = await store.db.selectFrom('achievements').select(['external_id', 'title', 'extra_json']).orderBy('external_id').execute();
+    expect(achievements).toEqual([
+      { external_id: 'FIRE-201', title: 'Fire Safety', extra_json: '{"hours":8}' },
+      { external_id: 'SAFE-101', title: 'Safety Training', extra_json: null },
+    ]);
+
+    const stored = await storedCertificates(store, source.id);
+    expect(stored.every((c) => c.person_id !== null)).toBe(true);
+    // ext-2 and ext-3 share an email (on different pages): one person.
+    const byExt = new Map(stored.map((c) => [c.external_id, c.person_id]));
+    expect(byExt.get('ext-2')).toBe(byExt.get('ext-3'));
+    expect(byExt.get('ext-1')).not.toBe(byExt.get('ext-2'));
+  });
+
+  it('links people once when two sources with the same people sync at the same time', async () => {
+    const { store, input, http, now } = await setup(h);
+    const other = await setupSource(store, { id: 'fake-other', provider: 'springest' });
+    const samePeople = (prefix: string) =>
+      Array.from({ length: 120 }, (_, i) =>
+        sampleCertificate(i, {
+          external_id: `${prefix}-${i}`,
+          subject: { provider_user_id: null, email: `shared${i}@example.com`, first_name: 'A', last_name: `B${i}`, date_of_birth: null },
+        }),
+      );
+    const a = createListProvider({ items: () => samePeople('a'), pageSize: 5 });
+    const b = createListProvider({ id: 'springest', items: () => samePeople('b'), pageSize: 7 });
+    const reports = await Promise.all([
+      runSourceSync({ store, source: input, provider: a, http: http.client, now }),
+      runSourceSync({ store, source: other.input, provider: b, http: http.client, now }),
+    ]);
+    expect(reports.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    const people = await h.rows(store, 'people');
+    expect(people).toHaveLength(120);
+    const linked = await store.db.selectFrom('certificates').select('person_id').where('person_id', 'is not', null).execute();
+    expect(linked).toHaveLength(240);
+  });
+
+  it('refuses a source whose settings the provider rejects, or that was never applied to the store', async () => {
+    const { store, input, http } = await setup(h);
+    const provider = createListProvider({ items: () => [], pageSize: 10 });
+    await expect(runSourceSync({ store, source: { ...input, id: 'nowhere' }, provider, http: http.client })).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    await expect(runSourceSync({ store, source: { ...input, api_key: 42 }, provider, http: http.client })).rejects.toMatchObject({
+      code: 'invalid_config',
+    });
+  });
+});

@@ -1,0 +1,233 @@
+/**
+ * The sync engine: runs ONE source. It knows nothing about any provider: it takes the source's lock, pulls pages,
+ * saves each page with its checkpoint (and the people it links to) in one transaction, and for full-scan providers
+ * sweeps what a complete scan did not return. A crash at any instant leaves the store at the last saved page; the next
+ * run resumes from its checkpoint.
+ */
+import type { ProviderId } from '../domain/certificate.ts';
+import { AppError, isAppError } from '../errors.ts';
+import { createPersonResolver } from '../identity/resolver.ts';
+import type { Checkpoint, Page, Provider, PullContext } from '../providers/provider.ts';
+import { DEFAULT_TENANT_SLUG, isUniqueViolation, type PersonResolver, type Source, type Store } from '../store/index.ts';
+import { acquireSourceLock, DEFAULT_LOCK_TTL_MS } from './lock.ts';
+import { diffRequestStats, reportError, secretValues, type RequestStats, type SyncReport } from './report.ts';
+
+/** A configured source: `id` is its slug (as in certhub.yaml); the whole object is what the provider's configSchema parses. */
+export interface SyncSourceInput {
+  id: string;
+  provider: ProviderId;
+  /** Default `default`. */
+  tenant?: string;
+  [setting: string]: unknown;
+}
+
+export type HttpClient = PullContext<unknown>['http'];
+
+export interface SyncProgress {
+  source: string;
+  run_id: string;
+  pages: number;
+  /** Certificates saved so far this run (created + updated + unchanged). */
+  certificates: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  /** As the provider reports it with the last page, when it can tell. */
+  done?: number;
+  total?: number;
+  elapsed_ms: number;
+}
+
+export interface RunSourceSyncOptions<Cfg> {
+  store: Store;
+  source: SyncSourceInput;
+  provider: Provider<Cfg>;
+  http: HttpClient;
+  /** Start from no checkpoint (a new full scan for full-scan providers, everything for incremental ones). */
+  full?: boolean;
+  signal?: AbortSignal;
+  /** The clock of the run's timestamps (tests pin it); locks always use the real clock. */
+  now?: () => Date;
+  onProgress?: (progress: SyncProgress) => void;
+  /** Default 30 s; renewed every third of it. */
+  lockTtlMs?: number;
+  /** Default: identity resolution (createPersonResolver). */
+  resolvePeople?: PersonResolver;
+}
+
+const SAVE_ATTEMPTS = 6;
+
+/** Worth saving the page again: another writer linked the same key, or the database was briefly locked. */
+function isTransient(err: unknown): boolean {
+  if (isUniqueViolation(err)) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === '40001' || code === '40P01';
+}
+
+/** The client's cumulative counters this run reports (diffed per run: a client may serve several). */
+function readStats(http: HttpClient): RequestStats {
+  const s = http.stats();
+  return { requests_by_endpoint: { ...s.requests_by_endpoint }, throttled_429: s.throttled_429, retries: s.retries };
+}
+
+async function findSource(store: Store, input: SyncSourceInput): Promise<Source> {
+  const tenantSlug = input.tenant ?? DEFAULT_TENANT_SLUG;
+  const tenant = await store.tenants.getTenantBySlug(tenantSlug);
+  const source = tenant === null ? null : await store.sources.getSourceBySlug(tenant.id, input.id);
+  if (source === null) {
+    throw new AppError('not_found', `source ${input.id} is not in the store (its configuration has not been applied)`);
+  }
+  if (source.provider !== input.provider) {
+    throw new AppError('invalid_config', `source ${input.id} is stored as a ${source.provider} source, not ${input.provider}`);
+  }
+  return source;
+}
+
+function parseConfig<Cfg>(provider: Provider<Cfg>, input: SyncSourceInput): Cfg {
+  const parsed = provider.configSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(source)'}: ${i.message}`).join('; ');
+    throw new AppError('invalid_config', `source ${input.id}: ${problems}`);
+  }
+  return parsed.data;
+}
+
+/** Either signal aborting aborts the result (AbortSignal.any is Node 20.3+; this works on every 20.x). */
+function anySignal(signals: readonly (AbortSignal | undefined)[]): AbortSignal {
+  const controller = new AbortController();
+  for (const s of signals) {
+    if (s === undefined) continue;
+    if (s.aborted) {
+      controller.abort(s.reason);
+      break;
+    }
+    s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
+  }
+  return controller.signal;
+}
+
+function abortError(signal: AbortSignal): unknown {
+  const reason: unknown = signal.reason;
+  if (isAppError(reason)) return reason;
+  return new AppError('internal', 'sync aborted (shutting down)', { cause: reason });
+}
+
+/**
+ * Runs one sync of `source` and returns its report. A run that fails still returns (status `failed`, the error, and
+ * everything it saved kept); only a run that cannot start throws: AppError('conflict') when the source is already
+ * syncing, 'not_found' / 'invalid_config' when the source cannot be set up.
+ */
+export async function runSourceSync<Cfg>(opts: RunSourceSyncOptions<Cfg>): Promise<SyncReport> {
+  const { store, provider, http } = opts;
+  const now = opts.now ?? (() => new Date());
+  const full = opts.full === true;
+  const source = await findSource(store, opts.source);
+  const config = parseConfig(provider, opts.source);
+  const secrets = secretValues(opts.source);
+  const resolvePeople = opts.resolvePeople ?? createPersonResolver();
+
+  const lock = await acquireSourceLock(store, source, opts.lockTtlMs ?? DEFAULT_LOCK_TTL_MS);
+  try {
+    const run = await store.sync.startRun(source.id, { now: now() });
+    await lock.setRun(run.id);
+    // Only the lock holder runs, so any other `running` run of this source died without finishing.
+    await store.locks.failAbandonedRuns(source.id, run.id, 'interrupted: the process running it stopped', { now: now() });
+
+    const startedMs = Date.parse(run.started_at);
+    const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0 };
+    let pages = 0;
+    const statsBefore = readStats(http);
+    const signal = anySignal([opts.signal, lock.lost]);
+    let failure: unknown = null;
+
+    try {
+      const stored = full ? null : ((await store.sync.getCheckpoint(source.id)) as Checkpoint | null);
+      // Full scans (provider.ts, "Sweep semantics"): a scan may span runs. With a scan in progress this run resumes it,
+      // and what the earlier runs saw counts as seen; otherwise a new scan starts now.
+      let sweepSince: string | null = null;
+      if (provider.completeness === 'full-scan') {
+        const scan = full ? null : await store.scans.get(source.id);
+        if (scan === null) await store.scans.begin(source.id, { started_at: run.started_at, run_id: run.id });
+        sweepSince = scan?.started_at ?? run.started_at;
+      }
+      let unchangedScan = false;
+
+      const ctx: PullContext<Cfg> = { sourceId: source.id, config, http, full, signal, now };
+      for await (const page of provider.pull(ctx, stored)) {
+        if (signal.aborted) throw abortError(signal);
+        if (page.unchanged === true) unchangedScan = true;
+        const saved = await savePage(store, source.id, page, now(), resolvePeople);
+        pages += 1;
+        counts.created += saved.created;
+        counts.updated += saved.updated;
+        counts.unchanged += saved.unchanged;
+        opts.onProgress?.({
+          source: opts.source.id,
+          run_id: run.id,
+          pages,
+          certificates: counts.created + counts.updated + counts.unchanged,
+          created: counts.created,
+          updated: counts.updated,
+          unchanged: counts.unchanged,
+          ...(page.progress === undefined ? {} : { done: page.progress.done }),
+          ...(page.progress?.total === undefined ? {} : { total: page.progress.total }),
+          elapsed_ms: Math.max(0, now().getTime() - startedMs),
+        });
+      }
+      if (signal.aborted) throw abortError(signal);
+
+      if (provider.completeness === 'full-scan') {
+        // Only after a complete scan: anything it did not return is gone from the provider. A scan the provider
+        // answered with "unchanged" re-read nothing, so there is nothing to compare.
+        if (sweepSince !== null && !unchangedScan) {
+          const swept = await store.certificates.markMissingDeleted(source.id, sweepSince, { now: now() });
+          counts.deleted = swept.deleted;
+        }
+        // The scan is over; the provider's last checkpoint makes its next pull begin a new one.
+        await store.scans.end(source.id);
+      }
+    } catch (err) {
+      failure = signal.aborted && !isAppError(err) ? abortError(signal) : err;
+    }
+
+    const finished = now();
+    const requests = diffRequestStats(statsBefore, readStats(http));
+    const report: SyncReport = {
+      run_id: run.id,
+      source: opts.source.id,
+      provider: source.provider,
+      status: failure === null ? 'succeeded' : 'failed',
+      started_at: run.started_at,
+      finished_at: finished.toISOString(),
+      duration_ms: Math.max(0, finished.getTime() - startedMs),
+      pages,
+      certificates: counts,
+      ...requests,
+      error: failure === null ? null : reportError(failure, secrets),
+    };
+    await store.sync.finishRun(
+      run.id,
+      { status: report.status, report, error: report.error?.message ?? null },
+      { now: finished },
+    );
+    return report;
+  } finally {
+    await lock.release();
+  }
+}
+
+async function savePage(store: Store, sourceId: string, page: Page, at: Date, resolvePeople: PersonResolver) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store.certificates.savePage(sourceId, page.certificates, page.checkpoint, {
+        now: at,
+        resolvePeople,
+        ...(page.achievements === undefined ? {} : { catalog: page.achievements }),
+      });
+    } catch (err) {
+      // The transaction rolled back whole, so saving the page again is safe.
+      if (attempt >= SAVE_ATTEMPTS || !isTransient(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.floor(Math.random() * 30)));
+    }
+  }
+}

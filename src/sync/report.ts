@@ -1,0 +1,106 @@
+import type { ProviderId } from '../domain/certificate.ts';
+import { AppError, describeError, type ErrorCode } from '../errors.ts';
+
+/** What a sync run did; stored in sync_runs.report_json, returned by runSourceSync, printed by `certhub sync --json`. */
+export interface SyncReport {
+  /** Null when the run never started (the source was already syncing, or could not be set up). */
+  run_id: string | null;
+  /** The source's id as configured (its slug). */
+  source: string;
+  provider: ProviderId;
+  status: 'succeeded' | 'failed';
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  /** Pages saved (each with its checkpoint). */
+  pages: number;
+  certificates: { created: number; updated: number; unchanged: number; deleted: number };
+  /** Requests this run made, by endpoint (as the HTTP client names them). */
+  requests_by_endpoint: Record<string, number>;
+  throttled_429: number;
+  retries: number;
+  /** One line; never a secret. */
+  error: null | { code: ErrorCode; message: string };
+}
+
+/** The HTTP client's counters this run cares about. */
+export interface RequestStats {
+  requests_by_endpoint: Record<string, number>;
+  throttled_429: number;
+  retries: number;
+}
+
+export const NO_REQUESTS: RequestStats = { requests_by_endpoint: {}, throttled_429: 0, retries: 0 };
+
+/** Counters since `before`: the client's counters are cumulative over its life, a run reports its own share. */
+export function diffRequestStats(before: RequestStats, after: RequestStats): RequestStats {
+  const byEndpoint: Record<string, number> = {};
+  for (const [endpoint, count] of Object.entries(after.requests_by_endpoint)) {
+    const n = count - (before.requests_by_endpoint[endpoint] ?? 0);
+    if (n > 0) byEndpoint[endpoint] = n;
+  }
+  return {
+    requests_by_endpoint: byEndpoint,
+    throttled_429: Math.max(0, after.throttled_429 - before.throttled_429),
+    retries: Math.max(0, after.retries - before.retries),
+  };
+}
+
+const SECRET_KEY_NAME = /key|token|secret|password|authorization|credential/i;
+// `?api_key=...`, `token=...` in URLs and messages, `Bearer xyz`, `Basic xyz`, `JWT xyz`.
+const SECRET_PATTERNS: RegExp[] = [
+  /\b([\w-]*(?:key|token|secret|password)[\w-]*)=([^&\s"']+)/gi,
+  /\b(Bearer|Basic|JWT)\s+[A-Za-z0-9._~+/=-]+/g,
+];
+
+/** Every string under a secret-looking key of the source's configuration, for scrubbing error messages. */
+export function secretValues(config: unknown): string[] {
+  const found: string[] = [];
+  const walk = (value: unknown, secret: boolean) => {
+    if (typeof value === 'string') {
+      if (secret && value.length >= 4) found.push(value);
+    } else if (Array.isArray(value)) {
+      for (const v of value) walk(v, secret);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) walk(v, secret || SECRET_KEY_NAME.test(k));
+    }
+  };
+  walk(config, false);
+  return found;
+}
+
+/** An error as a run report carries it: a stable code and one line, with any known or secret-shaped value masked. */
+export function reportError(err: unknown, secrets: readonly string[]): { code: ErrorCode; message: string } {
+  const code: ErrorCode = err instanceof AppError ? err.code : 'internal';
+  let message = describeError(err).replace(/\s*\n\s*/g, ' ').trim();
+  for (const secret of secrets) message = message.split(secret).join('***');
+  message = message
+    .replace(SECRET_PATTERNS[0]!, (_m, name: string) => `${name}=***`)
+    .replace(SECRET_PATTERNS[1]!, (_m, scheme: string) => `${scheme} ***`);
+  if (message.length > 500) message = `${message.slice(0, 497)}...`;
+  return { code, message: message === '' ? 'unknown error' : message };
+}
+
+/** The report of a run that could not start (the message of `err` as the failure). */
+export function notStartedReport(
+  source: { id: string; provider: ProviderId },
+  err: unknown,
+  at: Date,
+  secrets: readonly string[] = [],
+): SyncReport {
+  const iso = at.toISOString();
+  return {
+    run_id: null,
+    source: source.id,
+    provider: source.provider,
+    status: 'failed',
+    started_at: iso,
+    finished_at: iso,
+    duration_ms: 0,
+    pages: 0,
+    certificates: { created: 0, updated: 0, unchanged: 0, deleted: 0 },
+    ...NO_REQUESTS,
+    requests_by_endpoint: {},
+    error: reportError(err, secrets),
+  };
+}
