@@ -178,7 +178,7 @@ describe('Springest simulator: GET /certifications', () => {
 });
 
 describe('Springest simulator: hosts, determinism, truth', () => {
-  it('several country hosts: each has its own keys and data', async () => {
+  it('several country hosts: each has its own keys and data', () => {
     const de = createSpringestSimulator({ world: world(), country: 'de' });
     expect(de.host.apiKey).not.toBe(sp.host.apiKey);
     expect(de.truth().length).toBeLessThan(sp.truth().length);
