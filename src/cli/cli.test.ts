@@ -1,14 +1,12 @@
 /**
  * The real `certhub` binary, run the way a user runs it: `node bin/certhub.js ...` in a fresh directory.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startCli, type Run, type Started } from './testkit.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/certhub.js', import.meta.url));
 const PACKAGE_VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
@@ -21,37 +19,8 @@ afterEach(() => {
   rmSync(cwd, { recursive: true, force: true });
 });
 
-/** A clean environment: nothing CERTHUB_* leaks in from the machine running the tests. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const key of ['PATH', 'HOME', 'TMPDIR', 'SYSTEMROOT']) {
-    const value = process.env[key];
-    if (value !== undefined) env[key] = value;
-  }
-  return { ...env, ...extra };
-}
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const done = new Promise<Run>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, done };
-}
-
-const certhub = (args: string[], env?: Record<string, string>): Promise<Run> => start(args, env).done;
+const start = (args: string[], env: Record<string, string> = {}): Started => startCli(args, { cwd, env });
+const certhub = (args: string[], env?: Record<string, string>): Promise<Run> => start(args, env ?? {}).done;
 
 function write(name: string, text: string): string {
   writeFileSync(join(cwd, name), text);

@@ -7,6 +7,7 @@ import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerSyncCommand } from './commands/sync.ts';
 import { registerExportCommand } from './commands/export.ts';
+import { registerSandboxCommand } from './commands/sandbox.ts';
 import { createProcessRuntime, type CliRuntime } from './runtime.ts';
 
 export const EXIT_OK = 0;
@@ -38,6 +39,7 @@ function buildProgram(rt: CliRuntime): Command {
   registerServeCommand(program, rt);
   registerSyncCommand(program, rt);
   registerExportCommand(program, rt);
+  registerSandboxCommand(program, rt);
   registerMigrateCommand(program, rt);
   registerConfigCommand(program, rt);
   return program;

@@ -3,15 +3,12 @@
  * connector: an empty source list, usage errors. The sync of real sources is covered in process (sync.test.ts) and by
  * the provider contract suite against the simulators.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CSV_COLUMNS } from './export.ts';
-
-const BIN = fileURLToPath(new URL('../../../bin/certhub.js', import.meta.url));
+import { runCli, type Run } from '../testkit.ts';
 
 let cwd: string;
 beforeEach(() => {
@@ -22,19 +19,7 @@ afterEach(() => {
   rmSync(cwd, { recursive: true, force: true });
 });
 
-function certhub(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const key of ['PATH', 'HOME', 'TMPDIR']) if (process.env[key] !== undefined) env[key] = process.env[key];
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const certhub = (args: string[]): Promise<Run> => runCli(args, { cwd });
 
 describe('certhub sync / export (the binary)', () => {
   it('syncs an empty source list: [] with --json, a note without', async () => {

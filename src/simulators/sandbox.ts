@@ -1,0 +1,72 @@
+/**
+ * `certhub sandbox`: the four provider simulators on one seeded world, on ports base+1..base+4
+ * (FrontCore, Falkor, Open edX, Springest), with the certhub.yaml that points certhub at them.
+ */
+import { stringify } from 'yaml';
+import { AppError } from '../errors.ts';
+import type { ProviderId } from '../domain/certificate.ts';
+import { generateWorld } from './common/world.ts';
+import type { SimulatorInstance } from './common/instance.ts';
+import { createFrontcoreSimulator } from './frontcore/index.ts';
+import { createFalkorSimulator } from './falkor/index.ts';
+import { createOpenedxSimulator } from './openedx/index.ts';
+import { createSpringestSimulator } from './springest/index.ts';
+
+export interface SandboxOptions {
+  portBase: number;
+  people: number;
+  seed: string;
+  /** The sandbox's "today" (YYYY-MM-DD); dates in the data are relative to it. */
+  asOf: string;
+  host?: string;
+}
+
+export interface RunningSandbox {
+  options: SandboxOptions;
+  simulators: { provider: ProviderId; url: string; instance: SimulatorInstance }[];
+  /** certhub.yaml `sources:` entries for every simulator, credentials included. */
+  sources(): Record<string, unknown>[];
+  /** A ready-to-use certhub.yaml for these simulators. */
+  configYaml(database?: string): string;
+  close(): Promise<void>;
+}
+
+export const SANDBOX_PORT_OFFSETS: Record<ProviderId, number> = { frontcore: 1, falkor: 2, openedx: 3, springest: 4 };
+
+export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const world = generateWorld({ seed: options.seed, people: options.people, asOf: options.asOf });
+  const instances: SimulatorInstance[] = [
+    createFrontcoreSimulator({ world }),
+    createFalkorSimulator({ world }),
+    createOpenedxSimulator({ world }),
+    createSpringestSimulator({ world }),
+  ];
+  const started: RunningSandbox['simulators'] = [];
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(started.map((s) => s.instance.sim.close()));
+  };
+  for (const instance of instances) {
+    const port = options.portBase === 0 ? 0 : options.portBase + SANDBOX_PORT_OFFSETS[instance.provider];
+    try {
+      const url = await instance.sim.listen(port, host);
+      started.push({ provider: instance.provider, url, instance });
+    } catch (err) {
+      await closeAll();
+      const code = (err as NodeJS.ErrnoException).code;
+      const reason = code === 'EADDRINUSE' ? 'is already in use' : `cannot be opened (${code ?? String(err)})`;
+      throw new AppError('invalid_request', `port ${port} for the ${instance.provider} simulator ${reason}; choose another --port-base`);
+    }
+  }
+  const sources = (): Record<string, unknown>[] => started.flatMap((s) => s.instance.sourceConfigs());
+  return {
+    options,
+    simulators: started,
+    sources,
+    configYaml: (database = 'sqlite:./data/certhub.db') =>
+      `# Written by \`certhub sandbox\` (seed ${options.seed}, ${options.people} people, as of ${options.asOf}).\n` +
+      `# The credentials below belong to the local simulators only.\n` +
+      stringify({ database, sources: sources() }),
+    close: closeAll,
+  };
+}
