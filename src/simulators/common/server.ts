@@ -129,7 +129,7 @@ function parseFaultPatch(body: Buffer): Partial<FaultSettings> | string {
     if (key === 'retry_after_format' && value !== 'seconds' && value !== 'http-date') return 'retry_after_format must be seconds or http-date';
     patch[key] = value;
   }
-  return patch as Partial<FaultSettings>;
+  return patch;
 }
 
 export function createSimServer(opts: SimServerOptions): SimServer {
