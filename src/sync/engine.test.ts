@@ -148,6 +148,32 @@ describeEachDialect('sync engine', (h) => {
     expect((await store.certificates.getCertificateByExternalId(source.id, 'ext-5'))?.status).toBe('awarded');
   });
 
+  it('sweeps a scan that died between its last page and the sweep, even when the next run is answered "unchanged"', async () => {
+    const { store, input, source, http, now } = await setup(h);
+    const all = certs(1, 12);
+    const full = createListProvider({ completeness: 'full-scan', items: () => all, pageSize: 5 });
+    expect(await runSourceSync({ store, source: input, provider: full, http: http.client, now })).toMatchObject({ status: 'succeeded' });
+
+    // ext-3 disappears. The next scan saves every page, its last checkpoint included, then the process dies.
+    const remaining = all.filter((c) => c.external_id !== 'ext-3');
+    const listRemaining = createListProvider({ completeness: 'full-scan', items: () => remaining, pageSize: 5 });
+    const crashing: typeof listRemaining = {
+      ...listRemaining,
+      async *pull(ctx, checkpoint) {
+        yield* listRemaining.pull(ctx, checkpoint);
+        throw new AppError('internal', 'process killed before the sweep');
+      },
+    };
+    expect(await runSourceSync({ store, source: input, provider: crashing, http: http.client, now })).toMatchObject({ status: 'failed', certificates: { deleted: 0 } });
+
+    // The provider now says "nothing changed since your last complete answer" (Falkor's hash): the resumed scan is
+    // complete, so what it did not return is swept.
+    const unchanged = createListProvider({ completeness: 'full-scan', items: () => [], pageSize: 5, unchanged: () => true });
+    expect(await runSourceSync({ store, source: input, provider: unchanged, http: http.client, now })).toMatchObject({ status: 'succeeded', certificates: { deleted: 1 } });
+    expect((await store.certificates.getCertificateByExternalId(source.id, 'ext-3'))?.status).toBe('deleted');
+    expect(await store.scans.get(source.id)).toBeNull();
+  });
+
   it('refuses a second concurrent run of the same source with a conflict naming the running one', async () => {
     const { store, input, source, http, now } = await setup(h);
     let open = () => undefined as void;

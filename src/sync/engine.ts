@@ -145,10 +145,12 @@ export async function runSourceSync<Cfg>(opts: RunSourceSyncOptions<Cfg>): Promi
       // Full scans (provider.ts, "Sweep semantics"): a scan may span runs. With a scan in progress this run resumes it,
       // and what the earlier runs saw counts as seen; otherwise a new scan starts now.
       let sweepSince: string | null = null;
+      let resumedScan = false;
       if (provider.completeness === 'full-scan') {
         const scan = full ? null : await store.scans.get(source.id);
         if (scan === null) await store.scans.begin(source.id, { started_at: run.started_at, run_id: run.id });
         sweepSince = scan?.started_at ?? run.started_at;
+        resumedScan = scan !== null;
       }
       let unchangedScan = false;
 
@@ -177,9 +179,10 @@ export async function runSourceSync<Cfg>(opts: RunSourceSyncOptions<Cfg>): Promi
       if (signal.aborted) throw abortError(signal);
 
       if (provider.completeness === 'full-scan') {
-        // Only after a complete scan: anything it did not return is gone from the provider. A scan the provider
-        // answered with "unchanged" re-read nothing, so there is nothing to compare.
-        if (sweepSince !== null && !unchangedScan) {
+        // Only after a complete scan: anything it did not return is gone from the provider. A fresh scan the provider
+        // answered with "unchanged" re-read nothing, so there is nothing to compare. But a resumed scan answered
+        // "unchanged" means an earlier run saved every page and died before sweeping: sweep now, from that scan's start.
+        if (sweepSince !== null && (!unchangedScan || resumedScan)) {
           const swept = await store.certificates.markMissingDeleted(source.id, sweepSince, { now: now() });
           counts.deleted = swept.deleted;
         }
