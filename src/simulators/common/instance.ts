@@ -1,5 +1,6 @@
 import type { ProviderId } from '../../domain/certificate.ts';
 import type { SimServer } from './server.ts';
+import type { TruthCertificate } from './truth.ts';
 
 /** One running provider simulator, as the sandbox and the tests start it. */
 export interface SimulatorInstance {
@@ -7,4 +8,6 @@ export interface SimulatorInstance {
   sim: SimServer;
   /** certhub.yaml `sources:` entries for this running simulator (base_url from sim.url()), secrets included. */
   sourceConfigs(): Record<string, unknown>[];
+  /** Every certificate the simulator exposes now (all accounts / hosts it serves), normalized. */
+  truth(): TruthCertificate[];
 }

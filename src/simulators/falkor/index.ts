@@ -21,11 +21,12 @@ export function createFalkorSimulator(opts: { world: World; clock?: () => Date }
     const account = accounts.find((a) => a.name === name);
     return account ? falkorTruth(account, sim.url()) : [];
   };
+  const truth = (): TruthCertificate[] => accounts.flatMap((a) => falkorTruth(a, sim.url()));
   const sim = createSimServer({
     name: 'falkor',
     routes: falkorRoutes(accounts),
     controlRoutes: falkorControlRoutes(accounts, opts.world, clock),
-    truth: () => accounts.flatMap((a) => falkorTruth(a, sim.url())),
+    truth,
     errorBody: (_status, message) => ({ status: 'error', message }),
     clock,
   });
@@ -34,6 +35,7 @@ export function createFalkorSimulator(opts: { world: World; clock?: () => Date }
     sim,
     accounts,
     truthFor,
+    truth,
     sourceConfigs: () => accounts.map((a) => ({ id: `falkor-${a.name}`, provider: 'falkor', base_url: `${sim.url()}/${a.name}/api`, token: a.token })),
   };
 }
