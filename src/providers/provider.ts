@@ -27,6 +27,12 @@ export interface Page {
    * WITHOUT sweeping, since nothing was re-read.
    */
   unchanged?: boolean;
+  /**
+   * Incremental sources only: this run reads everything (e.g. Springest's periodic reconciliation, since its
+   * API shows neither changes nor deletions incrementally). The engine then treats the run as a full scan:
+   * it sweeps what the completed run did not return. Set it on every page of such a run.
+   */
+  fullScan?: boolean;
   achievements?: CatalogAchievement[];
   /** Stored in the same transaction as the certificates; the next run resumes from it. */
   checkpoint: Checkpoint;

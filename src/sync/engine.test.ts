@@ -174,6 +174,23 @@ describeEachDialect('sync engine', (h) => {
     expect(await store.scans.get(source.id)).toBeNull();
   });
 
+  it('sweeps an incremental source after a run its provider marked as a full scan, and only then', async () => {
+    const { store, input, source, http, now } = await setup(h);
+    let items = certs(1, 10);
+    let fullScan = true;
+    const provider = createListProvider({ items: () => items, pageSize: 4, fullScan: () => fullScan });
+    const run = () => runSourceSync({ store, source: input, provider, http: http.client, now });
+    expect(await run()).toMatchObject({ status: 'succeeded', certificates: { created: 10, deleted: 0 } });
+    items = items.filter((c) => c.external_id !== 'ext-2' && c.external_id !== 'ext-7');
+    fullScan = false;
+    // An ordinary incremental run cannot tell a deletion from "not changed": nothing is swept.
+    expect(await run()).toMatchObject({ status: 'succeeded', certificates: { deleted: 0 } });
+    fullScan = true;
+    expect(await run()).toMatchObject({ status: 'succeeded', certificates: { deleted: 2 } });
+    expect((await store.certificates.getCertificateByExternalId(source.id, 'ext-7'))?.status).toBe('deleted');
+    expect(await store.scans.get(source.id)).toBeNull();
+  });
+
   it('refuses a second concurrent run of the same source with a conflict naming the running one', async () => {
     const { store, input, source, http, now } = await setup(h);
     let open = () => undefined as void;

@@ -146,17 +146,24 @@ export async function runSourceSync<Cfg>(opts: RunSourceSyncOptions<Cfg>): Promi
       // and what the earlier runs saw counts as seen; otherwise a new scan starts now.
       let sweepSince: string | null = null;
       let resumedScan = false;
-      if (provider.completeness === 'full-scan') {
+      const startOrResumeScan = async (): Promise<void> => {
         const scan = full ? null : await store.scans.get(source.id);
         if (scan === null) await store.scans.begin(source.id, { started_at: run.started_at, run_id: run.id });
         sweepSince = scan?.started_at ?? run.started_at;
         resumedScan = scan !== null;
-      }
+      };
+      // An incremental provider may still make a run a full scan (Page.fullScan): it is swept like one.
+      let scanning = provider.completeness === 'full-scan';
+      if (scanning) await startOrResumeScan();
       let unchangedScan = false;
 
       const ctx: PullContext<Cfg> = { sourceId: source.id, config, http, full, signal, now };
       for await (const page of provider.pull(ctx, stored)) {
         if (signal.aborted) throw abortError(signal);
+        if (!scanning && page.fullScan === true) {
+          scanning = true;
+          await startOrResumeScan();
+        }
         if (page.unchanged === true) unchangedScan = true;
         const saved = await savePage(store, source.id, page, now(), resolvePeople);
         pages += 1;
@@ -178,7 +185,7 @@ export async function runSourceSync<Cfg>(opts: RunSourceSyncOptions<Cfg>): Promi
       }
       if (signal.aborted) throw abortError(signal);
 
-      if (provider.completeness === 'full-scan') {
+      if (scanning) {
         // Only after a complete scan: anything it did not return is gone from the provider. A fresh scan the provider
         // answered with "unchanged" re-read nothing, so there is nothing to compare. But a resumed scan answered
         // "unchanged" means an earlier run saved every page and died before sweeping: sweep now, from that scan's start.

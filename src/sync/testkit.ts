@@ -72,6 +72,8 @@ export interface ListProviderOptions {
   catalog?: CatalogAchievement[];
   /** Full scan: answer "nothing changed since the last scan" (one empty page saying so), like Falkor's hash. */
   unchanged?: () => boolean;
+  /** Incremental provider: mark this pull's pages as a full scan (Page.fullScan). */
+  fullScan?: () => boolean;
 }
 
 export interface ListProvider extends Provider<FakeConfig> {
@@ -111,6 +113,9 @@ export function createListProvider(opts: ListProviderOptions): ListProvider {
       const items = opts.items();
       let offset = typeof checkpoint?.offset === 'number' ? checkpoint.offset : 0;
       if (opts.gate !== undefined) await opts.gate;
+      const fullScan = opts.fullScan?.() === true;
+      // A full-scan run of an incremental provider reads from the top, whatever the checkpoint says.
+      if (fullScan && completeness === 'incremental') offset = 0;
       if (opts.unchanged?.() === true) {
         yield { certificates: [], unchanged: true, checkpoint: { offset: 0 } };
         return;
@@ -131,6 +136,7 @@ export function createListProvider(opts: ListProviderOptions): ListProvider {
           certificates: [...certificates],
           checkpoint: { offset: last && completeness === 'full-scan' ? 0 : offset },
           progress: { done: offset, total: items.length },
+          ...(fullScan ? { fullScan: true } : {}),
           ...(opts.catalog === undefined || pageNo !== 1 ? {} : { achievements: opts.catalog }),
         };
       }

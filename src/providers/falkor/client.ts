@@ -1,7 +1,6 @@
 /** Falkor's one endpoint (story-certificates.txt). Every request goes through the shared ProviderHttpClient. */
-import type { z } from 'zod';
 import { AppError } from '../../errors.ts';
-import type { ProviderHttpClient } from '../http/index.ts';
+import { endpointUrl, unexpectedPayload, type ProviderHttpClient } from '../http/index.ts';
 import { falkorErrorSchema, storyCertificatesResponseSchema, type StoryCertificatesFilters, type StoryCertificatesResponse } from './schema.ts';
 
 export interface FalkorAccount {
@@ -12,20 +11,6 @@ export interface FalkorAccount {
 }
 
 export const STORY_CERTIFICATES_ENDPOINT = 'POST /v1/logs/story-certificates';
-
-/** `<base_url>/<path>` with exactly one slash between them. */
-function endpointUrl(baseUrl: string, path: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
-}
-
-/** AppError('provider_error', '<endpoint> returned an unexpected payload: <path>: <issue>'). */
-export function unexpectedPayload(endpoint: string, error: z.ZodError): AppError {
-  const issue = error.issues[0];
-  const where = issue === undefined || issue.path.length === 0 ? '(body)' : issue.path.map(String).join('.');
-  return new AppError('provider_error', `${endpoint} returned an unexpected payload: ${where}: ${issue?.message ?? 'invalid'}`, {
-    details: { endpoint, issues: error.issues.slice(0, 10).map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
-  });
-}
 
 /**
  * Certificates of the account, grouped by story. No pagination: the whole (filtered) answer comes at once.

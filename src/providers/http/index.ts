@@ -4,3 +4,4 @@ export * from './paginate.ts';
 export * from './redact.ts';
 export * from './retry.ts';
 export * from './stats.ts';
+export * from './payload.ts';
