@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'provider_error'
   | 'secret_key_invalid'
   | 'database_unavailable'
+  /** The work was stopped on purpose (shutdown, Ctrl-C): not a failure of anything. */
+  | 'cancelled'
   | 'internal';
 
 export class AppError extends Error {

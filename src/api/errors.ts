@@ -13,6 +13,8 @@ const STATUS: Record<ErrorCode, number> = {
   provider_error: 502,
   secret_key_invalid: 500,
   database_unavailable: 503,
+  // Client Closed Request (nginx's 499): the work was stopped before it finished.
+  cancelled: 499,
   internal: 500,
 };
 

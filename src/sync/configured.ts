@@ -102,6 +102,7 @@ export function startConfiguredScheduler(opts: ConfiguredSchedulerOptions): Sync
       const report = await syncConfiguredSource({ store, source, deps, signal });
       if (report.status === 'succeeded') logger.info({ report }, `sync ${source.id} succeeded`);
       else if (report.error?.code === 'conflict') logger.info({ report }, `sync ${source.id} skipped: ${report.error.message}`);
+      else if (report.error?.code === 'cancelled') logger.info({ report }, `sync ${source.id} stopped: ${report.error.message}`);
       else logger.error({ report }, `sync ${source.id} failed: ${report.error?.message ?? 'unknown error'}`);
     },
     onError: (s, err) => logger.error({ source: s.key, err }, `scheduler: ${s.key}`),

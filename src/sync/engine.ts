@@ -109,7 +109,7 @@ function anySignal(signals: readonly (AbortSignal | undefined)[]): AbortSignal {
 function abortError(signal: AbortSignal): unknown {
   const reason: unknown = signal.reason;
   if (isAppError(reason)) return reason;
-  return new AppError('internal', 'sync aborted (shutting down)', { cause: reason });
+  return new AppError('cancelled', 'sync aborted (shutting down)', { cause: reason });
 }
 
 /**

@@ -95,7 +95,7 @@ export function failureOf(reports: readonly SyncReport[], rt: CliRuntime): AppEr
 /** SIGINT / SIGTERM abort the runs (each records itself failed and releases its lock) instead of killing them mid-page. */
 function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  const onSignal = () => controller.abort(new AppError('internal', 'sync interrupted'));
+  const onSignal = () => controller.abort(new AppError('cancelled', 'sync interrupted'));
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return {
