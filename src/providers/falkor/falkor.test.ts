@@ -3,7 +3,8 @@
  * engine's sweep emulated, crash and resume, the unchanged-hash shortcut, faults and 429 bursts.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { falkorSourceSchema, type FalkorSourceConfig } from '../../config/schema.ts';
+import { falkorSourceSchema } from '../../config/schema.ts';
+import type { FalkorConfig } from './schema.ts';
 import type { NormalizedCertificate } from '../../domain/certificate.ts';
 import { AppError } from '../../errors.ts';
 import { generateWorld } from '../../simulators/common/world.ts';
@@ -17,7 +18,7 @@ const provider = createFalkorProvider({ pageSize: PAGE_SIZE });
 
 let fk: FalkorSimulator;
 let origin: string;
-let config: FalkorSourceConfig;
+let config: FalkorConfig;
 let http: ProviderHttpClient;
 
 beforeAll(async () => {
@@ -67,7 +68,7 @@ const newEngine = (): EngineState => ({ certificates: new Map(), catalog: new Ma
 
 async function runSync(
   state: EngineState,
-  opts: { full?: boolean; crashAfterPages?: number; using?: Provider<FalkorSourceConfig> } = {},
+  opts: { full?: boolean; crashAfterPages?: number; using?: Provider<FalkorConfig> } = {},
 ): Promise<{ pages: Page[]; swept: string[] }> {
   const full = opts.full === true;
   if (full || state.scan === null) state.scan = new Set();

@@ -8,13 +8,12 @@
  * one answer is cheaper and gives one `hash` for the whole account; per-story requests would only be worth
  * it for accounts whose answer does not fit in memory.
  */
-import { falkorSourceSchema, type FalkorSourceConfig } from '../../config/schema.ts';
 import type { NormalizedCertificate } from '../../domain/certificate.ts';
 import type { CatalogAchievement, Checkpoint, Page, Provider, PullContext } from '../provider.ts';
 import { z } from 'zod';
 import { postStoryCertificates } from './client.ts';
 import { storyAchievementId, toCertificate, toStoryAchievement } from './normalize.ts';
-import type { Story, StoryCertificateItem, StoryCertificatesResponse } from './schema.ts';
+import { falkorConfigSchema, type FalkorConfig, type Story, type StoryCertificateItem, type StoryCertificatesResponse } from './schema.ts';
 
 export { postStoryCertificates, STORY_CERTIFICATES_ENDPOINT } from './client.ts';
 export { toCertificate, toStoryAchievement, storyAchievementId } from './normalize.ts';
@@ -77,7 +76,7 @@ function listAchievements(res: StoryCertificatesResponse): CatalogAchievement[] 
 }
 
 export async function* pullFalkorCertificates(
-  ctx: PullContext<FalkorSourceConfig>,
+  ctx: PullContext<FalkorConfig>,
   checkpoint: Checkpoint | null,
   pageSize: number = FALKOR_PAGE_SIZE,
 ): AsyncGenerator<Page> {
@@ -116,12 +115,12 @@ export interface FalkorProviderOptions {
   pageSize?: number;
 }
 
-export function createFalkorProvider(opts: FalkorProviderOptions = {}): Provider<FalkorSourceConfig> {
+export function createFalkorProvider(opts: FalkorProviderOptions = {}): Provider<FalkorConfig> {
   const pageSize = opts.pageSize ?? FALKOR_PAGE_SIZE;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError('pageSize must be a positive integer');
   return {
     id: 'falkor',
-    configSchema: falkorSourceSchema,
+    configSchema: falkorConfigSchema,
     completeness: 'full-scan',
     // story-certificates.txt documents no request limit, so none is assumed (a source's `rate_limit` still applies).
     rateLimit: undefined,
@@ -129,4 +128,4 @@ export function createFalkorProvider(opts: FalkorProviderOptions = {}): Provider
   };
 }
 
-export const falkorProvider: Provider<FalkorSourceConfig> = createFalkorProvider();
+export const falkorProvider: Provider<FalkorConfig> = createFalkorProvider();

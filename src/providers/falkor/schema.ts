@@ -76,3 +76,10 @@ export type Story = z.output<typeof storySchema>;
 export type StoryCertificateItem = z.output<typeof storyCertificateItemSchema>;
 export type StoryBlock = z.output<typeof storyBlockSchema>;
 export type StoryCertificatesResponse = z.output<typeof storyCertificatesResponseSchema>;
+
+/**
+ * What the connector needs of a configured source (the resolved certhub.yaml entry; other keys such as
+ * sync_every_ms or tenant pass through untouched).
+ */
+export const falkorConfigSchema = z.looseObject({ id: z.string(), base_url: z.string().url(), token: z.string().min(1) });
+export type FalkorConfig = z.output<typeof falkorConfigSchema>;

@@ -1,0 +1,59 @@
+/** One entry per provider: how the contract suite starts its simulator and changes it over time. */
+import { createFalkorSimulator } from '../../simulators/falkor/index.ts';
+import { createSpringestSimulator } from '../../simulators/springest/index.ts';
+import type { ContractCase } from './harness.ts';
+import { parseSource, simJson } from './harness.ts';
+
+const json = (method: string, body: unknown): RequestInit => ({ method, body: JSON.stringify(body) });
+
+export const falkorCase: ContractCase = {
+  provider: 'falkor',
+  async start(world) {
+    const sim = createFalkorSimulator({ world });
+    const simUrl = await sim.sim.listen(0);
+    const account = sim.accounts[0];
+    if (!account) throw new Error('no Falkor account');
+    const entry = sim.sourceConfigs().find((s) => s.id === `falkor-${account.name}`) ?? {};
+    return {
+      source: parseSource(entry),
+      simUrl,
+      truth: () => sim.truthFor(account.name),
+      async mutate() {
+        const base = `/accounts/${account.name}/certificates`;
+        const pending = account.certificates.find((c) => !c.removed && c.state === 'pending');
+        const gone = account.certificates.find((c) => !c.removed && c.state === 'delivered');
+        if (!pending || !gone) throw new Error('the seeded account needs a pending and a delivered certificate');
+        await simJson(simUrl, `${base}/${pending.uid}`, json('PATCH', { state: 'delivered' }));
+        const other = world.people.find((p) => !account.people.some((x) => x.personKey === p.key));
+        await simJson(simUrl, base, json('POST', { person_key: other?.key, story: 4, state: 'pending' }));
+        await simJson(simUrl, `${base}/${gone.uid}`, { method: 'DELETE' });
+      },
+      close: () => sim.sim.close(),
+    };
+  },
+};
+
+export const springestCase: ContractCase = {
+  provider: 'springest',
+  async start(world) {
+    const sim = createSpringestSimulator({ world });
+    const simUrl = await sim.sim.listen(0);
+    return {
+      source: parseSource(sim.sourceConfigs()[0] ?? {}),
+      simUrl,
+      truth: () => sim.truth(),
+      async mutate() {
+        const visible = sim.truth();
+        const certification = sim.host.certifications.find((c) => c.verified && !c.requires_valid_until);
+        await simJson(simUrl, '/certificates', json('POST', { person_key: world.people[0]?.key, certification_id: certification?.id, valid_from: '2026-05-01', valid_until: null }));
+        await simJson(simUrl, `/certificates/${visible[0]?.external_id}`, json('PATCH', { valid_until: '2031-12-31' }));
+        await simJson(simUrl, `/certificates/${visible[1]?.external_id}`, { method: 'DELETE' });
+      },
+      // The GET shows neither changes nor deletions incrementally: certhub reconciles once a day.
+      advanceForChangesMs: 25 * 3600_000,
+      close: () => sim.sim.close(),
+    };
+  },
+};
+
+export const CONTRACT_CASES: ContractCase[] = [falkorCase, springestCase];

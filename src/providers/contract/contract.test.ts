@@ -1,0 +1,82 @@
+/**
+ * ONE contract suite, run for every provider against its simulator over real sockets, through the real
+ * connector, HTTP client, sync engine and store: a full sync equals the simulator's truth; after changes an
+ * incremental sync equals it again; with faults on it still converges; paced at the documented rate the
+ * simulator sends no 429; a sync with nothing changed costs at most one page of requests.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateWorld } from '../../simulators/common/world.ts';
+import { CONTRACT_CASES } from './cases.ts';
+import { clearFaults, counters, createSyncer, expectStoreEqualsTruth, openStore, resetCounters, setFaults, type RunningProvider } from './harness.ts';
+
+/** Requests the simulator received on the provider's own endpoints (not its /__sim control API). */
+const providerRequests = (c: { requests_by_endpoint: Record<string, number> }): number =>
+  Object.entries(c.requests_by_endpoint).filter(([name]) => !name.includes('/__sim')).reduce((n, [, v]) => n + v, 0);
+
+const world = (): ReturnType<typeof generateWorld> => generateWorld({ seed: 'contract', people: 120, asOf: new Date().toISOString().slice(0, 10) });
+
+for (const testCase of CONTRACT_CASES) {
+  describe(`provider contract [${testCase.provider}]`, () => {
+    const cleanups: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      while (cleanups.length) await cleanups.pop()?.();
+    });
+    const setup = async (): Promise<{ running: RunningProvider; store: Awaited<ReturnType<typeof openStore>>['store']; syncer: ReturnType<typeof createSyncer> }> => {
+      const running = await testCase.start(world());
+      cleanups.push(() => running.close());
+      const opened = await openStore([running.source]);
+      cleanups.push(() => opened.close());
+      return { running, store: opened.store, syncer: createSyncer(opened.store, running.source) };
+    };
+
+    it('a full sync equals the simulator\'s ground truth exactly', async () => {
+      const { running, store, syncer } = await setup();
+      const report = await syncer.sync();
+      expect(report.error).toBeNull();
+      expect(report.status).toBe('succeeded');
+      expect(report.certificates.created).toBe((await running.truth()).length);
+      await expectStoreEqualsTruth(store, running, expect);
+    });
+
+    it('after the provider adds, changes and deletes certificates, an incremental sync equals the truth again', async () => {
+      const { running, store, syncer } = await setup();
+      expect((await syncer.sync()).status).toBe('succeeded');
+      await running.mutate();
+      syncer.advance(running.advanceForChangesMs ?? 0);
+      const report = await syncer.sync();
+      expect(report.status).toBe('succeeded');
+      expect(report.certificates.created).toBeGreaterThanOrEqual(1);
+      expect(report.certificates.updated).toBeGreaterThanOrEqual(1);
+      expect(report.certificates.deleted).toBeGreaterThanOrEqual(1);
+      await expectStoreEqualsTruth(store, running, expect);
+    });
+
+    it('with 5xx, truncated bodies, connection resets and 429 bursts (Retry-After in seconds and as a date) the sync still converges', async () => {
+      const { running, store, syncer } = await setup();
+      await setFaults(running.simUrl, { error_rate: 0.1, truncate_rate: 0.05, reset_rate: 0.05, burst_429: 1, retry_after_seconds: 1, retry_after_format: 'http-date', seed: 'contract-1' });
+      const first = await syncer.sync();
+      expect(first.status).toBe('succeeded');
+      expect(first.throttled_429).toBeGreaterThanOrEqual(1);
+      await running.mutate();
+      syncer.advance(running.advanceForChangesMs ?? 0);
+      await setFaults(running.simUrl, { burst_429: 1, retry_after_format: 'seconds', seed: 'contract-2' });
+      expect((await syncer.sync()).status).toBe('succeeded');
+      await clearFaults(running.simUrl);
+      await expectStoreEqualsTruth(store, running, expect);
+    });
+
+    it('paced at the documented rate the simulator sends no 429; a sync with nothing changed makes at most one page of requests', async () => {
+      const { running, syncer } = await setup();
+      await resetCounters(running.simUrl);
+      expect((await syncer.sync()).status).toBe('succeeded');
+      expect((await counters(running.simUrl)).throttled_429).toBe(0);
+      await resetCounters(running.simUrl);
+      const again = await syncer.sync();
+      expect(again.status).toBe('succeeded');
+      expect(again.certificates).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+      const sent = providerRequests(await counters(running.simUrl));
+      expect(sent).toBeLessThanOrEqual(1);
+      expect(Object.values(again.requests_by_endpoint).reduce((a, b) => a + b, 0)).toBe(sent);
+    });
+  });
+}
