@@ -6,13 +6,14 @@ import type { ProviderId } from '../domain/certificate.ts';
 import { AppError } from '../errors.ts';
 import type { Provider } from './provider.ts';
 import { falkorProvider } from './falkor/index.ts';
+import { frontcoreProvider } from './frontcore/index.ts';
 import { springestProvider } from './springest/index.ts';
 
 /** A provider of any configuration type: the engine hands it only what its own configSchema parsed. */
 export type AnyProvider = Provider<unknown>;
 
 /** One line per connector (and its import above). */
-const CONNECTORS: readonly AnyProvider[] = [falkorProvider, springestProvider];
+const CONNECTORS: readonly AnyProvider[] = [frontcoreProvider, falkorProvider, springestProvider];
 
 function byId(connectors: readonly AnyProvider[]): ReadonlyMap<ProviderId, AnyProvider> {
   const map = new Map<ProviderId, AnyProvider>();

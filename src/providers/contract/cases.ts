@@ -1,13 +1,39 @@
 /** One entry per provider: how the contract suite starts its simulator and changes it over time. */
 import { createFalkorSimulator } from '../../simulators/falkor/index.ts';
+import { createFrontcoreSimulator } from '../../simulators/frontcore/index.ts';
 import { createSpringestSimulator } from '../../simulators/springest/index.ts';
 import type { ContractCase } from './harness.ts';
 import { parseSource, simJson } from './harness.ts';
 
 const json = (method: string, body: unknown): RequestInit => ({ method, body: JSON.stringify(body) });
 
+export const frontcoreCase: ContractCase = {
+  provider: 'frontcore',
+  people: 40,
+  async start(world, { documentedRate }) {
+    const sim = createFrontcoreSimulator({ world, ...(documentedRate ? {} : { rateLimit: { limit: 100, windowMs: 1000 } }) });
+    const simUrl = await sim.sim.listen(0);
+    const entry = sim.sourceConfigs()[0] ?? {};
+    return {
+      source: parseSource(documentedRate ? entry : { ...entry, rate_limit: { requests: 90, per_seconds: 1 } }),
+      simUrl,
+      truth: () => sim.truth(),
+      async mutate() {
+        const awarded = sim.truth().filter((t) => t.status === 'awarded');
+        const catalog = await simJson<{ id: number }[]>(simUrl, '/catalog');
+        await simJson(simUrl, '/diplomas', json('POST', { person_key: world.people[1]?.key, course_id: catalog[0]?.id }));
+        await simJson(simUrl, `/diplomas/${awarded[0]?.external_id}`, json('PATCH', { serial: 'CHANGED-001' }));
+        // FrontCore deletes by setting deleted_at; the diploma stays listed.
+        await simJson(simUrl, `/diplomas/${awarded[1]?.external_id}`, { method: 'DELETE' });
+      },
+      close: () => sim.sim.close(),
+    };
+  },
+};
+
 export const falkorCase: ContractCase = {
   provider: 'falkor',
+  people: 120,
   async start(world) {
     const sim = createFalkorSimulator({ world });
     const simUrl = await sim.sim.listen(0);
@@ -35,6 +61,7 @@ export const falkorCase: ContractCase = {
 
 export const springestCase: ContractCase = {
   provider: 'springest',
+  people: 120,
   async start(world) {
     const sim = createSpringestSimulator({ world });
     const simUrl = await sim.sim.listen(0);
@@ -56,4 +83,4 @@ export const springestCase: ContractCase = {
   },
 };
 
-export const CONTRACT_CASES: ContractCase[] = [falkorCase, springestCase];
+export const CONTRACT_CASES: ContractCase[] = [frontcoreCase, falkorCase, springestCase];

@@ -35,7 +35,13 @@ export interface RunningProvider {
 
 export interface ContractCase {
   provider: ProviderId;
-  start(world: World): Promise<RunningProvider>;
+  /** People in the seeded world (FrontCore's 5 requests/s make big worlds slow to sync). */
+  people: number;
+  /**
+   * `documentedRate`: the simulator enforces the provider's documented limit and certhub paces at its default
+   * (90% of it). Otherwise both are raised, so that the tests that are not about pacing run fast.
+   */
+  start(world: World, opts: { documentedRate: boolean }): Promise<RunningProvider>;
 }
 
 export function parseSource(entry: Record<string, unknown>): SourceConfig {

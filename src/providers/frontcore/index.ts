@@ -1,0 +1,112 @@
+/**
+ * The FrontCore connector: incremental through participants (frontcore-notes.md). Each run pages through
+ * `GET /v2/participants` changed since the last run (`updated_at_min` = the last high-water mark minus a
+ * lookback window, as zone-less wall-clock time in the source's zone), then fetches `GET /v2/diplomas?user_id=`
+ * once per user among those participants that have a certificate (one call returns all of a user's diplomas).
+ * Deleted diplomas stay listed with `deleted_at` and are stored as deleted.
+ */
+import { z } from 'zod';
+import { formatZoneless, parseZoneless } from '../../domain/time.ts';
+import type { NormalizedCertificate } from '../../domain/certificate.ts';
+import type { Checkpoint, Page, Provider, PullContext } from '../provider.ts';
+import { listDiplomas, listParticipants, PARTICIPANTS_PAGE_LIMIT } from './client.ts';
+import { pageCourses, toCertificate } from './normalize.ts';
+import { frontcoreConfigSchema, type Diploma, type FrontcoreConfig, type Participant } from './schema.ts';
+
+export { listDiplomas, listParticipants } from './client.ts';
+export { toCertificate, zonelessToUtc } from './normalize.ts';
+
+/** Participants updated this long before the last high-water mark are read again (late or same-second writes). */
+export const LOOKBACK_MS = 10 * 60_000;
+
+/**
+ * - `since`: the newest participant `updated_at` of the last COMPLETE scan (zone-less, source zone); null: none yet.
+ * - `recent`: participants (id -> updated_at) within the lookback window of `since`: when the next scan sees them
+ *   again unchanged, their diplomas are not fetched again.
+ * - `scan`: set on every page but a run's last: where the scan in progress resumes after a crash.
+ */
+export interface FrontcoreCheckpoint {
+  v: 1;
+  since: string | null;
+  recent: Record<string, string>;
+  scan?: { updated_at_min: string | null; page: number; max_seen: string | null; recent: Record<string, string> };
+}
+
+const checkpointSchema = z.object({
+  v: z.literal(1),
+  since: z.string().nullable(),
+  recent: z.record(z.string(), z.string()),
+  scan: z.object({ updated_at_min: z.string().nullable(), page: z.number().int().positive(), max_seen: z.string().nullable(), recent: z.record(z.string(), z.string()) }).optional(),
+});
+
+export function readFrontcoreCheckpoint(checkpoint: Checkpoint | null): FrontcoreCheckpoint | null {
+  const parsed = checkpointSchema.safeParse(checkpoint);
+  return parsed.success ? parsed.data : null;
+}
+
+function later(a: string | null, b: string, tz: string): string {
+  if (a === null) return b;
+  return (parseZoneless(b, tz)?.getTime() ?? 0) > (parseZoneless(a, tz)?.getTime() ?? 0) ? b : a;
+}
+
+/** Participants within the lookback window of `max`, to recognise them unchanged next time. */
+function recentOf(all: Record<string, string>, max: string | null, tz: string): Record<string, string> {
+  if (max === null) return {};
+  const floor = (parseZoneless(max, tz)?.getTime() ?? 0) - LOOKBACK_MS;
+  return Object.fromEntries(Object.entries(all).filter(([, at]) => (parseZoneless(at, tz)?.getTime() ?? 0) >= floor));
+}
+
+export async function* pullFrontcoreDiplomas(ctx: PullContext<FrontcoreConfig>, checkpoint: Checkpoint | null): AsyncGenerator<Page> {
+  const tz = ctx.config.timezone;
+  const previous = ctx.full ? null : readFrontcoreCheckpoint(checkpoint);
+  const since = previous?.since ?? null;
+  const known = previous?.recent ?? {};
+  const sinceMs = since === null ? null : parseZoneless(since, tz)?.getTime() ?? null;
+  const scan = previous?.scan ?? {
+    updated_at_min: sinceMs === null ? null : formatZoneless(new Date(sinceMs - LOOKBACK_MS), tz),
+    page: 1,
+    max_seen: null,
+    recent: {},
+  };
+  let { page, max_seen: maxSeen } = scan;
+  const seenRecent: Record<string, string> = { ...scan.recent };
+
+  for (;;) {
+    ctx.signal.throwIfAborted();
+    const participants: Participant[] = await listParticipants(ctx.http, ctx.config, { page, updated_at_min: scan.updated_at_min }, ctx.signal);
+    // Users whose diplomas may have changed: a participant with a certificate, not already seen in this state.
+    const users = new Set<number>();
+    for (const p of participants) {
+      maxSeen = later(maxSeen, p.updated_at, tz);
+      seenRecent[String(p.id)] = p.updated_at;
+      const unchangedSinceLastRun = known[String(p.id)] === p.updated_at;
+      const userId = p.user_id ?? p.user?.id;
+      if (p.certificate_issued_at && !unchangedSinceLastRun && userId !== null && userId !== undefined) users.add(userId);
+    }
+    const diplomas: Diploma[] = [];
+    for (const userId of users) diplomas.push(...(await listDiplomas(ctx.http, ctx.config, { user_id: userId }, ctx.signal)));
+    const byId = new Map<number, NormalizedCertificate>();
+    for (const d of diplomas) byId.set(d.id, toCertificate(d, tz));
+
+    const last = participants.length < PARTICIPANTS_PAGE_LIMIT;
+    const next: FrontcoreCheckpoint = last
+      ? { v: 1, since: maxSeen ?? since, recent: maxSeen === null ? known : recentOf(seenRecent, maxSeen, tz) }
+      : { v: 1, since, recent: known, scan: { updated_at_min: scan.updated_at_min, page: page + 1, max_seen: maxSeen, recent: seenRecent } };
+    yield { certificates: [...byId.values()], achievements: pageCourses(diplomas, participants), checkpoint: { ...next }, progress: { done: (page - 1) * PARTICIPANTS_PAGE_LIMIT + participants.length } };
+    if (last) return;
+    page += 1;
+  }
+}
+
+export function createFrontcoreProvider(): Provider<FrontcoreConfig> {
+  return {
+    id: 'frontcore',
+    configSchema: frontcoreConfigSchema,
+    completeness: 'incremental',
+    // "We will enforce a rate limit of 5 requests per second per account" (frontcore-api-overview.txt)
+    rateLimit: { requests: 5, perSeconds: 1 },
+    pull: pullFrontcoreDiplomas,
+  };
+}
+
+export const frontcoreProvider: Provider<FrontcoreConfig> = createFrontcoreProvider();
