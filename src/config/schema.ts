@@ -113,6 +113,8 @@ export const openedxSourceSchema = sourceObject({
     { token_url: httpUrl(), client_id: secret(), client_secret: secret() },
     { error: 'must be a mapping with token_url, client_id and client_secret' },
   ),
+  // The course-discovery catalog that names programs and course runs; default: base_url.
+  catalog_url: httpUrl().optional(),
 }).transform(resolveSyncEvery);
 
 export const springestSourceSchema = sourceObject({

@@ -7,13 +7,14 @@ import { AppError } from '../errors.ts';
 import type { Provider } from './provider.ts';
 import { falkorProvider } from './falkor/index.ts';
 import { frontcoreProvider } from './frontcore/index.ts';
+import { openedxProvider } from './openedx/index.ts';
 import { springestProvider } from './springest/index.ts';
 
 /** A provider of any configuration type: the engine hands it only what its own configSchema parsed. */
 export type AnyProvider = Provider<unknown>;
 
 /** One line per connector (and its import above). */
-const CONNECTORS: readonly AnyProvider[] = [frontcoreProvider, falkorProvider, springestProvider];
+const CONNECTORS: readonly AnyProvider[] = [frontcoreProvider, falkorProvider, openedxProvider, springestProvider];
 
 function byId(connectors: readonly AnyProvider[]): ReadonlyMap<ProviderId, AnyProvider> {
   const map = new Map<ProviderId, AnyProvider>();

@@ -1,6 +1,7 @@
 /** One entry per provider: how the contract suite starts its simulator and changes it over time. */
 import { createFalkorSimulator } from '../../simulators/falkor/index.ts';
 import { createFrontcoreSimulator } from '../../simulators/frontcore/index.ts';
+import { createOpenedxSimulator } from '../../simulators/openedx/index.ts';
 import { createSpringestSimulator } from '../../simulators/springest/index.ts';
 import type { ContractCase } from './harness.ts';
 import { parseSource, simJson } from './harness.ts';
@@ -59,6 +60,32 @@ export const falkorCase: ContractCase = {
   },
 };
 
+export const openedxCase: ContractCase = {
+  provider: 'openedx',
+  people: 80,
+  // A token, the one page of this world, the program titles and the course-run titles it names.
+  noChangeRequests: 4,
+  async start(world, { documentedRate }) {
+    const sim = createOpenedxSimulator({ world, ...(documentedRate ? {} : { throttle: false }) });
+    const simUrl = await sim.sim.listen(0);
+    const entry = sim.sourceConfigs()[0] ?? {};
+    return {
+      source: parseSource(documentedRate ? entry : { ...entry, rate_limit: { requests: 200, per_seconds: 1 } }),
+      simUrl,
+      truth: () => sim.truth(),
+      async mutate() {
+        const awarded = sim.truth().filter((t) => t.status === 'awarded');
+        const catalog = await simJson<{ programs: { uuid: string }[] }>(simUrl, '/catalog');
+        const someone = world.people.find((p) => !sim.truth().some((t) => t.person_key === p.key));
+        await simJson(simUrl, '/credentials', json('POST', { person_key: someone?.key, program_uuid: catalog.programs[0]?.uuid }));
+        await simJson(simUrl, `/credentials/${awarded[0]?.external_id}`, json('PATCH', { status: 'revoked' }));
+        await simJson(simUrl, `/credentials/${awarded[1]?.external_id}`, { method: 'DELETE' });
+      },
+      close: () => sim.sim.close(),
+    };
+  },
+};
+
 export const springestCase: ContractCase = {
   provider: 'springest',
   people: 120,
@@ -83,4 +110,4 @@ export const springestCase: ContractCase = {
   },
 };
 
-export const CONTRACT_CASES: ContractCase[] = [frontcoreCase, falkorCase, springestCase];
+export const CONTRACT_CASES: ContractCase[] = [frontcoreCase, falkorCase, openedxCase, springestCase];

@@ -38,6 +38,12 @@ export interface ContractCase {
   /** People in the seeded world (FrontCore's 5 requests/s make big worlds slow to sync). */
   people: number;
   /**
+   * Requests a sync may make when nothing changed (default 1: one page). Open edX has no changed-since filter:
+   * every run fetches a token, re-reads every page and re-reads the titles those pages name (renames change
+   * only the catalog, not the credential).
+   */
+  noChangeRequests?: number;
+  /**
    * `documentedRate`: the simulator enforces the provider's documented limit and certhub paces at its default
    * (90% of it). Otherwise both are raised, so that the tests that are not about pacing run fast.
    */
