@@ -1,0 +1,85 @@
+/**
+ * Crash safety against the real simulators: a sync in a child process is killed with SIGKILL at random moments
+ * (three times per provider, twelve trials); the next run resumes, and a final complete run leaves the store
+ * equal to the simulator's truth with no duplicate rows.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRng } from '../../simulators/common/prng.ts';
+import { generateWorld } from '../../simulators/common/world.ts';
+import { CONTRACT_CASES } from './cases.ts';
+import { createSyncer, expectStoreEqualsTruth, openStore, setFaults, type RunningProvider } from './harness.ts';
+
+const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
+const asOf = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+const LOCK_TTL_MS = 1500;
+/** A bigger world than the contract's, and latency on every request, so that kills land in the middle of runs. */
+const PEOPLE: Record<string, number> = { frontcore: 60, falkor: 200, openedx: 500, springest: 300 };
+/** Falkor and Springest answer in one request: a long latency keeps that request (and so the run) in flight. */
+const LATENCY_MS: Record<string, number> = { frontcore: 15, falkor: 1200, openedx: 15, springest: 1200 };
+
+interface Killed {
+  killedAfterMs: number;
+  finished: boolean;
+}
+
+function runChildAndMaybeKill(env: Record<string, string>, killAfterMs: number): Promise<Killed> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (signal === 'SIGKILL') resolve({ killedAfterMs: killAfterMs, finished: false });
+      else if (code === 0) resolve({ killedAfterMs: killAfterMs, finished: true });
+      else reject(new Error(`crash child exited ${code}: ${stderr}`));
+    });
+  });
+}
+
+describe('crash safety (SIGKILL at random moments) against the simulators', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()?.();
+  });
+
+  for (const testCase of CONTRACT_CASES) {
+    it(`[${testCase.provider}] three killed runs, then a full run: the store equals the truth, nothing duplicated`, async () => {
+      const world = generateWorld({ seed: `crash-${testCase.provider}`, people: PEOPLE[testCase.provider] ?? 100, asOf });
+      const running: RunningProvider = await testCase.start(world, { documentedRate: false });
+      cleanups.push(() => running.close());
+      await setFaults(running.simUrl, { latency_ms: LATENCY_MS[testCase.provider] ?? 15, latency_jitter_ms: 30 });
+      const opened = await openStore([running.source]);
+      cleanups.push(() => opened.close());
+      const env = {
+        CRASH_SOURCE: JSON.stringify(running.source),
+        CRASH_DB_URL: opened.url,
+        CRASH_SECRET_KEY: opened.key.toString('base64'),
+        CRASH_LOCK_TTL_MS: String(LOCK_TTL_MS),
+      };
+      const rng = createRng(`kills-${testCase.provider}`);
+      const outcomes: Killed[] = [];
+      for (let trial = 0; trial < 3; trial++) outcomes.push(await runChildAndMaybeKill(env, rng.int(700, 2500)));
+      // Mid-run changes at the provider, then the run that must converge (after the dead runs' locks expire).
+      await running.mutate();
+      await new Promise((r) => setTimeout(r, LOCK_TTL_MS + 100));
+      const syncer = createSyncer(opened.store, running.source);
+      syncer.advance(running.advanceForChangesMs ?? 0);
+      const final = await syncer.sync();
+      expect(final.status, JSON.stringify({ outcomes, error: final.error })).toBe('succeeded');
+      await expectStoreEqualsTruth(opened.store, running, expect);
+      // Every certificate has exactly as many versions as distinct states it went through: no page applied twice.
+      const versions = await opened.store.db.selectFrom('certificate_versions').select(['certificate_id', 'version']).execute();
+      const pairs = new Set(versions.map((v) => `${v.certificate_id}:${v.version}`));
+      expect(pairs.size).toBe(versions.length);
+      const runs = await opened.store.sync.listRuns({ limit: 50 });
+      expect(runs.filter((r) => r.status === 'running')).toEqual([]);
+      // The kills hit runs in progress: at least one run died holding its lock and was marked failed on takeover.
+      expect(outcomes.some((o) => !o.finished)).toBe(true);
+      expect(runs.filter((r) => r.status === 'failed').length).toBeGreaterThanOrEqual(1);
+    }, 60_000);
+  }
+});
