@@ -29,14 +29,19 @@ export interface FrontcoreCheckpoint {
   v: 1;
   since: string | null;
   recent: Record<string, string>;
-  scan?: { updated_at_min: string | null; page: number; max_seen: string | null; recent: Record<string, string> };
+  scan?: { updated_at_min: string | null; page: number; max_seen: string | null; recent: Record<string, string>; done?: Record<string, string> };
 }
+
+/** Users whose diplomas go into one page: progress shows, and a crash repeats at most this many requests. */
+export const USERS_PER_PAGE = 20;
 
 const checkpointSchema = z.object({
   v: z.literal(1),
   since: z.string().nullable(),
   recent: z.record(z.string(), z.string()),
-  scan: z.object({ updated_at_min: z.string().nullable(), page: z.number().int().positive(), max_seen: z.string().nullable(), recent: z.record(z.string(), z.string()) }).optional(),
+  scan: z
+    .object({ updated_at_min: z.string().nullable(), page: z.number().int().positive(), max_seen: z.string().nullable(), recent: z.record(z.string(), z.string()), done: z.record(z.string(), z.string()).optional() })
+    .optional(),
 });
 
 export function readFrontcoreCheckpoint(checkpoint: Checkpoint | null): FrontcoreCheckpoint | null {
@@ -70,29 +75,55 @@ export async function* pullFrontcoreDiplomas(ctx: PullContext<FrontcoreConfig>, 
   };
   let { page, max_seen: maxSeen } = scan;
   const seenRecent: Record<string, string> = { ...scan.recent };
+  // Participants (id -> updated_at) of the current participants page whose user's diplomas a crashed run saved.
+  let resumeDone: Record<string, string> = scan.done ?? {};
 
   for (;;) {
     ctx.signal.throwIfAborted();
     const participants: Participant[] = await listParticipants(ctx.http, ctx.config, { page, updated_at_min: scan.updated_at_min }, ctx.signal);
+    // What a crash mid-page resumes with: the scan as it stood before this participants page.
+    const scanMaxBefore = maxSeen;
+    const recentBefore = { ...seenRecent };
     // Users whose diplomas may have changed: a participant with a certificate, not already seen in this state.
-    const users = new Set<number>();
+    const users = new Map<number, Participant[]>();
     for (const p of participants) {
       maxSeen = later(maxSeen, p.updated_at, tz);
       seenRecent[String(p.id)] = p.updated_at;
       const unchangedSinceLastRun = known[String(p.id)] === p.updated_at;
       const userId = p.user_id ?? p.user?.id;
-      if (p.certificate_issued_at && !unchangedSinceLastRun && userId !== null && userId !== undefined) users.add(userId);
+      if (p.certificate_issued_at && !unchangedSinceLastRun && userId !== null && userId !== undefined) users.set(userId, [...(users.get(userId) ?? []), p]);
     }
-    const diplomas: Diploma[] = [];
-    for (const userId of users) diplomas.push(...(await listDiplomas(ctx.http, ctx.config, { user_id: userId }, ctx.signal)));
-    const byId = new Map<number, NormalizedCertificate>();
-    for (const d of diplomas) byId.set(d.id, toCertificate(d, tz));
-
+    // Diplomas in chunks of users. A resumed scan skips a user only if a crashed run saved that user's diplomas
+    // and none of the user's participants changed since (a change moves the participant's updated_at).
+    const savedUnchanged = (ps: Participant[]): boolean => ps.every((p) => resumeDone[String(p.id)] === p.updated_at);
+    const pending = [...users.entries()].filter(([, ps]) => !savedUnchanged(ps));
+    const done: Record<string, string> = Object.fromEntries(
+      [...users.values()].filter(savedUnchanged).flat().map((p) => [String(p.id), p.updated_at]),
+    );
+    resumeDone = {};
     const last = participants.length < PARTICIPANTS_PAGE_LIMIT;
-    const next: FrontcoreCheckpoint = last
-      ? { v: 1, since: maxSeen ?? since, recent: maxSeen === null ? known : recentOf(seenRecent, maxSeen, tz) }
-      : { v: 1, since, recent: known, scan: { updated_at_min: scan.updated_at_min, page: page + 1, max_seen: maxSeen, recent: seenRecent } };
-    yield { certificates: [...byId.values()], achievements: pageCourses(diplomas, participants), checkpoint: { ...next }, progress: { done: (page - 1) * PARTICIPANTS_PAGE_LIMIT + participants.length } };
+    for (let i = 0; i === 0 || i < pending.length; i += USERS_PER_PAGE) {
+      ctx.signal.throwIfAborted();
+      const chunk = pending.slice(i, i + USERS_PER_PAGE);
+      const diplomas: Diploma[] = [];
+      for (const [userId] of chunk) diplomas.push(...(await listDiplomas(ctx.http, ctx.config, { user_id: userId }, ctx.signal)));
+      const byId = new Map<number, NormalizedCertificate>();
+      for (const d of diplomas) byId.set(d.id, toCertificate(d, tz));
+      for (const [, ps] of chunk) for (const p of ps) done[String(p.id)] = p.updated_at;
+      const pageDone = i + USERS_PER_PAGE >= pending.length;
+      const next: FrontcoreCheckpoint =
+        last && pageDone
+          ? { v: 1, since: maxSeen ?? since, recent: maxSeen === null ? known : recentOf(seenRecent, maxSeen, tz) }
+          : pageDone
+            ? { v: 1, since, recent: known, scan: { updated_at_min: scan.updated_at_min, page: page + 1, max_seen: maxSeen, recent: seenRecent } }
+            : { v: 1, since, recent: known, scan: { updated_at_min: scan.updated_at_min, page, max_seen: scanMaxBefore, recent: recentBefore, done: { ...done } } };
+      yield {
+        certificates: [...byId.values()],
+        achievements: pageCourses(diplomas, i === 0 ? participants : []),
+        checkpoint: { ...next },
+        progress: { done: (page - 1) * PARTICIPANTS_PAGE_LIMIT + Math.round((participants.length * Math.min(i + USERS_PER_PAGE, pending.length || 1)) / (pending.length || 1)) },
+      };
+    }
     if (last) return;
     page += 1;
   }
