@@ -7,31 +7,12 @@ import type { NormalizedCertificate, ProviderId } from '../domain/certificate.ts
 import { AppError } from '../errors.ts';
 import type { CatalogAchievement, Checkpoint, Provider } from '../providers/provider.ts';
 import type { Source, Store } from '../store/index.ts';
+import { sampleCertificate } from '../store/sample-certificate.ts';
 import type { HttpClient, SyncSourceInput } from './engine.ts';
 import type { RequestStats } from './report.ts';
 
-/** A normalized certificate for tests (the same shape as store/test-dialects' sampleCertificate, without vitest). */
-export function fakeCertificate(n: number, overrides: Partial<NormalizedCertificate> = {}): NormalizedCertificate {
-  return {
-    external_id: `ext-${n}`,
-    status: 'awarded',
-    subject: {
-      provider_user_id: `u-${n}`,
-      email: `person${n}@example.com`,
-      first_name: 'Kari',
-      last_name: `Nordmann ${n}`,
-      date_of_birth: '1990-01-15',
-    },
-    achievement: { type: 'course', external_id: 'SAFE-101', title: 'Safety Training', code: 'SAFE-101' },
-    issued_at: '2024-02-15T15:30:00.000Z',
-    valid_from: '2024-02-15',
-    valid_until: null,
-    serial: `2024-SAFE-${n}`,
-    file: { available: true },
-    raw: { id: n, name: 'Safety Training', participant: { user_id: `u-${n}` } },
-    ...overrides,
-  };
-}
+/** A normalized certificate for tests (store/sample-certificate.ts). */
+export const fakeCertificate = sampleCertificate;
 
 export const fakeConfigSchema = z.looseObject({ id: z.string(), provider: z.string(), api_key: z.string().optional() });
 export type FakeConfig = z.output<typeof fakeConfigSchema>;
