@@ -4,5 +4,10 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// `certhub export | head`: a reader that stops early is not an error.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRng } from '../../simulators/common/prng.ts';
 import { generateWorld } from '../../simulators/common/world.ts';
 import { CONTRACT_CASES } from './cases.ts';
+import type { Store } from '../../store/index.ts';
 import { createSyncer, expectStoreEqualsTruth, openStore, setFaults, type RunningProvider } from './harness.ts';
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
@@ -17,21 +18,36 @@ const LOCK_TTL_MS = 1500;
 /** A bigger world than the contract's, and latency on every request, so that kills land in the middle of runs. */
 const PEOPLE: Record<string, number> = { frontcore: 60, falkor: 200, openedx: 500, springest: 300 };
 /** Falkor and Springest answer in one request: a long latency keeps that request (and so the run) in flight. */
-const LATENCY_MS: Record<string, number> = { frontcore: 15, falkor: 1200, openedx: 150, springest: 1200 };
+const LATENCY_MS: Record<string, number> = { frontcore: 15, falkor: 1000, openedx: 100, springest: 1000 };
 
 interface Killed {
   killedAfterMs: number;
   finished: boolean;
 }
 
-function runChildAndMaybeKill(env: Record<string, string>, killAfterMs: number): Promise<Killed> {
+/**
+ * Starts a child sync and SIGKILLs it `killAfterMs` after its run has begun (its run row is in the store), so the
+ * kill lands in the middle of the run whatever the machine's load does to start-up times.
+ */
+function runChildAndKill(env: Record<string, string>, store: Store, killAfterMs: number): Promise<Killed> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    let timer: NodeJS.Timeout | undefined;
+    const seen = new Set<string>();
+    void store.sync.listRuns({ limit: 50 }).then((runs) => runs.forEach((r) => seen.add(r.id)));
+    const poll = setInterval(() => {
+      void store.sync.listRuns({ limit: 5 }).then((runs) => {
+        if (timer === undefined && runs.some((r) => r.status === 'running' && !seen.has(r.id))) {
+          clearInterval(poll);
+          timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+        }
+      });
+    }, 20);
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      clearInterval(poll);
       clearTimeout(timer);
       if (signal === 'SIGKILL') resolve({ killedAfterMs: killAfterMs, finished: false });
       else if (code === 0) resolve({ killedAfterMs: killAfterMs, finished: true });
@@ -62,7 +78,7 @@ describe('crash safety (SIGKILL at random moments) against the simulators', () =
       };
       const rng = createRng(`kills-${testCase.provider}`);
       const outcomes: Killed[] = [];
-      for (let trial = 0; trial < 3; trial++) outcomes.push(await runChildAndMaybeKill(env, rng.int(700, 2500)));
+      for (let trial = 0; trial < 3; trial++) outcomes.push(await runChildAndKill(env, opened.store, rng.int(0, 900)));
       // Mid-run changes at the provider, then the run that must converge (after the dead runs' locks expire).
       await running.mutate();
       await new Promise((r) => setTimeout(r, LOCK_TTL_MS + 100));

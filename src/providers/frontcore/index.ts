@@ -77,6 +77,8 @@ export async function* pullFrontcoreDiplomas(ctx: PullContext<FrontcoreConfig>, 
   const seenRecent: Record<string, string> = { ...scan.recent };
   // Participants (id -> updated_at) of the current participants page whose user's diplomas a crashed run saved.
   let resumeDone: Record<string, string> = scan.done ?? {};
+  // One call returns all of a user's diplomas: a user met again on a later participants page is not asked twice.
+  const fetchedThisRun = new Set<number>();
 
   for (;;) {
     ctx.signal.throwIfAborted();
@@ -96,7 +98,7 @@ export async function* pullFrontcoreDiplomas(ctx: PullContext<FrontcoreConfig>, 
     // Diplomas in chunks of users. A resumed scan skips a user only if a crashed run saved that user's diplomas
     // and none of the user's participants changed since (a change moves the participant's updated_at).
     const savedUnchanged = (ps: Participant[]): boolean => ps.every((p) => resumeDone[String(p.id)] === p.updated_at);
-    const pending = [...users.entries()].filter(([, ps]) => !savedUnchanged(ps));
+    const pending = [...users.entries()].filter(([userId, ps]) => !savedUnchanged(ps) && !fetchedThisRun.has(userId));
     const done: Record<string, string> = Object.fromEntries(
       [...users.values()].filter(savedUnchanged).flat().map((p) => [String(p.id), p.updated_at]),
     );
@@ -106,7 +108,10 @@ export async function* pullFrontcoreDiplomas(ctx: PullContext<FrontcoreConfig>, 
       ctx.signal.throwIfAborted();
       const chunk = pending.slice(i, i + USERS_PER_PAGE);
       const diplomas: Diploma[] = [];
-      for (const [userId] of chunk) diplomas.push(...(await listDiplomas(ctx.http, ctx.config, { user_id: userId }, ctx.signal)));
+      for (const [userId] of chunk) {
+        diplomas.push(...(await listDiplomas(ctx.http, ctx.config, { user_id: userId }, ctx.signal)));
+        fetchedThisRun.add(userId);
+      }
       const byId = new Map<number, NormalizedCertificate>();
       for (const d of diplomas) byId.set(d.id, toCertificate(d, tz));
       for (const [, ps] of chunk) for (const p of ps) done[String(p.id)] = p.updated_at;

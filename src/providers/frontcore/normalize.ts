@@ -35,8 +35,27 @@ export function toCertificate(d: Diploma, timeZone: string): NormalizedCertifica
     valid_until: null,
     serial: blankToNull(d.serial),
     file: { available: !deleted },
-    raw: d,
+    raw: withoutDownloadToken(d),
   };
+}
+
+/**
+ * The diploma as sent, minus the signed token in `links.download`: it is new on every request (so it would make
+ * an unchanged diploma look changed) and it is a credential that must not be stored. A fresh link is asked for
+ * whenever the PDF is needed.
+ */
+export function withoutDownloadToken(d: Diploma): Diploma {
+  const download = d.links?.download;
+  if (!download) return d;
+  let stripped = download;
+  try {
+    const url = new URL(download);
+    url.searchParams.delete('token');
+    stripped = url.toString();
+  } catch {
+    stripped = download.replace(/([?&])token=[^&#]*&?/, '$1').replace(/[?&]$/, '');
+  }
+  return { ...d, links: { ...d.links, download: stripped } };
 }
 
 export function toCourseAchievement(course: { id: number; title?: string | null | undefined; reference?: string | null | undefined }): CatalogAchievement {
