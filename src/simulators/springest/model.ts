@@ -1,121 +1,163 @@
 /**
- * Springest's data for one country host: certifications (some unverified, some requiring
- * `valid_until`) and users' certificates with validity dates. Compact: certificates point at
- * people and certifications by index.
+ * Springest's records for one country host, kept compact: certificates are column arrays (typed
+ * arrays that grow by doubling) of indexes into the host's certifications and users, calendar days
+ * and epoch milliseconds; JSON is built only when a certificate is served (present.ts). Ids grow with
+ * the row index, so "sorted by id" is row order and a lookup by id is a binary search.
  */
-import { addDays, type World } from '../common/world.ts';
 
 export interface Certification {
   id: number;
   name: string;
   description: string;
   requires_valid_until: boolean;
+  /** Verified by a Springest employee: only then do its certificates show in GET (and it in /certifications). */
   verified: boolean;
+  /** How long a certificate of it lasts, in years; 0 = no end date. Generation only, never served. */
+  years: number;
 }
 
 export interface SpringestUser {
+  /** As Springest spells it (world.emailFor, or as posted): never normalized. */
   email: string;
+  /** The employee number of the corporate customer, e.g. `E010042`. */
   external_id: string;
+  /** The world person behind it, or `new:<email>` for an address no world person has. */
   personKey: string;
 }
 
-export interface SpringestCertificate {
-  id: number;
-  certification: number;
-  user: number;
-  valid_from: string;
-  valid_until: string | null;
-  status: string;
-  createdAtMs: number;
-  removed: boolean;
-  /** Posted through the API (not generated): kept for the control API's list of posts. */
-  posted: { sha256: string; bytes: number; conversion_id: number | null } | null;
+/** The doc lists `status` without values; the simulator uses these three (see truth.ts for the mapping). */
+export const STATUSES = ['approved', 'pending', 'rejected'] as const;
+export type SpringestStatus = (typeof STATUSES)[number];
+
+/** A file posted through the API, kept whole so tests of certhub's push can check the bytes. */
+export interface PostedFile {
+  sha256: string;
+  bytes: number;
+  conversion_id: number | null;
+  pdf: Buffer;
+}
+
+/** `valid_until` null. */
+export const NO_DAY = -2_147_483_648;
+
+type Column = Int32Array | Float64Array | Uint8Array;
+
+function grown<T extends Column>(col: T, need: number): T {
+  if (need <= col.length) return col;
+  const next = new (col.constructor as new (n: number) => T)(Math.max(need, col.length * 2, 16));
+  next.set(col);
+  return next;
+}
+
+export class CertificateTable {
+  length = 0;
+  id = new Int32Array(0);
+  /** Index into SpringestHost.certifications. */
+  certification = new Uint8Array(0);
+  /** Index into SpringestHost.users. */
+  user = new Int32Array(0);
+  /** Days since 1970-01-01. */
+  validFrom = new Int32Array(0);
+  /** Days since 1970-01-01, NO_DAY = null. */
+  validUntil = new Int32Array(0);
+  /** Index into STATUSES. */
+  status = new Uint8Array(0);
+  createdAt = new Float64Array(0);
+  /** Last change (generation, POST, control route); not served: Springest has no updated_at. */
+  updatedAt = new Float64Array(0);
+  removed = new Uint8Array(0);
+
+  add(row: { id: number; certification: number; user: number; validFrom: number; validUntil: number; status: number; createdAt: number }): number {
+    const i = this.length++;
+    this.id = grown(this.id, this.length);
+    this.certification = grown(this.certification, this.length);
+    this.user = grown(this.user, this.length);
+    this.validFrom = grown(this.validFrom, this.length);
+    this.validUntil = grown(this.validUntil, this.length);
+    this.status = grown(this.status, this.length);
+    this.createdAt = grown(this.createdAt, this.length);
+    this.updatedAt = grown(this.updatedAt, this.length);
+    this.removed = grown(this.removed, this.length);
+    this.id[i] = row.id;
+    this.certification[i] = row.certification;
+    this.user[i] = row.user;
+    this.validFrom[i] = row.validFrom;
+    this.validUntil[i] = row.validUntil;
+    this.status[i] = row.status;
+    this.createdAt[i] = row.createdAt;
+    this.updatedAt[i] = row.createdAt;
+    this.removed[i] = 0;
+    return i;
+  }
+
+  /** Row of certificate `id`, or -1. */
+  rowOf(id: number): number {
+    let lo = 0;
+    let hi = this.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = this.id[mid] as number;
+      if (v === id) return mid;
+      if (v < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
 }
 
 export interface SpringestHost {
   country: string;
+  /** The zone `created_from` dates are read in. */
   timeZone: string;
   apiKey: string;
   certificationsKey: string;
   certifications: Certification[];
   users: SpringestUser[];
-  certificates: SpringestCertificate[];
-  byId: Map<number, number>;
+  /** Lower-cased, trimmed email -> user index. */
+  userByEmail: Map<string, number>;
+  /** World person key -> user index. */
+  userByPerson: Map<string, number>;
+  certificates: CertificateTable;
+  /** Row -> the file, for certificates posted through the API. */
+  posted: Map<number, PostedFile>;
   nextId: number;
+  /** Next employee number for a user Springest learns of through a POST. */
+  nextEmployeeNo: number;
+  dayText: (day: number) => string;
 }
 
-const CATALOG: [string, string, boolean, number][] = [
-  ['ITIL 4 Foundation', 'IT service management foundation', false, 0],
-  ['PRINCE2 Foundation', 'Project management method', false, 0],
-  ['VCA Basis', 'Safety, health and environment checklist for contractors', true, 10],
-  ['BHV (bedrijfshulpverlening)', 'In-company emergency response', true, 1],
-  ['Professional Scrum Master I', 'Scrum.org PSM I', false, 0],
-  ['Heftruck certificaat', 'Forklift operation', true, 5],
-  ['EHBO (first aid)', 'First aid', true, 2],
-  ['NEN 3140 Vakbekwaam persoon', 'Electrical safety', true, 3],
-  ['Lean Six Sigma Green Belt', 'Process improvement', false, 0],
-  ['AVG / GDPR Functionaris', 'Data protection officer', true, 3],
-];
-/** Certifications not (yet) verified by Springest: their certificates stay invisible to GET. */
-const UNVERIFIED = new Set([8, 9]);
+export const emailKey = (email: string): string => email.trim().toLowerCase();
 
-export const TIME_ZONES: Record<string, string> = { nl: 'Europe/Amsterdam', de: 'Europe/Berlin', be: 'Europe/Brussels', uk: 'Europe/London' };
+export const dayNumber = (date: string): number => Math.floor(Date.parse(`${date}T00:00:00Z`) / 86_400_000);
 
-export function addSpringestCertificate(host: SpringestHost, c: Omit<SpringestCertificate, 'id' | 'removed'>): SpringestCertificate {
-  const cert: SpringestCertificate = { ...c, id: host.nextId++, removed: false };
-  host.byId.set(cert.id, host.certificates.push(cert) - 1);
-  return cert;
-}
-
-export function generateSpringestHost(world: World, country: string): SpringestHost {
-  const rng = world.rng.fork(`springest/${country}`);
-  const hex = (n: number): string => Array.from({ length: n }, () => rng.int(0, 15).toString(16)).join('');
-  const base = 1000 + rng.int(0, 8) * 1000;
-  const host: SpringestHost = {
-    country,
-    timeZone: TIME_ZONES[country] ?? 'Europe/Amsterdam',
-    apiKey: `spr_${country}_${hex(32)}`,
-    certificationsKey: `sprc_${country}_${hex(32)}`,
-    certifications: CATALOG.map(([name, description, requires], i) => ({ id: base + i + 1, name, description, requires_valid_until: requires, verified: !UNVERIFIED.has(i) })),
-    users: [],
-    certificates: [],
-    byId: new Map(),
-    nextId: 500_000 + rng.int(0, 99) * 1000,
-  };
-  const asOf = world.options.asOf;
-  // The default host (nl) has every Springest person; other hosts about half of them.
-  const people = world.byProvider('springest').filter(() => country === 'nl' || rng.chance(0.5));
-  for (const person of people) {
-    const user = host.users.push({ email: world.emailFor(person, 'springest'), external_id: `E${String(10000 + person.index)}`, personKey: person.key }) - 1;
-    const count = rng.int(1, 3);
-    const seen = new Set<number>();
-    for (let k = 0; k < count; k++) {
-      const certification = rng.int(0, host.certifications.length - 1);
-      if (seen.has(certification)) continue;
-      seen.add(certification);
-      const years = CATALOG[certification]?.[3] ?? 0;
-      const roll = rng.next();
-      // A mix relative to asOf: valid, expired, expiring within 60 days, not yet valid.
-      let validFrom: string;
-      if (roll < 0.1) validFrom = addDays(asOf, rng.int(5, 90)); // not yet valid
-      else if (years > 0 && roll < 0.3) validFrom = addDays(addDays(asOf, -years * 365), rng.int(1, 60)); // expiring soon
-      else if (years > 0 && roll < 0.5) validFrom = addDays(asOf, -years * 365 - rng.int(30, 700)); // expired
-      else validFrom = addDays(asOf, -rng.int(10, years > 0 ? years * 365 - 90 : 1500));
-      const createdAtMs = Math.min(Date.parse(`${validFrom}T09:00:00Z`), Date.parse(`${asOf}T09:00:00Z`)) + rng.int(0, 8 * 3600) * 1000;
-      addSpringestCertificate(host, {
-        certification,
-        user,
-        valid_from: validFrom,
-        valid_until: years > 0 ? addDays(validFrom, years * 365) : null,
-        status: 'approved',
-        createdAtMs,
-        posted: null,
-      });
+/** `YYYY-MM-DD` of a day number, memoized per host (a world has a few thousand distinct days). */
+export function createDayText(): (day: number) => string {
+  const texts = new Map<number, string>();
+  return (day) => {
+    let text = texts.get(day);
+    if (text === undefined) {
+      text = new Date(day * 86_400_000).toISOString().slice(0, 10);
+      texts.set(day, text);
     }
-  }
-  return host;
+    return text;
+  };
 }
 
-export function isVisible(host: SpringestHost, cert: SpringestCertificate): boolean {
-  return !cert.removed && host.certifications[cert.certification]?.verified === true;
+export const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export function addUser(host: SpringestHost, user: SpringestUser): number {
+  const index = host.users.push(user) - 1;
+  host.userByEmail.set(emailKey(user.email), index);
+  if (!user.personKey.startsWith('new:')) host.userByPerson.set(user.personKey, index);
+  return index;
+}
+
+export function addCertificate(host: SpringestHost, row: { certification: number; user: number; validFrom: number; validUntil: number; status?: number; createdAt: number }): number {
+  return host.certificates.add({ ...row, id: host.nextId++, status: row.status ?? 0 });
+}
+
+/** Shown by GET: not removed and its certification verified ("only be visible via GET calls if ... verified"). */
+export function isVisible(host: SpringestHost, row: number): boolean {
+  const t = host.certificates;
+  return t.removed[row] === 0 && host.certifications[t.certification[row] as number]?.verified === true;
 }
