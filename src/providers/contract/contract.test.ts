@@ -38,6 +38,12 @@ for (const testCase of CONTRACT_CASES) {
       expect(report.status).toBe('succeeded');
       expect(report.certificates.created).toBe((await running.truth()).length);
       await expectStoreEqualsTruth(store, running, expect);
+      // The achievements catalog names every achievement a certificate points at, with its title.
+      const catalog = await store.db.selectFrom('achievements').selectAll().execute();
+      const named = new Set(catalog.map((a) => `${a.type}:${a.external_id}`));
+      const pointedAt = new Set((await running.truth()).map((t) => `${t.achievement.type}:${t.achievement.external_id}`));
+      expect([...pointedAt].filter((k) => !named.has(k))).toEqual([]);
+      expect(catalog.every((a) => a.title !== null)).toBe(true);
     });
 
     it('after the provider adds, changes and deletes certificates, an incremental sync equals the truth again', async () => {
