@@ -107,37 +107,6 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
     recorded_at: now,
   });
 
-  async function upsertAchievements(trx: Trx, sourceId: string, certs: readonly NormalizedCertificate[], now: string) {
-    const byKey = new Map<string, AchievementsTable>();
-    for (const { achievement: a } of certs) {
-      byKey.set(`${a.type}\u0000${a.external_id}`, {
-        id: ctx.newId(),
-        source_id: sourceId,
-        type: a.type,
-        external_id: a.external_id,
-        title: a.title,
-        code: a.code,
-        extra_json: null,
-        created_at: now,
-        updated_at: now,
-      });
-    }
-    for (const part of chunk([...byKey.values()], ROWS_PER_STATEMENT)) {
-      await trx
-        .insertInto('achievements')
-        .values(part)
-        .onConflict((oc) =>
-          oc.columns(['source_id', 'type', 'external_id']).doUpdateSet((eb) => ({
-            // A certificate without a title must not erase the one the catalog already knows.
-            title: eb.fn.coalesce(eb.ref('excluded.title'), eb.ref('achievements.title')),
-            code: eb.fn.coalesce(eb.ref('excluded.code'), eb.ref('achievements.code')),
-            updated_at: now,
-          })),
-        )
-        .execute();
-    }
-  }
-
   async function upsertCatalog(trx: Trx, sourceId: string, entries: readonly CatalogEntry[], now: string) {
     const byKey = new Map<string, AchievementsTable>();
     for (const a of entries) {
@@ -280,8 +249,10 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
           }
         }
 
-        await upsertAchievements(trx, sourceId, [...latest.values()], now);
-        if (opts?.catalog !== undefined) await upsertCatalog(trx, sourceId, opts.catalog, now);
+        // Every achievement a certificate points at is in the catalog; a certificate without a title never erases
+        // the title the catalog already knows (coalesce in upsertCatalog).
+        const named: CatalogEntry[] = [...latest.values()].map(({ achievement: a }) => ({ type: a.type, external_id: a.external_id, title: a.title, code: a.code }));
+        await upsertCatalog(trx, sourceId, [...named, ...(opts?.catalog ?? [])], now);
         if (checkpoint !== null && checkpoint !== undefined) await writeCheckpoint(trx, sourceId, checkpoint, now);
         // A relinked certificate's payload did not change: it still counts as unchanged.
         const relinked = [...relinks.values()].reduce((n, ids) => n + ids.length, 0);
