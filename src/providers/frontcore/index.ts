@@ -1,137 +1,86 @@
 /**
- * The FrontCore connector: incremental through participants (frontcore-notes.md). Each run pages through
- * `GET /v2/participants` changed since the last run (`updated_at_min` = the last high-water mark minus a
- * lookback window, as zone-less wall-clock time in the source's zone), then fetches `GET /v2/diplomas?user_id=`
- * once per user among those participants that have a certificate (one call returns all of a user's diplomas).
- * Deleted diplomas stay listed with `deleted_at` and are stored as deleted.
+ * The FrontCore connector (course administration, Norway): diplomas pulled incrementally via participants
+ * (pull.ts), certificate-status checks by NIN / birth date + name / user id, and a diploma's PDF through a fresh
+ * short-lived download link.
  */
 import { z } from 'zod';
-import { formatZoneless, parseZoneless } from '../../domain/time.ts';
-import type { NormalizedCertificate } from '../../domain/certificate.ts';
-import type { Checkpoint, Page, Provider, PullContext } from '../provider.ts';
-import { listDiplomas, listParticipants, PARTICIPANTS_PAGE_LIMIT } from './client.ts';
-import { pageCourses, toCertificate } from './normalize.ts';
-import { frontcoreConfigSchema, type Diploma, type FrontcoreConfig, type Participant } from './schema.ts';
+import { AppError } from '../../errors.ts';
+import { accountKey, defaultRate, type RateLimit } from '../http/index.ts';
+import type { Provider } from '../provider.ts';
+import { DIPLOMA_DOWNLOAD, downloadDiploma, listDiplomas, type FrontcoreCall } from './client.ts';
+import { pullFrontcoreDiplomas } from './pull.ts';
+import { frontcoreConfigSchema, type FrontcoreAccount, type FrontcoreConfig } from './schema.ts';
 
-export { listDiplomas, listParticipants } from './client.ts';
-export { toCertificate, zonelessToUtc } from './normalize.ts';
+export {
+  checkStatusByDobName,
+  checkStatusByNin,
+  checkStatusByUserId,
+  downloadDiploma,
+  listDiplomas,
+  listParticipants,
+  PARTICIPANTS_PAGE_LIMIT,
+  type FrontcoreCall,
+} from './client.ts';
+export { LOOKBACK_MS, readFrontcoreCheckpoint, updatedAtMin, type FrontcoreCheckpoint } from './checkpoint.ts';
+export { toCertificate, toCourseAchievement, zonelessToUtc, type NormalizeContext } from './normalize.ts';
+export { pullFrontcoreDiplomas, USERS_PER_PAGE } from './pull.ts';
+export { frontcoreConfigSchema, type Diploma, type FrontcoreConfig, type Participant, type StatusAnswer } from './schema.ts';
 
-/** Participants updated this long before the last high-water mark are read again (late or same-second writes). */
-export const LOOKBACK_MS = 10 * 60_000;
+/** "We will enforce a rate limit of 5 requests per second per account" (frontcore-api-overview.txt). */
+export const FRONTCORE_DOCUMENTED_RATE = { requests: 5, perSeconds: 1 } as const;
+/** What certhub paces a FrontCore account at unless certhub.yaml says otherwise: 90% of the documented limit, 4.5/s. */
+export const FRONTCORE_DEFAULT_RATE: RateLimit = defaultRate(FRONTCORE_DOCUMENTED_RATE);
+
+/** The limiter key of a FrontCore account: "5 requests per second per account" counts every client of one key. */
+export function frontcoreLimiterKey(account: FrontcoreAccount): string {
+  return accountKey('frontcore', account.base_url, account.api_key);
+}
+
+/** Seconds a download link asked for by fetchDiplomaFile stays valid: long enough to fetch it right away. */
+export const FILE_LINK_TTL_SECONDS = 60;
+
+export interface DiplomaFile {
+  bytes: Buffer;
+  contentType: 'application/pdf';
+  filename: string;
+}
+
+/** What a stored certificate tells us about where its diploma is: the raw diploma, or at least the user id. */
+export interface DiplomaRef {
+  external_id: string;
+  raw?: unknown;
+  subject?: { provider_user_id: string | null };
+}
+
+const rawRefSchema = z.looseObject({ participant_id: z.number().int().nullish(), user: z.looseObject({ id: z.number().int() }).nullish() });
 
 /**
- * - `since`: the newest participant `updated_at` of the last COMPLETE scan (zone-less, source zone); null: none yet.
- * - `recent`: participants (id -> updated_at) within the lookback window of `since`: when the next scan sees them
- *   again unchanged, their diplomas are not fetched again.
- * - `scan`: set on every page but a run's last: where the scan in progress resumes after a crash.
+ * A diploma's PDF: the diploma again with a fresh download token (`GET /v2/diplomas?participant_id=&ttl=60`, the
+ * stored link's token is never kept), then its `links.download`. A diploma FrontCore no longer has, or has deleted,
+ * is AppError('not_found').
  */
-export interface FrontcoreCheckpoint {
-  v: 1;
-  since: string | null;
-  recent: Record<string, string>;
-  scan?: { updated_at_min: string | null; page: number; max_seen: string | null; recent: Record<string, string>; done?: Record<string, string> };
-}
-
-/** Users whose diplomas go into one page: progress shows, and a crash repeats at most this many requests. */
-export const USERS_PER_PAGE = 20;
-
-const checkpointSchema = z.object({
-  v: z.literal(1),
-  since: z.string().nullable(),
-  recent: z.record(z.string(), z.string()),
-  scan: z
-    .object({ updated_at_min: z.string().nullable(), page: z.number().int().positive(), max_seen: z.string().nullable(), recent: z.record(z.string(), z.string()), done: z.record(z.string(), z.string()).optional() })
-    .optional(),
-});
-
-export function readFrontcoreCheckpoint(checkpoint: Checkpoint | null): FrontcoreCheckpoint | null {
-  const parsed = checkpointSchema.safeParse(checkpoint);
-  return parsed.success ? parsed.data : null;
-}
-
-function later(a: string | null, b: string, tz: string): string {
-  if (a === null) return b;
-  return (parseZoneless(b, tz)?.getTime() ?? 0) > (parseZoneless(a, tz)?.getTime() ?? 0) ? b : a;
-}
-
-/** Participants within the lookback window of `max`, to recognise them unchanged next time. */
-function recentOf(all: Record<string, string>, max: string | null, tz: string): Record<string, string> {
-  if (max === null) return {};
-  const floor = (parseZoneless(max, tz)?.getTime() ?? 0) - LOOKBACK_MS;
-  return Object.fromEntries(Object.entries(all).filter(([, at]) => (parseZoneless(at, tz)?.getTime() ?? 0) >= floor));
-}
-
-export async function* pullFrontcoreDiplomas(ctx: PullContext<FrontcoreConfig>, checkpoint: Checkpoint | null): AsyncGenerator<Page> {
-  const tz = ctx.config.timezone;
-  const previous = ctx.full ? null : readFrontcoreCheckpoint(checkpoint);
-  const since = previous?.since ?? null;
-  const known = previous?.recent ?? {};
-  const sinceMs = since === null ? null : parseZoneless(since, tz)?.getTime() ?? null;
-  const scan = previous?.scan ?? {
-    updated_at_min: sinceMs === null ? null : formatZoneless(new Date(sinceMs - LOOKBACK_MS), tz),
-    page: 1,
-    max_seen: null,
-    recent: {},
-  };
-  let { page, max_seen: maxSeen } = scan;
-  const seenRecent: Record<string, string> = { ...scan.recent };
-  // Participants (id -> updated_at) of the current participants page whose user's diplomas a crashed run saved.
-  let resumeDone: Record<string, string> = scan.done ?? {};
-  // One call returns all of a user's diplomas: a user met again on a later participants page is not asked twice.
-  const fetchedThisRun = new Set<number>();
-
-  for (;;) {
-    ctx.signal.throwIfAborted();
-    const participants: Participant[] = await listParticipants(ctx.http, ctx.config, { page, updated_at_min: scan.updated_at_min }, ctx.signal);
-    // What a crash mid-page resumes with: the scan as it stood before this participants page.
-    const scanMaxBefore = maxSeen;
-    const recentBefore = { ...seenRecent };
-    // Users whose diplomas may have changed: a participant with a certificate, not already seen in this state.
-    const users = new Map<number, Participant[]>();
-    for (const p of participants) {
-      maxSeen = later(maxSeen, p.updated_at, tz);
-      seenRecent[String(p.id)] = p.updated_at;
-      const unchangedSinceLastRun = known[String(p.id)] === p.updated_at;
-      const userId = p.user_id ?? p.user?.id;
-      if (p.certificate_issued_at && !unchangedSinceLastRun && userId !== null && userId !== undefined) users.set(userId, [...(users.get(userId) ?? []), p]);
-    }
-    // Diplomas in chunks of users. A resumed scan skips a user only if a crashed run saved that user's diplomas
-    // and none of the user's participants changed since (a change moves the participant's updated_at).
-    const savedUnchanged = (ps: Participant[]): boolean => ps.every((p) => resumeDone[String(p.id)] === p.updated_at);
-    const pending = [...users.entries()].filter(([userId, ps]) => !savedUnchanged(ps) && !fetchedThisRun.has(userId));
-    const done: Record<string, string> = Object.fromEntries(
-      [...users.values()].filter(savedUnchanged).flat().map((p) => [String(p.id), p.updated_at]),
-    );
-    resumeDone = {};
-    const last = participants.length < PARTICIPANTS_PAGE_LIMIT;
-    for (let i = 0; i === 0 || i < pending.length; i += USERS_PER_PAGE) {
-      ctx.signal.throwIfAborted();
-      const chunk = pending.slice(i, i + USERS_PER_PAGE);
-      const diplomas: Diploma[] = [];
-      for (const [userId] of chunk) {
-        diplomas.push(...(await listDiplomas(ctx.http, ctx.config, { user_id: userId }, ctx.signal)));
-        fetchedThisRun.add(userId);
-      }
-      const byId = new Map<number, NormalizedCertificate>();
-      for (const d of diplomas) byId.set(d.id, toCertificate(d, tz));
-      for (const [, ps] of chunk) for (const p of ps) done[String(p.id)] = p.updated_at;
-      const pageDone = i + USERS_PER_PAGE >= pending.length;
-      const next: FrontcoreCheckpoint =
-        last && pageDone
-          ? { v: 1, since: maxSeen ?? since, recent: maxSeen === null ? known : recentOf(seenRecent, maxSeen, tz) }
-          : pageDone
-            ? { v: 1, since, recent: known, scan: { updated_at_min: scan.updated_at_min, page: page + 1, max_seen: maxSeen, recent: seenRecent } }
-            : { v: 1, since, recent: known, scan: { updated_at_min: scan.updated_at_min, page, max_seen: scanMaxBefore, recent: recentBefore, done: { ...done } } };
-      yield {
-        certificates: [...byId.values()],
-        achievements: pageCourses(diplomas, i === 0 ? participants : []),
-        checkpoint: { ...next },
-        progress: { done: (page - 1) * PARTICIPANTS_PAGE_LIMIT + Math.round((participants.length * Math.min(i + USERS_PER_PAGE, pending.length || 1)) / (pending.length || 1)) },
-      };
-    }
-    if (last) return;
-    page += 1;
+export async function fetchDiplomaFile(call: FrontcoreCall, cert: DiplomaRef): Promise<DiplomaFile> {
+  const raw = rawRefSchema.safeParse(cert.raw);
+  const participantId = raw.success ? (raw.data.participant_id ?? null) : null;
+  const userText = (raw.success ? raw.data.user?.id : undefined) ?? cert.subject?.provider_user_id ?? null;
+  const userId = userText === null ? null : Number(userText);
+  if (participantId === null && (userId === null || !Number.isInteger(userId))) {
+    throw new AppError('invalid_request', `FrontCore diploma ${cert.external_id}: neither its participant nor its user is known`);
   }
+  const items = await listDiplomas(call, {
+    ...(participantId === null ? { user_id: userId ?? 0 } : { participant_id: participantId }),
+    ttl: FILE_LINK_TTL_SECONDS,
+  });
+  const diploma = items.find((d) => String(d.id) === cert.external_id);
+  if (diploma === undefined) throw new AppError('not_found', `FrontCore has no diploma ${cert.external_id}`);
+  if (diploma.deleted_at) throw new AppError('not_found', `FrontCore diploma ${cert.external_id} is deleted`);
+  const link = diploma.links?.download;
+  if (!link) throw new AppError('provider_error', `FrontCore diploma ${cert.external_id} came without a download link`);
+  const { bytes } = await downloadDiploma(call, link);
+  if (bytes.subarray(0, 5).toString('latin1') !== '%PDF-') {
+    throw new AppError('provider_error', `${DIPLOMA_DOWNLOAD} returned something that is not a PDF (${bytes.length} bytes)`);
+  }
+  return { bytes, contentType: 'application/pdf', filename: `diploma-${cert.external_id}.pdf` };
 }
 
 export function createFrontcoreProvider(): Provider<FrontcoreConfig> {
@@ -139,8 +88,9 @@ export function createFrontcoreProvider(): Provider<FrontcoreConfig> {
     id: 'frontcore',
     configSchema: frontcoreConfigSchema,
     completeness: 'incremental',
-    // "We will enforce a rate limit of 5 requests per second per account" (frontcore-api-overview.txt)
-    rateLimit: { requests: 5, perSeconds: 1 },
+    // The documented limit: the sync paces at defaultRate() of it (FRONTCORE_DEFAULT_RATE, 4.5/s), on a bucket keyed
+    // by the account (frontcoreLimiterKey) and shared by everything using that key (provider.ts, sync/deps.ts).
+    rateLimit: FRONTCORE_DOCUMENTED_RATE,
     pull: pullFrontcoreDiplomas,
   };
 }
