@@ -94,6 +94,18 @@ describe('control routes', () => {
     expect((await h.control('POST', '/certifications/1/verify')).status).toBe(404);
   });
 
+  it('verifying a certification later shows its old certificates with their old created_at: created_from alone misses them, a full read does not', async () => {
+    const hidden = h.sp.host.certifications.find((c) => !c.verified);
+    const before = (await h.list()).length;
+    h.advance(86_400_000);
+    await h.control('POST', `/certifications/${hidden?.id}/verify`);
+    const appeared = await h.list(`&certification_id=${hidden?.id}`);
+    expect(appeared.length).toBeGreaterThan(0);
+    expect(appeared.every((c) => c.created_at < '2026-06-02')).toBe(true);
+    expect(await h.list('&created_from=2026-06-02')).toEqual([]);
+    expect((await h.list()).length).toBe(before + appeared.length);
+  });
+
   it('GET /__sim/posted and /__sim/certificates/:id/pdf: what certhub pushed, with sha256, byte length, conversion_id and the very bytes', async () => {
     const pdf = makeCertificatePdf(['Certificate', 'Kari Nordmann', 'ITIL 4 Foundation']);
     const r = await h.post({ certification_id: String(verifiedId(false)), email: 'kari@example.com', valid_from: AS_OF, conversion_id: '12' }, pdf);
