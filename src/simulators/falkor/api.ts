@@ -1,132 +1,75 @@
 /**
- * Falkor's endpoint (story-certificates.txt): `POST <account base>/v1/logs/story-certificates`,
- * `Authorization: Basic <token>`, optional filters, no pagination, and a `hash` of the data.
+ * Falkor's endpoints (story-certificates.txt), one set per account under the account's base path:
+ * `POST /<account>/api/v1/logs/story-certificates` (`Authorization: Basic <token>`, optional filters,
+ * no pagination, a `hash` of the data) and the permalinks the answer hands out,
+ * `GET /<account>/api/certificates/<uid>` (the PDF, no auth).
  */
-import { createHash } from 'node:crypto';
 import { jsonResponse, type SimRequest, type SimResponse, type SimRoute } from '../common/server.ts';
-import { makeCertificatePdf } from '../common/pdf.ts';
-import { formatWithOffset } from '../common/time.ts';
-import type { FalkorAccount, FalkorCertificate } from './model.ts';
+import { createWindowLimiter } from '../common/ratelimit.ts';
+import { parseFilters, selectCertificates } from './filters.ts';
+import type { FalkorAccount } from './model.ts';
+import type { OsloFormat } from './oslo.ts';
+import { answerBody, certificatePdf, dataBody } from './present.ts';
 
-export const falkorError = (status: number, message: string): SimResponse => jsonResponse(status, { status: 'error', message });
+/** Every Falkor error: `{"status":"error","message":"..."}` (the success body's `status`, turned). */
+export const falkorErrorBody = (message: string): { status: 'error'; message: string } => ({ status: 'error', message });
+export const falkorError = (status: number, message: string, headers?: Record<string, string>): SimResponse => jsonResponse(status, falkorErrorBody(message), headers);
 
-export interface FalkorFilters {
-  app?: string;
-  story?: string;
-  groups?: string[];
-  users?: string[];
+/** The doc documents no rate limit: off unless set. When set, it counts per account, accepted requests only. */
+export interface FalkorRateLimit {
+  limit: number;
+  windowMs: number;
 }
 
-function parseFilters(body: Buffer): FalkorFilters | string {
-  const text = body.toString('utf8').trim();
-  if (text === '') return {};
-  let input: unknown;
-  try {
-    input = JSON.parse(text);
-  } catch {
-    return 'Request body must be valid JSON';
-  }
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return 'Request body must be a JSON object';
-  const o = input as Record<string, unknown>;
-  const out: FalkorFilters = {};
-  for (const key of ['app', 'story'] as const) {
-    if (o[key] === undefined || o[key] === null) continue;
-    if (typeof o[key] !== 'string') return `${key} must be a string (ID or name)`;
-    out[key] = o[key];
-  }
-  for (const key of ['groups', 'users'] as const) {
-    if (o[key] === undefined || o[key] === null) continue;
-    const v = o[key];
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) return `${key} must be an array of strings`;
-    out[key] = v as string[];
-  }
-  return out;
-}
+/** The shared server truncates only `json` answers; the list is ready bytes, so it asks the faults itself. */
+export type TruncateHook = () => boolean;
 
-export function certificateUrl(origin: string, account: FalkorAccount, cert: FalkorCertificate): string {
-  return `${origin}/${account.name}/api/certificates/${cert.uid}`;
-}
+export const STORY_CERTIFICATES_ROUTE = 'POST /v1/logs/story-certificates';
 
-/** The `data` array for these filters: stories in catalog order, each with its matching certificates. */
-export function storyCertificates(account: FalkorAccount, filters: FalkorFilters, origin: string): unknown[] {
-  const users = filters.users?.map((u) => u.trim().toLowerCase());
-  const groups = filters.groups ? new Set(filters.groups.map((g) => account.groups.indexOf(g)).filter((g) => g >= 0)) : null;
-  const app = filters.app === undefined ? null : account.apps.findIndex((a) => a.id === filters.app || a.name === filters.app);
-  const byStory = new Map<number, FalkorCertificate[]>();
-  for (const cert of account.certificates) {
-    if (cert.removed) continue;
-    const story = account.stories[cert.story];
-    const person = account.people[cert.person];
-    if (!story || !person) continue;
-    if (app !== null && story.app !== app) continue;
-    if (filters.story !== undefined && story.id !== filters.story && story.name !== filters.story) continue;
-    if (groups && !person.groups.some((g) => groups.has(g))) continue;
-    if (users && !users.includes(person.email.trim().toLowerCase()) && !users.includes(`${person.firstname} ${person.lastname}`.toLowerCase())) continue;
-    let list = byStory.get(cert.story);
-    if (!list) byStory.set(cert.story, (list = []));
-    list.push(cert);
-  }
-  return [...byStory.keys()]
-    .sort((a, b) => a - b)
-    .map((storyIndex) => {
-      const story = account.stories[storyIndex];
-      return {
-        story: { name: story?.name, type: story?.type, ID: story?.id },
-        certificates: (byStory.get(storyIndex) ?? []).map((cert) => {
-          const p = account.people[cert.person];
-          return {
-            firstname: p?.firstname,
-            lastname: p?.lastname,
-            email: p?.email,
-            telephone: p?.telephone,
-            country: p?.country,
-            city: p?.city,
-            certificate: { timestamp: formatWithOffset(new Date(cert.timestampMs), 'Europe/Oslo'), state: cert.state, url: certificateUrl(origin, account, cert) },
-          };
-        }),
-      };
-    });
-}
-
-export function falkorRoutes(accounts: FalkorAccount[]): SimRoute[] {
+export function falkorRoutes(accounts: readonly FalkorAccount[], fmt: OsloFormat, opts: { rateLimit: FalkorRateLimit | null; shouldTruncate: TruncateHook }): SimRoute[] {
+  const limiter = opts.rateLimit ? createWindowLimiter(opts.rateLimit) : null;
   const find = (req: SimRequest): FalkorAccount | undefined => accounts.find((a) => a.name === req.params.account);
+
+  const storyCertificates = (req: SimRequest): SimResponse => {
+    const account = find(req);
+    if (!account) return falkorError(404, 'Not found');
+    // "Authorization: Basic <Your Base64 Encoded Token>": the token exactly as issued; the scheme name in any
+    // letter case (RFC 9110 auth schemes are case-insensitive). Anything else, or nothing, is 401.
+    const auth = /^basic\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!auth) return falkorError(401, 'Unauthorized: missing Authorization: Basic <token> header');
+    if (auth[1] !== account.token) return falkorError(401, 'Unauthorized: invalid token');
+    if (limiter) {
+      const taken = limiter.take(account.name, req.now.getTime());
+      if (!taken.ok) return falkorError(429, 'Too many requests', { 'retry-after': String(Math.ceil(taken.retryAfterMs / 1000)) });
+    }
+    const filters = parseFilters(req.body);
+    if (typeof filters === 'string') return falkorError(400, filters);
+    const body = answerBody(dataBody(account, selectCertificates(account, filters), req.origin, fmt));
+    return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: opts.shouldTruncate() ? body.subarray(0, Math.floor(body.length / 2)) : body };
+  };
+
+  const permalink = (req: SimRequest): SimResponse => {
+    const account = find(req);
+    const row = account ? account.liveRow(req.params.uid ?? '') : -1;
+    // A removed certificate's permalink is gone (404), like any unknown one.
+    if (!account || row < 0) return falkorError(404, 'Certificate not found');
+    return { status: 200, headers: { 'content-type': 'application/pdf', 'content-disposition': `inline; filename="certificate-${req.params.uid}.pdf"` }, body: certificatePdf(account, row, fmt) };
+  };
+
   return [
     {
       method: 'POST',
       path: '/:account/api/v1/logs/story-certificates',
-      name: 'POST /v1/logs/story-certificates',
-      doc: 'Story certificates of one account; Basic auth with the account token; optional filters app, story, groups[], users[].',
-      handle(req) {
-        const account = find(req);
-        if (!account) return falkorError(404, 'Unknown account');
-        if (req.headers.authorization !== `Basic ${account.token}`) return falkorError(401, 'Unauthorized: invalid or missing token');
-        const filters = parseFilters(req.body);
-        if (typeof filters === 'string') return falkorError(400, filters);
-        const data = storyCertificates(account, filters, req.origin);
-        const json = JSON.stringify(data);
-        // response_time is a function of the answer, not of the wall clock, so same seed -> same bytes.
-        const responseTime = 0.05 + json.length / 5e6;
-        return jsonResponse(200, { status: 'success', data, hash: createHash('md5').update(json).digest('hex'), response_time: responseTime });
-      },
+      name: STORY_CERTIFICATES_ROUTE,
+      doc: 'Story certificates of one account (Basic auth with its token); optional filters app, story, groups[], users[]; no pagination.',
+      handle: storyCertificates,
     },
     {
       method: 'GET',
       path: '/:account/api/certificates/:uid',
       name: 'GET certificate permalink',
-      doc: 'The certificate permalink (certificate.url): the PDF, no auth.',
-      handle(req) {
-        const account = find(req);
-        const index = account?.byUid.get(req.params.uid ?? '');
-        const cert = index === undefined ? undefined : account?.certificates[index];
-        if (!account || !cert || cert.removed) return falkorError(404, 'Certificate not found');
-        const p = account.people[cert.person];
-        const story = account.stories[cert.story];
-        return {
-          status: 200,
-          headers: { 'content-type': 'application/pdf' },
-          body: makeCertificatePdf(['Certificate of completion', `${p?.firstname} ${p?.lastname}`, `${story?.name} (${story?.type})`, `Certificate ${cert.uid}`]),
-        };
-      },
+      doc: 'A certificate permalink (certificate.url): the PDF, no auth; 404 once removed.',
+      handle: permalink,
     },
   ];
 }

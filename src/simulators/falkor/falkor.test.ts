@@ -1,216 +1,261 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { generateWorld } from '../common/world.ts';
-import type { TruthCertificate } from '../common/truth.ts';
-import { createFalkorSimulator, type FalkorSimulator } from './index.ts';
+/**
+ * The Falkor simulator against story-certificates.txt, over real HTTP: one test per documented
+ * behaviour, named after the doc's sentence (or table row) it checks.
+ */
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatWithOffset } from '../common/time.ts';
+import { items, startFalkor, uidOf, type CertItem, type FalkorAnswer, type RunningFalkor } from './testkit.ts';
 
-const world = (): ReturnType<typeof generateWorld> => generateWorld({ seed: 'falkor-test', people: 200, asOf: '2026-06-01' });
-
-interface CertItem {
-  firstname: string;
-  lastname: string;
-  email: string;
-  telephone: string;
-  country: string;
-  city: string;
-  certificate: { timestamp: string; state: string; url: string };
-}
-interface StoryBlock {
-  story: { name: string; type: string; ID: string };
-  certificates: CertItem[];
-}
-interface FalkorOk {
-  status: 'success';
-  data: StoryBlock[];
-  hash: string;
-  response_time: number;
-}
-
-let fk: FalkorSimulator;
-let origin: string;
-beforeEach(async () => {
-  fk = createFalkorSimulator({ world: world() });
-  origin = await fk.sim.listen(0);
+let r: RunningFalkor;
+let everything: FalkorAnswer;
+beforeAll(async () => {
+  r = await startFalkor();
+  everything = await r.answer();
 });
-afterEach(async () => {
-  await fk.sim.close();
+afterAll(async () => {
+  await r.close();
 });
 
-const account = (i = 0): FalkorSimulator['accounts'][number] => fk.accounts[i] as FalkorSimulator['accounts'][number];
-const post = (body: unknown, opts: { account?: number; token?: string | null } = {}): Promise<Response> => {
-  const a = account(opts.account ?? 0);
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (opts.token !== null) headers.authorization = `Basic ${opts.token ?? a.token}`;
-  return fetch(`${origin}/${a.name}/api/v1/logs/story-certificates`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
-};
-const all = async (body: unknown = {}, acc = 0): Promise<FalkorOk> => (await (await post(body, { account: acc })).json()) as FalkorOk;
+const errorShape = { status: 'error', message: expect.any(String) as string };
 
-describe('Falkor simulator: POST v1/logs/story-certificates', () => {
-  it('"All parameters are optional and if none are provided all stories, users and groups will be called."', async () => {
-    const res = await all();
-    expect(res.status).toBe('success');
-    const count = res.data.reduce((n, s) => n + s.certificates.length, 0);
-    expect(count).toBe(account().certificates.length);
-    expect(count).toBeGreaterThan(50);
+describe('POST v1/logs/story-certificates', () => {
+  it('"The logs/story-certificates endpoint retrieves certificates awarded to users on stories." -> POST on the account base path; other methods are refused in the error shape', async () => {
+    expect(everything.status).toBe('success');
+    expect(items(everything).length).toBeGreaterThan(50);
+    const get = await fetch(`${r.origin}${r.account().basePath}/v1/logs/story-certificates`);
+    expect(get.status).toBe(405);
+    expect(await get.json()).toEqual(errorShape);
+    const nowhere = await fetch(`${r.origin}/nobody/api/v1/logs/story-certificates`, { method: 'POST', body: '{}' });
+    expect(nowhere.status).toBe(404);
+    expect(await nowhere.json()).toEqual(errorShape);
   });
 
-  it('"Authorization: Basic <Your Base64 Encoded Token>": a wrong or missing token gets {status:"error", message}', async () => {
-    for (const token of ['bm9wZQ==', null, account(1).token]) {
-      const r = await post({}, { token });
-      expect(r.status).toBe(401);
-      expect(await r.json()).toEqual({ status: 'error', message: expect.any(String) as string });
+  it('"All parameters are optional and if none are provided all stories, users and groups will be called." -> {} and an empty body give every certificate', async () => {
+    const truth = await r.truth();
+    expect(items(everything).map((c) => c.certificate.url).sort()).toEqual(truth.map((t) => t.external_id));
+    const empty = (await (await r.post('')).json()) as FalkorAnswer;
+    expect(empty.hash).toBe(everything.hash);
+    const nulls = await r.answer({ app: null, story: null, groups: null, users: null });
+    expect(nulls.hash).toBe(everything.hash);
+  });
+
+  it('"Authorization: Basic <Your Base64 Encoded Token>" -> the token as issued works; a wrong, missing or other account\'s token is 401 {status:"error", message}', async () => {
+    expect(Buffer.from(r.account().token, 'base64').toString('base64')).toBe(r.account().token);
+    for (const token of ['bm9wZQ==', null, r.account(1).token, `${r.account().token}x`]) {
+      const res = await r.post({}, { token });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual(errorShape);
+    }
+    const bearer = await r.post({}, { headers: { authorization: `Bearer ${r.account().token}` } });
+    expect(bearer.status).toBe(401);
+    const lower = await r.post({}, { headers: { authorization: `basic ${r.account().token}` } });
+    expect(lower.status).toBe(200);
+  });
+
+  it('"curl -X POST ... -d \'{"story" : "Story A"}\'" -> a JSON body sent as curl -d sends it (form content type) is read as JSON', async () => {
+    const name = everything.data[0]?.story.name ?? '';
+    const res = await r.post(`{\n"story" : ${JSON.stringify(name)}\n}`, { headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as FalkorAnswer;
+    expect(new Set(body.data.map((s) => s.story.name))).toEqual(new Set([name]));
+  });
+
+  it('"A successful response will return an array of story + certificates items." -> exactly the example\'s keys, in its order', async () => {
+    const res = await r.post({});
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const text = await res.text();
+    expect(Object.keys(JSON.parse(text) as object)).toEqual(['status', 'data', 'hash', 'response_time']);
+    for (const block of everything.data) {
+      expect(Object.keys(block)).toEqual(['story', 'certificates']);
+      expect(Object.keys(block.story)).toEqual(['name', 'type', 'ID']);
+      for (const item of block.certificates) {
+        expect(Object.keys(item)).toEqual(['firstname', 'lastname', 'email', 'telephone', 'country', 'city', 'certificate']);
+        expect(Object.keys(item.certificate)).toEqual(['timestamp', 'state', 'url']);
+        for (const v of [item.firstname, item.lastname, item.email, item.telephone, item.country, item.city]) expect(typeof v).toBe('string');
+      }
     }
   });
 
-  it('"A successful response will return an array of story + certificates items." with every documented field', async () => {
-    const res = await all();
-    const block = res.data[0] as StoryBlock;
-    expect(Object.keys(block.story).sort()).toEqual(['ID', 'name', 'type']);
-    const item = block.certificates[0] as CertItem;
-    expect(Object.keys(item).sort()).toEqual(['certificate', 'city', 'country', 'email', 'firstname', 'lastname', 'telephone']);
-    expect(Object.keys(item.certificate).sort()).toEqual(['state', 'timestamp', 'url']);
-    expect(item.certificate.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/);
-    expect(typeof res.hash).toBe('string');
-    expect(typeof res.response_time).toBe('number');
+  it('"story.type | Enum (story, assessment, survey, scorm)" but the example prints "Story" -> served capitalized as in the example, all four occur', () => {
+    const types = new Set(everything.data.map((s) => s.story.type));
+    expect([...types].sort()).toEqual(['Assessment', 'SCORM', 'Story', 'Survey']);
   });
 
-  it('"story.type Enum (story, assessment, survey, scorm)" — served capitalized like the doc example ("Story")', async () => {
-    const types = new Set((await all()).data.map((s) => s.story.type));
-    expect([...types].every((t) => ['Story', 'Assessment', 'Survey', 'SCORM'].includes(t))).toBe(true);
-    expect(types.size).toBe(4);
+  it('the example gives "Story A" and "Story B" the same "ID": "EV72-RQZY-80AH" -> two stories of each account share an ID', async () => {
+    for (const i of [0, 1]) {
+      const data = (await r.answer({}, i)).data;
+      const ids = data.map((s) => s.story.ID);
+      for (const id of ids) expect(id).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+      const shared = ids.find((id, k) => ids.indexOf(id) !== k);
+      expect(shared).toBeDefined();
+      expect(new Set(data.filter((s) => s.story.ID === shared).map((s) => s.story.name)).size).toBe(2);
+    }
   });
 
-  it('the doc example repeats one story "ID" for two stories: so does the simulator', async () => {
-    const ids = (await all()).data.map((s) => s.story.ID);
-    expect(new Set(ids).size).toBeLessThan(ids.length);
-  });
-
-  it('"certificate.state Enum (pending, delivered)": both occur', async () => {
-    const states = new Set((await all()).data.flatMap((s) => s.certificates.map((c) => c.certificate.state)));
-    expect([...states].sort()).toEqual(['delivered', 'pending']);
-  });
-
-  it('"story: String (ID or name of stories)" filters by name, and by ID (which may match two stories)', async () => {
-    const a = account();
-    const byName = await all({ story: a.stories[3]?.name });
-    expect(byName.data.map((s) => s.story.name)).toEqual([a.stories[3]?.name]);
-    const shared = a.stories[0]?.id;
-    const byId = await all({ story: shared });
-    expect(byId.data.every((s) => s.story.ID === shared)).toBe(true);
+  it('"story | String (ID or name of stories)" -> by name one story; by an ID two stories share, both', async () => {
+    const name = everything.data[2]?.story.name;
+    const byName = await r.answer({ story: name });
+    expect(byName.data.map((s) => s.story.name)).toEqual([name]);
+    expect(byName.data[0]?.certificates).toEqual(everything.data[2]?.certificates);
+    const ids = everything.data.map((s) => s.story.ID);
+    const shared = ids.find((id, k) => ids.indexOf(id) !== k);
+    const byId = await r.answer({ story: shared });
     expect(byId.data.length).toBe(2);
+    expect(byId.data.every((s) => s.story.ID === shared)).toBe(true);
+    expect((await r.answer({ story: 'No such story' })).data).toEqual([]);
   });
 
-  it('"app: String (ID or name of app)", "groups: Array String (name of group)" filter', async () => {
-    const a = account();
-    const byApp = await all({ app: a.apps[1]?.name });
-    expect(byApp.data.length).toBeGreaterThan(0);
-    expect(byApp.data.every((s) => a.stories.findIndex((x) => x.name === s.story.name && x.id === s.story.ID) % 2 === 1)).toBe(true);
-    expect((await all({ app: a.apps[1]?.id })).hash).toBe(byApp.hash);
-    const byGroup = await all({ groups: ['Sales'] });
-    const total = (await all()).data.reduce((n, s) => n + s.certificates.length, 0);
-    const inGroup = byGroup.data.reduce((n, s) => n + s.certificates.length, 0);
-    expect(inGroup).toBeGreaterThan(0);
-    expect(inGroup).toBeLessThan(total);
+  it('"app | String (ID or name of app)" -> by ID and by name alike, only that app\'s stories', async () => {
+    const a = r.account();
+    const app = a.apps[1];
+    const byName = await r.answer({ app: app?.name });
+    const byId = await r.answer({ app: app?.id });
+    expect(byName.hash).toBe(byId.hash);
+    const own = new Set(a.stories.filter((s) => s.app === 1).map((s) => `${s.id}:${s.name}`));
+    expect(byName.data.length).toBeGreaterThan(0);
+    expect(byName.data.every((s) => own.has(`${s.story.ID}:${s.story.name}`))).toBe(true);
+    expect(byName.data.length).toBeLessThan(everything.data.length);
+    expect((await r.answer({ app: 'Nope' })).data).toEqual([]);
   });
 
-  it('"users: Array String (name or email)": matches an email case-insensitively, or a full name', async () => {
-    const a = account();
-    const person = a.people.find((p) => p.email !== p.email.toLowerCase()) ?? a.people[0];
-    const byEmail = await all({ users: [person?.email.trim().toLowerCase()] });
-    const emails = new Set(byEmail.data.flatMap((s) => s.certificates.map((c) => c.email)));
-    expect([...emails]).toEqual([person?.email]);
-    const byName = await all({ users: [`${person?.firstname} ${person?.lastname}`] });
-    expect(byName.data.flatMap((s) => s.certificates).length).toBeGreaterThanOrEqual(byEmail.data.flatMap((s) => s.certificates).length);
+  it('"groups | Array String (name of group)" -> learners of any listed group; names match exactly', async () => {
+    const a = r.account();
+    const inGroup = (c: CertItem, gs: string[]): boolean => {
+      const p = a.people.find((x) => x.email === c.email);
+      return gs.some((g) => ((p?.groups ?? 0) & (1 << a.groups.indexOf(g))) !== 0);
+    };
+    const one = items(await r.answer({ groups: [a.groups[0]] }));
+    const two = items(await r.answer({ groups: [a.groups[0], a.groups[1]] }));
+    expect(one.length).toBeGreaterThan(0);
+    expect(one.every((c) => inGroup(c, [a.groups[0] as string]))).toBe(true);
+    expect(two.length).toBeGreaterThan(one.length);
+    expect(two.length).toBeLessThan(items(everything).length);
+    expect(items(await r.answer({ groups: [a.groups[0]?.toUpperCase()] }))).toEqual([]);
   });
 
-  it('a malformed body or a filter of the wrong type is a 400 in the error shape', async () => {
-    for (const body of ['{not json', JSON.stringify({ users: 'x' }), JSON.stringify({ story: 5 }), '[]']) {
-      const r = await post(body);
-      expect(r.status).toBe(400);
-      expect(((await r.json()) as { status: string }).status).toBe('error');
+  it('"users | Array String (name or email)" -> an email in any letter case, with spaces, or "firstname lastname"', async () => {
+    const a = r.account();
+    const person = a.people.find((p) => p.email !== p.email.trim().toLowerCase());
+    expect(person).toBeDefined();
+    const p = person!;
+    const byEmail = items(await r.answer({ users: [`  ${p.email.trim().toUpperCase()} `] }));
+    expect(byEmail.length).toBeGreaterThan(0);
+    expect(new Set(byEmail.map((c) => c.email))).toEqual(new Set([p.email]));
+    const byName = items(await r.answer({ users: [`${p.firstname} ${p.lastname}`] }));
+    expect(byName.length).toBeGreaterThanOrEqual(byEmail.length);
+    expect(byName.every((c) => c.firstname === p.firstname && c.lastname === p.lastname)).toBe(true);
+    const other = a.people.find((x) => x.firstname !== p.firstname)!;
+    const both = items(await r.answer({ users: [p.email, other.email] }));
+    expect(new Set(both.map((c) => c.email.trim().toLowerCase()))).toEqual(new Set([p.email.trim().toLowerCase(), other.email.trim().toLowerCase()]));
+    expect(items(await r.answer({ users: ['nobody@example.com'] }))).toEqual([]);
+  });
+
+  it('filters combine: story AND users', async () => {
+    const first = everything.data[0];
+    const c = first?.certificates[0];
+    const res = await r.answer({ story: first?.story.name, users: [c?.email] });
+    expect(res.data.map((s) => s.story.name)).toEqual([first?.story.name]);
+    expect(res.data[0]?.certificates.every((x) => x.email === c?.email)).toBe(true);
+  });
+
+  it('"certificates | Array of certificate items" -> a story without matching certificates is left out', async () => {
+    const a = r.account();
+    const served = new Set(everything.data.map((s) => `${s.story.ID}:${s.story.name}`));
+    const draft = a.stories.filter((s) => !served.has(`${s.id}:${s.name}`));
+    expect(draft.length).toBe(1);
+    expect((await r.answer({ story: draft[0]?.name })).data).toEqual([]);
+    expect(everything.data.every((s) => s.certificates.length > 0)).toBe(true);
+  });
+
+  it('"The certificate item will contain user information" -> emails as the learner typed them, "telephone": "" for some', () => {
+    const all = items(everything);
+    expect(all.some((c) => c.email !== c.email.trim().toLowerCase())).toBe(true);
+    expect(all.some((c) => c.telephone === '')).toBe(true);
+    expect(all.some((c) => c.telephone !== '')).toBe(true);
+    expect(new Set(all.map((c) => c.country)).size).toBeGreaterThan(1);
+  });
+
+  it('"timestamp": "2021-09-28T11:14:23+02:00" -> Oslo time with its offset: +02:00 in summer, +01:00 in winter', () => {
+    const stamps = items(everything).map((c) => c.certificate.timestamp);
+    for (const s of stamps) {
+      expect(s).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/);
+      expect(formatWithOffset(new Date(s), 'Europe/Oslo')).toBe(s);
+    }
+    expect(stamps.some((s) => s.endsWith('+02:00'))).toBe(true);
+    expect(stamps.some((s) => s.endsWith('+01:00'))).toBe(true);
+  });
+
+  it('"certificate.state | Enum (pending, delivered)" -> both, about 15% pending', () => {
+    const states = items(everything).map((c) => c.certificate.state);
+    expect(new Set(states)).toEqual(new Set(['pending', 'delivered']));
+    const share = states.filter((s) => s === 'pending').length / states.length;
+    expect(share).toBeGreaterThan(0.05);
+    expect(share).toBeLessThan(0.3);
+  });
+
+  it('"certificate.url | String (Permalink of the certificate)" -> <base>/certificates/<id>, unique, a real PDF without auth, distinct per certificate', async () => {
+    const urls = items(everything).map((c) => c.certificate.url);
+    expect(new Set(urls).size).toBe(urls.length);
+    for (const u of urls) expect(u).toMatch(new RegExp(`^${r.origin}/acme/api/certificates/[0-9a-f]{12}$`));
+    const [a, b] = await Promise.all(urls.slice(0, 2).map((u) => fetch(u)));
+    expect(a?.headers.get('content-type')).toBe('application/pdf');
+    const pdfA = Buffer.from(await a!.arrayBuffer());
+    const pdfB = Buffer.from(await b!.arrayBuffer());
+    expect(pdfA.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(pdfA.equals(pdfB)).toBe(false);
+    const unknown = await fetch(`${r.origin}/acme/api/certificates/000000000000`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual(errorShape);
+    // Another account's base path does not serve it.
+    expect((await fetch(urls[0]!.replace('/acme/', '/nordlys/'))).status).toBe(404);
+    expect(uidOf(urls[0]!)).toHaveLength(12);
+  });
+
+  it('"hash": "5cd3375ed2d332ca1f3cc840242c4419" -> md5 hex of the data, the same for the same data, different for other data', async () => {
+    const text = await (await r.post({})).text();
+    const data = text.slice(text.indexOf('"data":') + 7, text.lastIndexOf(',"hash":'));
+    expect(everything.hash).toMatch(/^[0-9a-f]{32}$/);
+    expect(createHash('md5').update(data).digest('hex')).toBe(everything.hash);
+    expect((await r.answer()).hash).toBe(everything.hash);
+    expect((await r.answer({ story: everything.data[0]?.story.name })).hash).not.toBe(everything.hash);
+    expect((await r.answer({}, 1)).hash).not.toBe(everything.hash);
+  });
+
+  it('"response_time": 0.3598060607910156 -> a float number of seconds', () => {
+    expect(typeof everything.response_time).toBe('number');
+    expect(everything.response_time).toBeGreaterThan(0);
+  });
+
+  it('no pagination is documented -> one answer holds everything; paging-like keys are ignored', async () => {
+    expect((await r.answer({ page: 2, limit: 1, offset: 10 })).hash).toBe(everything.hash);
+    const q = await fetch(`${r.origin}${r.account().basePath}/v1/logs/story-certificates?page=2&per_page=1`, { method: 'POST', headers: { authorization: `Basic ${r.account().token}` }, body: '{}' });
+    expect(((await q.json()) as FalkorAnswer).hash).toBe(everything.hash);
+  });
+
+  it('errors are {status:"error", message}: malformed JSON, a non-object body and filters of the wrong type are 400', async () => {
+    const bad = ['{not json', '[]', '"story"', JSON.stringify({ story: 5 }), JSON.stringify({ app: ['x'] }), JSON.stringify({ users: 'a@b.c' }), JSON.stringify({ groups: [1] })];
+    for (const body of bad) {
+      const res = await r.post(body);
+      expect(res.status, body).toBe(400);
+      expect(await res.json()).toEqual(errorShape);
     }
   });
 
-  it('"hash": equal for an unchanged result, different after any change', async () => {
-    const h1 = (await all()).hash;
-    expect((await all()).hash).toBe(h1);
-    const uid = account().certificates.find((c) => c.state === 'pending')?.uid;
-    await fetch(`${origin}/__sim/accounts/${account().name}/certificates/${uid}`, { method: 'PATCH', body: JSON.stringify({ state: 'delivered' }) });
-    expect((await all()).hash).not.toBe(h1);
-  });
-
-  it('"certificate.url String (Permalink of the certificate)" serves a real PDF; a removed one is 404', async () => {
-    const url = (await all()).data[0]?.certificates[0]?.certificate.url ?? '';
-    const pdf = await fetch(url);
-    expect(pdf.headers.get('content-type')).toBe('application/pdf');
-    expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
-    const uid = url.split('/').pop();
-    await fetch(`${origin}/__sim/accounts/${account().name}/certificates/${uid}`, { method: 'DELETE' });
-    expect((await fetch(url)).status).toBe(404);
-  });
-
-  it('each account has its own base path, token and data', async () => {
-    const a = await all({}, 0);
-    const b = await all({}, 1);
-    expect(a.hash).not.toBe(b.hash);
-    const configs = fk.sourceConfigs();
-    expect(configs.map((c) => c.base_url)).toEqual(fk.accounts.map((x) => `${origin}/${x.name}/api`));
-  });
-});
-
-describe('Falkor simulator: data and ground truth', () => {
-  it('same seed gives the same responses byte for byte', async () => {
-    const other = createFalkorSimulator({ world: world() });
-    const otherOrigin = await other.sim.listen(0);
-    try {
-      const a = await (await post({})).text();
-      const acct = account();
-      const b = await (await fetch(`${otherOrigin}/${acct.name}/api/v1/logs/story-certificates`, { method: 'POST', headers: { authorization: `Basic ${acct.token}` }, body: '{}' })).text();
-      // Permalinks carry the server's port, and the hash covers them: compare with both set aside.
-      const strip = (text: string, o: string): string => text.split(o).join('ORIGIN').replace(/"hash":"[0-9a-f]+"/, '');
-      expect(strip(b, otherOrigin) === strip(a, origin)).toBe(true);
-    } finally {
-      await other.sim.close();
-    }
-  });
-
-  it('the truth equals what the API serves, normalized independently', async () => {
-    for (const [i, acct] of fk.accounts.entries()) {
-      const served = (await all({}, i)).data.flatMap((s) =>
-        s.certificates.map((c) => ({
-          external_id: c.certificate.url,
-          status: c.certificate.state === 'delivered' ? 'awarded' : 'pending',
-          email: c.email,
-          achievement: `${s.story.ID}:${s.story.name}`,
-          type: s.story.type.toLowerCase(),
-          issued_at: new Date(c.certificate.timestamp).toISOString().replace('.000Z', 'Z'),
-        })),
-      );
-      const truth = (await (await fetch(`${origin}/__sim/accounts/${acct.name}/truth`)).json()) as TruthCertificate[];
-      const fromTruth = truth.map((t) => ({ external_id: t.external_id, status: t.status, email: t.subject.email, achievement: t.achievement.external_id, type: t.achievement.type, issued_at: t.issued_at }));
-      expect(fromTruth).toEqual(served.sort((x, y) => (x.external_id < y.external_id ? -1 : 1)));
-    }
-  });
-
-  it('control routes add, change and remove certificates, and the truth follows', async () => {
-    const acct = account();
-    const before = fk.truthFor(acct.name).length;
-    const added = (await (await fetch(`${origin}/__sim/accounts/${acct.name}/certificates`, { method: 'POST', body: JSON.stringify({ person: { firstname: 'Åse', lastname: 'Ødegård', email: 'ase.odegard@example.com' }, story: 2, state: 'pending' }) })).json()) as { uid: string; url: string };
-    let truth = fk.truthFor(acct.name);
-    expect(truth).toHaveLength(before + 1);
-    expect(truth.find((t) => t.external_id === added.url)).toMatchObject({ status: 'pending', subject: { first_name: 'Åse', last_name: 'Ødegård' } });
-    await fetch(`${origin}/__sim/accounts/${acct.name}/certificates/${added.uid}`, { method: 'PATCH', body: JSON.stringify({ state: 'delivered' }) });
-    expect(fk.truthFor(acct.name).find((t) => t.external_id === added.url)?.status).toBe('awarded');
-    await fetch(`${origin}/__sim/accounts/${acct.name}/certificates/${added.uid}`, { method: 'DELETE' });
-    truth = fk.truthFor(acct.name);
-    expect(truth).toHaveLength(before);
-    const bad = await fetch(`${origin}/__sim/accounts/${acct.name}/certificates`, { method: 'POST', body: JSON.stringify({ story: 999, person_key: 'p000001' }) });
-    expect(bad.status).toBe(400);
-  });
-
-  it('people are the shared world people, some with case-variant emails', () => {
-    const w = world();
-    const keys = new Set(fk.accounts.flatMap((a) => a.people.map((p) => p.personKey)));
-    expect([...keys].every((k) => w.people.some((p) => p.key === k))).toBe(true);
-    expect(fk.accounts.flatMap((a) => a.people).some((p) => p.email !== p.email.trim().toLowerCase())).toBe(true);
+  it('injected 5xx and 429 answers use the same error shape; truncated bodies are cut JSON', async () => {
+    await r.control('POST', '/faults', { burst_429: 1, error_rate: 0 });
+    const throttled = await r.post({});
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers.get('retry-after')).toBe('1');
+    expect(await throttled.json()).toEqual(errorShape);
+    await r.control('POST', '/faults', { error_rate: 1, error_status: 502 });
+    const failed = await r.post({});
+    expect(failed.status).toBe(502);
+    expect(await failed.json()).toEqual(errorShape);
+    await r.control('POST', '/faults', { error_rate: 0, truncate_rate: 1 });
+    const cut = await (await r.post({})).text();
+    expect(() => JSON.parse(cut) as unknown).toThrow();
+    await r.control('DELETE', '/faults');
+    expect((await r.answer()).hash).toBe(everything.hash);
   });
 });
