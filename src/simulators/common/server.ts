@@ -88,6 +88,16 @@ function compile(route: SimRoute, control: boolean): CompiledRoute {
   return { route, name: route.name ?? `${route.method} ${full}`, regex: new RegExp(`^${pattern}/?$`), keys, control };
 }
 
+/** A control route's JSON object body (empty body = `{}`), or null when it is not one. */
+export function readJsonObject(req: SimRequest): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(req.body.toString('utf8') || '{}');
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
 export function jsonResponse(status: number, json: unknown, headers?: Record<string, string>): SimResponse {
   return headers ? { status, json, headers } : { status, json };
 }

@@ -3,7 +3,7 @@
  * delivered, re-dated and removed certificates, new and renamed stories, changed learners). The
  * work is in mutate.ts; errors use Falkor's own shape.
  */
-import { jsonResponse, type SimRequest, type SimResponse, type SimRoute } from '../common/server.ts';
+import { jsonResponse, type SimRequest, type SimResponse, type SimRoute, readJsonObject } from '../common/server.ts';
 import type { World } from '../common/world.ts';
 import { falkorError } from './api.ts';
 import type { FalkorAccount } from './model.ts';
@@ -13,14 +13,7 @@ import { falkorTruth } from './truth.ts';
 
 type Body = Record<string, unknown>;
 
-function readBody(req: SimRequest): Body | null {
-  try {
-    const v: unknown = JSON.parse(req.body.toString('utf8') || '{}');
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Body) : null;
-  } catch {
-    return null;
-  }
-}
+const readBody = (req: SimRequest): Body | null => readJsonObject(req);
 
 const isoMs = (ms: number): string => new Date(ms).toISOString();
 

@@ -5,6 +5,7 @@
  * permutation of its row number, so no id strings are stored and a permalink resolves without a map.
  */
 import type { Rng } from '../common/prng.ts';
+import { grown } from '../common/columns.ts';
 
 /**
  * The doc's table says `story.type` is "Enum (story, assessment, survey, scorm)", its example prints
@@ -48,14 +49,6 @@ export interface FalkorLearner {
   personKey: string;
 }
 
-type Column = Int32Array | Uint16Array | Uint8Array | Float64Array;
-
-function grown<T extends Column>(col: T, need: number): T {
-  if (need <= col.length) return col;
-  const next = new (col.constructor as new (n: number) => T)(Math.max(need, col.length * 2, 16));
-  next.set(col);
-  return next;
-}
 
 export class CertificateTable {
   length = 0;

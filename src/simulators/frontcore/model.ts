@@ -5,15 +5,8 @@
  * lookup by id is a binary search and "sorted by id" is "in row order".
  */
 import type { WorldPerson } from '../common/world.ts';
+import { grown } from '../common/columns.ts';
 
-type Column = Int32Array | Float64Array | Uint8Array | Uint32Array | Int16Array;
-
-function grown<T extends Column>(col: T, need: number): T {
-  if (need <= col.length) return col;
-  const next = new (col.constructor as new (n: number) => T)(Math.max(need, col.length * 2, 16));
-  next.set(col);
-  return next;
-}
 
 /** Index of `id` in the ascending `ids[0..length)`, or -1. */
 export function findById(ids: Int32Array, length: number, id: number): number {

@@ -4,7 +4,7 @@
  * certificate's internal `updated_at` with the server clock; Springest itself serves no such field,
  * so certhub sees changes only through its periodic full read.
  */
-import { jsonResponse, type SimRequest, type SimResponse, type SimRoute } from '../common/server.ts';
+import { jsonResponse, type SimRequest, type SimResponse, type SimRoute, readJsonObject } from '../common/server.ts';
 import type { World } from '../common/world.ts';
 import { springestError } from './api.ts';
 import { addCertificate, dayNumber, isoSeconds, isVisible, NO_DAY, STATUSES, type SpringestHost } from './model.ts';
@@ -13,14 +13,7 @@ import type { SpringestUsers } from './users.ts';
 
 type Body = Record<string, unknown>;
 
-function readBody(req: SimRequest): Body | null {
-  try {
-    const v: unknown = JSON.parse(req.body.toString('utf8') || '{}');
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Body) : null;
-  } catch {
-    return null;
-  }
-}
+const readBody = (req: SimRequest): Body | null => readJsonObject(req);
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** A day number, NO_DAY for null, undefined when malformed. */

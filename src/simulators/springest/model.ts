@@ -4,6 +4,7 @@
  * and epoch milliseconds; JSON is built only when a certificate is served (present.ts). Ids grow with
  * the row index, so "sorted by id" is row order and a lookup by id is a binary search.
  */
+import { grown } from '../common/columns.ts';
 
 export interface Certification {
   id: number;
@@ -40,14 +41,6 @@ export interface PostedFile {
 /** `valid_until` null. */
 export const NO_DAY = -2_147_483_648;
 
-type Column = Int32Array | Float64Array | Uint8Array;
-
-function grown<T extends Column>(col: T, need: number): T {
-  if (need <= col.length) return col;
-  const next = new (col.constructor as new (n: number) => T)(Math.max(need, col.length * 2, 16));
-  next.set(col);
-  return next;
-}
 
 export class CertificateTable {
   length = 0;
