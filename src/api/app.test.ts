@@ -1,48 +1,145 @@
-import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../errors.ts';
+import { createStore, type Store } from '../store/index.ts';
 import { createApp } from './app.ts';
-
-const healthyStore = { ping: () => Promise.resolve() };
-const downStore = {
-  ping: () => Promise.reject(new AppError('database_unavailable', 'cannot connect to PostgreSQL at db:5432/certhub: ECONNREFUSED')),
-};
+import { createTestHub, type TestHub } from './testkit.ts';
 
 describe('createApp', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await createTestHub();
+  });
+  afterAll(() => hub.close());
+
   it('answers /healthz without touching the store', async () => {
-    const app = createApp({ store: downStore });
-    const res = await app.inject({ method: 'GET', url: '/healthz' });
+    const res = await hub.call('GET', '/healthz');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ status: 'ok' });
   });
 
   it('is ready when the store answers', async () => {
-    const app = createApp({ store: healthyStore });
-    const res = await app.inject({ method: 'GET', url: '/readyz' });
+    const res = await hub.call('GET', '/readyz');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ status: 'ready' });
   });
 
   it('is not ready, with a 503 and the reason, when the store does not answer', async () => {
-    const app = createApp({ store: downStore });
+    const store: Store = await createStore({ url: 'sqlite::memory:', secretKey: randomBytes(32) });
+    await store.migrate();
+    const down = Object.assign(Object.create(store) as Store, {
+      ping: () => Promise.reject(new AppError('database_unavailable', 'cannot connect to PostgreSQL at db:5432/certhub: ECONNREFUSED')),
+    });
+    const app = createApp({ store: down });
     const res = await app.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toEqual({
       error: { code: 'database_unavailable', message: 'cannot connect to PostgreSQL at db:5432/certhub: ECONNREFUSED' },
     });
+    await app.close();
+    await store.close();
   });
 
   it('answers unknown routes with a 404 in the error shape', async () => {
-    const app = createApp({ store: healthyStore });
-    const res = await app.inject({ method: 'POST', url: '/nope?x=1' });
+    const res = await hub.call('POST', '/nope?x=1');
     expect(res.statusCode).toBe(404);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.json()).toEqual({ error: { code: 'not_found', message: 'no route for POST /nope?x=1' } });
   });
 
-  it('builds independent apps (no module-level state)', async () => {
-    const a = createApp({ store: healthyStore });
-    const b = createApp({ store: downStore });
-    expect((await a.inject({ url: '/readyz' })).statusCode).toBe(200);
-    expect((await b.inject({ url: '/readyz' })).statusCode).toBe(503);
+  it('refuses API routes without a key, with a malformed header, or with an unknown key', async () => {
+    const none = await hub.call('GET', '/v1/me');
+    expect(none.statusCode).toBe(401);
+    expect(none.json().error.code).toBe('unauthorized');
+    const basic = await hub.call('GET', '/v1/me', { headers: { authorization: 'Basic abc' } });
+    expect(basic.statusCode).toBe(401);
+    expect(basic.json().error.message).toMatch(/Bearer/);
+    const unknown = await hub.call('GET', '/v1/me', { key: `chk_${'A'.repeat(43)}` });
+    expect(unknown.statusCode).toBe(401);
+  });
+
+  it('tells a key who it is, scoped to its tenant', async () => {
+    const res = await hub.call('GET', '/v1/me', { key: hub.a.readKey });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ key: { role: 'read' }, tenant: { slug: 'acme' } });
+    expect(JSON.stringify(res.json())).not.toContain(hub.a.readKey);
+  });
+
+  it('lets an admin key create and revoke keys, shows the key once, and a revoked key stops working at once', async () => {
+    const created = await hub.call('POST', '/v1/keys', { key: hub.a.adminKey, body: { name: 'ci', role: 'read' } });
+    expect(created.statusCode).toBe(201);
+    const { key, id, prefix } = created.json<{ key: string; id: string; prefix: string }>();
+    expect(key).toMatch(/^chk_/);
+    expect(key.startsWith(prefix)).toBe(true);
+    expect((await hub.call('GET', '/v1/me', { key })).statusCode).toBe(200);
+
+    const list = await hub.call('GET', '/v1/keys', { key: hub.a.adminKey });
+    expect(list.body).not.toContain(key);
+    expect(list.json().items.map((k: { id: string }) => k.id)).toContain(id);
+
+    const revoked = await hub.call('DELETE', `/v1/keys/${id}`, { key: hub.a.adminKey });
+    expect(revoked.statusCode).toBe(200);
+    expect(revoked.json().revoked_at).not.toBeNull();
+    expect((await hub.call('GET', '/v1/me', { key })).statusCode).toBe(401);
+  });
+
+  it('keeps a read key from writing, with 403 and a clear message', async () => {
+    const res = await hub.call('POST', '/v1/keys', { key: hub.a.readKey, body: { name: 'x', role: 'admin' } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error).toEqual({ code: 'forbidden', message: 'this API key may only read; an admin key is needed' });
+  });
+
+  it("answers another tenant's key id with 404, never 403", async () => {
+    const keys = await hub.store.apiKeys.listKeys(hub.b.id);
+    const res = await hub.call('DELETE', `/v1/keys/${keys[0]!.id}`, { key: hub.a.adminKey });
+    expect(res.statusCode).toBe(404);
+    expect((await hub.store.apiKeys.listKeys(hub.b.id)).every((k) => k.revoked_at === null)).toBe(true);
+  });
+
+  it('names the field of a bad body and refuses unknown fields', async () => {
+    const res = await hub.call('POST', '/v1/keys', { key: hub.a.adminKey, body: { name: 'x', role: 'owner' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toMatch(/^body\.role: /);
+    const extra = await hub.call('POST', '/v1/keys', { key: hub.a.adminKey, body: { name: 'x', role: 'read', tenant_id: 'b' } });
+    expect(extra.statusCode).toBe(400);
+    const malformed = await hub.call('POST', '/v1/keys', { key: hub.a.adminKey, rawBody: '{"name":' });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().error.code).toBe('invalid_request');
+  });
+
+  it('serves the OpenAPI document and the docs page from the npm package', async () => {
+    const doc = await hub.call('GET', '/openapi.json');
+    expect(doc.statusCode).toBe(200);
+    expect(doc.json().openapi).toBe('3.1.0');
+    const page = await hub.call('GET', '/docs');
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('/docs/assets/swagger-ui-bundle.js');
+    expect(page.body).not.toMatch(/https?:\/\/(?!127)/);
+    const bundle = await hub.call('GET', '/docs/assets/swagger-ui-bundle.js');
+    expect(bundle.statusCode).toBe(200);
+    expect(bundle.body.length).toBeGreaterThan(100_000);
+  });
+
+  it('exposes Prometheus metrics, labelled by route pattern', async () => {
+    await hub.call('GET', '/v1/me', { key: hub.a.readKey });
+    const res = await hub.call('GET', '/metrics');
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toMatch(/certhub_http_requests_total\{method="GET",route="\/v1\/me",status="200"\} \d+/);
+  });
+});
+
+describe('per-key rate limiting', () => {
+  it('answers 429 with Retry-After once a key spends its budget, without slowing other keys', async () => {
+    const hub = await createTestHub({ rateLimit: { requests: 3, perSeconds: 60 } });
+    try {
+      for (let i = 0; i < 3; i++) expect((await hub.call('GET', '/v1/me', { key: hub.a.readKey })).statusCode).toBe(200);
+      const limited = await hub.call('GET', '/v1/me', { key: hub.a.readKey });
+      expect(limited.statusCode).toBe(429);
+      expect(limited.json().error.code).toBe('rate_limited');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect((await hub.call('GET', '/v1/me', { key: hub.b.readKey })).statusCode).toBe(200);
+    } finally {
+      await hub.close();
+    }
   });
 });

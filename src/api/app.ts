@@ -1,22 +1,67 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { describeError, isAppError } from '../errors.ts';
-import type { Store } from '../store/index.ts';
+import { createEventBus } from '../events.ts';
+import { createAuthenticator } from './auth.ts';
+import type { ApiDeps, RouteDeps } from './deps.ts';
+import { registerDocs } from './docs.ts';
 import { httpStatusFor, sendError } from './errors.ts';
+import { createMetrics } from './metrics.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import { createKeyRateLimiter, DEFAULT_API_RATE_LIMIT } from './rate-limit.ts';
+import { createRouteTable, mountRoutes } from './route.ts';
+import { registerAllRoutes } from './routes/index.ts';
+import { registerWebUi } from './web.ts';
 
-export interface AppDeps {
-  store: Pick<Store, 'ping'>;
-  /** A pino logger (secrets redacted by path); omit for silence (tests). */
-  logger?: FastifyBaseLogger;
+/** Request bodies above this are refused with 413 (a bulk status of 10,000 people is about 1 MiB). */
+export const BODY_LIMIT = 4 * 1024 * 1024;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
 }
 
+const DESCRIPTION = `certhub keeps one normalized, always-current store of the certificates people earn across learning
+platforms (FrontCore, Falkor, Open edX Credentials, Springest) and answers "does this person hold a valid certificate
+for X?" for one person or ten thousand.
+
+Authenticate with an API key: \`Authorization: Bearer chk_...\` (\`certhub keys create --name N --role read|admin\`).
+Everything a key sees belongs to its tenant; ids of other tenants answer 404. Errors always look like
+\`{"error": {"code": "...", "message": "..."}}\`. Lists are cursor-paginated: pass \`next_cursor\` as \`?cursor=\`.`;
+
 /** The HTTP API, not yet listening: `app.inject()` in tests, `app.listen()` in `certhub serve`. */
-export function createApp(deps: AppDeps): FastifyInstance {
+export function createApp(deps: ApiDeps): FastifyInstance {
   const app: FastifyInstance =
-    deps.logger === undefined ? Fastify({ logger: false }) : Fastify({ loggerInstance: deps.logger });
+    deps.logger === undefined
+      ? Fastify({ logger: false, bodyLimit: BODY_LIMIT })
+      : Fastify({ loggerInstance: deps.logger, bodyLimit: BODY_LIMIT });
+  const metrics = deps.metrics ?? createMetrics({ processMetrics: false });
+  const routeDeps: RouteDeps = {
+    store: deps.store,
+    events: deps.events ?? createEventBus(),
+    metrics,
+    connector: deps.connector ?? null,
+    sync: deps.sync ?? null,
+    now: deps.now ?? (() => new Date()),
+  };
+
+  const table = createRouteTable();
+  registerAllRoutes(table, routeDeps);
+  const limiter = deps.rateLimit === null ? null : createKeyRateLimiter(deps.rateLimit ?? DEFAULT_API_RATE_LIMIT);
+  const retryAfter = new WeakMap<object, number>();
+  const auth = createAuthenticator({
+    keys: deps.store.apiKeys,
+    limiter,
+    onLimited: (request, wait) => retryAfter.set(request, wait),
+  });
+  mountRoutes(app, table, auth);
+
+  const openapi = buildOpenApiDocument(table, { title: 'certhub API', version: packageVersion(), description: DESCRIPTION });
+  app.get('/openapi.json', { logLevel: 'warn' }, () => openapi);
+  registerDocs(app);
 
   // Probes run every few seconds; logging each one would drown everything else.
   app.get('/healthz', { logLevel: 'warn' }, () => ({ status: 'ok' }));
-
   app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
     try {
       await deps.store.ping();
@@ -25,12 +70,27 @@ export function createApp(deps: AppDeps): FastifyInstance {
     }
     return { status: 'ready' };
   });
+  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(text);
+  });
+
+  app.addHook('onResponse', (request, reply, done) => {
+    // The route pattern, not the URL: ids in URLs would make a label value per certificate.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeRequest({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1000);
+    done();
+  });
+
+  registerWebUi(app, deps.webRoot ?? null);
 
   app.setNotFoundHandler((request, reply) => sendError(reply, 'not_found', `no route for ${request.method} ${request.url}`));
 
   app.setErrorHandler((err: unknown, request, reply) => {
     if (isAppError(err)) {
       if (httpStatusFor(err.code) >= 500) request.log.error({ err }, 'request failed');
+      const wait = retryAfter.get(request);
+      if (err.code === 'rate_limited' && wait !== undefined) void reply.header('retry-after', String(wait));
       return sendError(reply, err.code, err.message);
     }
     const status = (err as { statusCode?: unknown }).statusCode;

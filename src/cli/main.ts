@@ -8,6 +8,7 @@ import { registerServeCommand } from './commands/serve.ts';
 import { registerSyncCommand } from './commands/sync.ts';
 import { registerExportCommand } from './commands/export.ts';
 import { registerSandboxCommand } from './commands/sandbox.ts';
+import { registerKeysCommand } from './commands/keys.ts';
 import { createProcessRuntime, type CliRuntime } from './runtime.ts';
 
 export const EXIT_OK = 0;
@@ -40,6 +41,7 @@ function buildProgram(rt: CliRuntime): Command {
   registerSyncCommand(program, rt);
   registerExportCommand(program, rt);
   registerSandboxCommand(program, rt);
+  registerKeysCommand(program, rt);
   registerMigrateCommand(program, rt);
   registerConfigCommand(program, rt);
   return program;

@@ -87,3 +87,29 @@ export function maskDatabaseUrl(url: string): string {
     return '(unparseable postgres URL)';
   }
 }
+
+function mergeInto(target: Json, extra: Json): void {
+  for (const [key, value] of Object.entries(extra)) {
+    const current = target[key];
+    if (isRecord(current) && isRecord(value)) mergeInto(current, value);
+    else target[key] = cloneJson(value);
+  }
+}
+
+/**
+ * The inverse of splitSourceSecrets: a stored source (identity columns, settings, decrypted credentials) as the
+ * resolved SourceConfig the sync engine and connectors take. Settings were validated when they were stored.
+ */
+export function joinSourceSecrets(
+  identity: { slug: string; provider: SourceConfig['provider']; tenant: string; enabled: boolean },
+  settings: Json,
+  credentials: Json | null,
+): SourceConfig {
+  const joined: Json = cloneJson(settings);
+  if (credentials !== null) mergeInto(joined, credentials);
+  joined.id = identity.slug;
+  joined.provider = identity.provider;
+  joined.tenant = identity.tenant;
+  joined.enabled = identity.enabled;
+  return joined as unknown as SourceConfig;
+}

@@ -126,7 +126,7 @@ export const springestSourceSchema = sourceObject({
   certifications_api_key: secret().optional(),
 }).transform(resolveSyncEvery);
 
-const sourceSchema = z.discriminatedUnion('provider', [
+export const sourceSchema = z.discriminatedUnion('provider', [
   frontcoreSourceSchema,
   falkorSourceSchema,
   openedxSourceSchema,

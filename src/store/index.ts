@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { createApiKeyRepository, type ApiKeyRepository } from './api-keys.ts';
 import { createSecretBox } from '../secrets.ts';
 import { createCertificateReader, type CertificateReader } from './certificates-read.ts';
 import { createCertificateWriter, type CertificateWriter } from './certificates-write.ts';
@@ -40,6 +41,7 @@ export interface Store {
   readonly locks: SyncLockRepository;
   readonly scans: SyncScanRepository;
   readonly suggestions: SuggestionRepository;
+  readonly apiKeys: ApiKeyRepository;
 }
 
 /**
@@ -81,6 +83,7 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     locks: createSyncLockRepository(ctx),
     scans: createSyncScanRepository(ctx),
     suggestions: createSuggestionRepository(ctx),
+    apiKeys: createApiKeyRepository(ctx),
   };
 }
 
@@ -117,3 +120,4 @@ export type { Tenant, TenantRepository } from './tenants.ts';
 export { DEFAULT_TENANT_SLUG } from './tenants.ts';
 export { createIdGenerator, type IdGenerator } from './ids.ts';
 export { describePostgresUrl, parseDatabaseUrl } from './connect.ts';
+export { API_KEY_PATTERN, API_KEY_ROLES, hashApiKey, type ApiKey, type ApiKeyRepository, type ApiKeyRole } from './api-keys.ts';

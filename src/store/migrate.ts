@@ -3,6 +3,7 @@ import { AppError } from '../errors.ts';
 import type { StoreContext } from './context.ts';
 import * as m0001 from './migrations/0001_initial.ts';
 import * as m0002 from './migrations/0002_sync_identity.ts';
+import * as m0003 from './migrations/0003_hub_api.ts';
 
 /**
  * Every migration, imported explicitly (no directory scan: works the same under tsx, vitest and a bundle).
@@ -11,6 +12,7 @@ import * as m0002 from './migrations/0002_sync_identity.ts';
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>): Promise<void> }> = {
   '0001_initial': m0001,
   '0002_sync_identity': m0002,
+  '0003_hub_api': m0003,
 };
 
 const KEY_CHECK = 'secret_key_check';

@@ -119,6 +119,7 @@ export function createPeopleRepository(ctx: StoreContext): PeopleRepository {
         national_id_hmac: nationalId?.hmac ?? null,
         created_at: now,
         updated_at: now,
+        merged_into: null,
       };
       await db.transaction().execute(async (trx) => {
         await trx.insertInto('people').values(row).execute();

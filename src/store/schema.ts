@@ -16,6 +16,10 @@ export interface Database {
   sync_locks: SyncLocksTable;
   sync_scans: SyncScansTable;
   person_suggestions: PersonSuggestionsTable;
+  api_keys: ApiKeysTable;
+  requirements: RequirementsTable;
+  file_blobs: FileBlobsTable;
+  person_merges: PersonMergesTable;
 }
 
 export interface MetaTable {
@@ -53,6 +57,8 @@ export interface PeopleTable {
   national_id_hmac: string | null;
   created_at: string;
   updated_at: string;
+  /** 0003: set while this person is merged into another (its identities and certificates moved there). */
+  merged_into: string | null;
 }
 
 export interface PersonIdentitiesTable {
@@ -162,4 +168,48 @@ export interface PersonSuggestionsTable {
   status: string;
   created_at: string;
   updated_at: string;
+}
+
+/** 0003 */
+export interface ApiKeysTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  role: string;
+  prefix: string;
+  key_hash: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** 0003 */
+export interface RequirementsTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  description: string | null;
+  rule_json: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** 0003: archived certificate files, content-addressed. */
+export interface FileBlobsTable {
+  sha256: string;
+  content_type: string;
+  size: number;
+  bytes: Buffer;
+  created_at: string;
+}
+
+/** 0003 */
+export interface PersonMergesTable {
+  id: string;
+  tenant_id: string;
+  into_person_id: string;
+  from_person_id: string;
+  moved_json: string;
+  created_at: string;
+  undone_at: string | null;
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { csvRecord } from '../../csv.ts';
 import { z } from 'zod';
 import type { Certificate } from '../../domain/certificate.ts';
 import { AppError } from '../../errors.ts';
@@ -48,18 +49,6 @@ export const CSV_COLUMNS = [
   'last_seen_at',
 ] as const;
 
-/** RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled; null is an empty field. */
-export function csvField(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text =
-    typeof value === 'string'
-      ? value
-      : typeof value === 'number' || typeof value === 'boolean'
-        ? String(value)
-        : JSON.stringify(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 function columnValue(cert: Certificate, column: (typeof CSV_COLUMNS)[number]): unknown {
   const [head, tail] = column.split('.') as [string, string | undefined];
   const value = (cert as unknown as Record<string, unknown>)[head];
@@ -68,11 +57,11 @@ function columnValue(cert: Certificate, column: (typeof CSV_COLUMNS)[number]): u
 
 /** RFC 4180 records end in CRLF. */
 export function csvHeader(): string {
-  return `${CSV_COLUMNS.join(',')}\r\n`;
+  return csvRecord(CSV_COLUMNS);
 }
 
 export function csvRow(cert: Certificate): string {
-  return `${CSV_COLUMNS.map((c) => csvField(columnValue(cert, c))).join(',')}\r\n`;
+  return csvRecord(CSV_COLUMNS.map((c) => columnValue(cert, c)));
 }
 
 /** Exactly the Certificate fields, in the order DESIGN.md lists them. */

@@ -13,7 +13,8 @@ import type { AnyProvider } from '../../providers/index.ts';
 import type { SyncReport } from '../../sync/report.ts';
 import { createFakeHttp, createListProvider, fakeCertificate, type ListProviderOptions } from '../../sync/testkit.ts';
 import type { CliRuntime } from '../runtime.ts';
-import { CSV_COLUMNS, csvField, registerExportCommand } from './export.ts';
+import { csvField } from '../../csv.ts';
+import { CSV_COLUMNS, registerExportCommand } from './export.ts';
 import { failureOf, registerSyncCommand, type SyncCommandDeps } from './sync.ts';
 
 let dir: string;
@@ -236,5 +237,12 @@ describe('certhub export', () => {
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
     expect(csvField('line\r\nbreak')).toBe('"line\r\nbreak"');
     expect(csvField(true)).toBe('true');
+  });
+
+  it('defuses CSV text a spreadsheet would run as a formula', () => {
+    expect(csvField('=HYPERLINK("http://x")')).toBe('"\'=HYPERLINK(""http://x"")"');
+    expect(csvField('+1')).toBe("'+1");
+    expect(csvField('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvField(-5)).toBe('-5');
   });
 });

@@ -1,0 +1,53 @@
+/** API keys on requests: `Authorization: Bearer chk_...`, resolved to the key's tenant and role, then rate-limited. */
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../errors.ts';
+import type { ApiKeyRepository } from '../store/index.ts';
+import type { KeyRateLimiter } from './rate-limit.ts';
+import type { Caller, RouteAccess } from './route.ts';
+
+export interface Authenticator {
+  authenticate(request: FastifyRequest, access: Exclude<RouteAccess, 'public'>): Promise<Caller>;
+}
+
+/** The key in `Authorization: Bearer <key>`, or null when the header is absent. */
+export function bearerKey(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (header === undefined || header === '') return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (match?.[1] === undefined) {
+    throw new AppError('unauthorized', 'the Authorization header must be "Bearer <api key>"');
+  }
+  return match[1];
+}
+
+export function createAuthenticator(opts: {
+  keys: ApiKeyRepository;
+  limiter: KeyRateLimiter | null;
+  /** Called with the seconds to wait when a key is over its limit (the route answers 429 with Retry-After). */
+  onLimited?: (request: FastifyRequest, retryAfterSeconds: number) => void;
+}): Authenticator {
+  return {
+    async authenticate(request, access) {
+      const secret = bearerKey(request);
+      if (secret === null) {
+        throw new AppError('unauthorized', 'an API key is required: send "Authorization: Bearer chk_..."');
+      }
+      const key = await opts.keys.authenticate(secret);
+      if (key === null) throw new AppError('unauthorized', 'the API key is not valid (unknown or revoked)');
+      const caller: Caller = { keyId: key.id, tenantId: key.tenant_id, role: key.role };
+      if (opts.limiter !== null) {
+        const wait = opts.limiter.take(key.id);
+        if (wait > 0) {
+          opts.onLimited?.(request, wait);
+          throw new AppError('rate_limited', `too many requests for this API key; retry in ${wait} s`);
+        }
+      }
+      if (access === 'admin' && key.role !== 'admin') {
+        throw new AppError('forbidden', 'this API key may only read; an admin key is needed');
+      }
+      // Fire and forget: a failed last-used stamp must not fail the request.
+      opts.keys.touch(key.id).catch(() => undefined);
+      return caller;
+    },
+  };
+}

@@ -1,0 +1,46 @@
+/** What the API is built from: createApp(deps). Tests build their own; `certhub serve` builds the real ones. */
+import type { FastifyBaseLogger } from 'fastify';
+import type { EventBus } from '../events.ts';
+import type { SourceConnector } from '../sources/session.ts';
+import type { Store } from '../store/index.ts';
+import type { SyncRun } from '../store/index.ts';
+import type { Metrics } from './metrics.ts';
+import type { ApiRateLimit } from './rate-limit.ts';
+
+/** Starts sync runs of stored sources in the background (the scheduler's and the API's way in). */
+export interface SyncLauncher {
+  /**
+   * Starts a run of the source and resolves once it is recorded (status `running`), with that run; the run goes on in
+   * the background. AppError('conflict') when the source is syncing already.
+   */
+  start(sourceId: string, opts?: { full?: boolean }): Promise<SyncRun>;
+}
+
+export interface ApiDeps {
+  store: Store;
+  /** A pino logger (secrets redacted by path); omit for silence (tests). */
+  logger?: FastifyBaseLogger;
+  /** Default: a new bus (nothing else publishes to it). */
+  events?: EventBus;
+  /** Default: a new registry. */
+  metrics?: Metrics;
+  /** Per-key limit; null turns it off. Default DEFAULT_API_RATE_LIMIT. */
+  rateLimit?: ApiRateLimit | null;
+  /** Talks to providers for file downloads and live status checks; without it those answer provider_unavailable. */
+  connector?: SourceConnector;
+  /** Starts sync runs (POST /v1/sources/{id}/sync); without it that route answers provider_unavailable. */
+  sync?: SyncLauncher;
+  /** Directory of the built web UI served at `/`; null or absent: no UI. */
+  webRoot?: string | null;
+  now?: () => Date;
+}
+
+/** ApiDeps with its defaults filled in: what route modules receive. */
+export interface RouteDeps {
+  store: Store;
+  events: EventBus;
+  metrics: Metrics;
+  connector: SourceConnector | null;
+  sync: SyncLauncher | null;
+  now: () => Date;
+}

@@ -1,0 +1,193 @@
+/**
+ * Routes declared as data (STYLE.md, after Hono's zod-openapi): method, path, zod schemas for params, query, body and
+ * responses. One RouteTable registers them on Fastify (validating with the same schemas) and feeds the OpenAPI
+ * document (openapi.ts), so the docs cannot drift from the code.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../errors.ts';
+import type { ApiKeyRole } from '../store/api-keys.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+/** Who may call a route: anyone, or a key of at least this role (admin includes read). */
+export type RouteAccess = 'public' | ApiKeyRole;
+
+/** The caller of an authenticated route: everything it does is scoped to `tenantId`. */
+export interface Caller {
+  keyId: string;
+  tenantId: string;
+  role: ApiKeyRole;
+}
+
+export interface ResponseSpec {
+  description: string;
+  /** JSON body schema (omit for an empty body). */
+  schema?: z.ZodType;
+  /** Other representations of the same response, e.g. `{ 'text/csv': 'one row per person' }`. */
+  alternatives?: Record<string, string>;
+  /** e.g. `application/pdf` for a file route (then `schema` is omitted). */
+  binary?: string;
+}
+
+type ZodObjectLike = z.ZodObject;
+
+export interface RouteSpec<P extends ZodObjectLike, Q extends ZodObjectLike, B extends z.ZodType> {
+  method: HttpMethod;
+  /** Fastify syntax: `/v1/certificates/:id`. */
+  url: string;
+  /** Unique, camelCase: becomes the OpenAPI operationId. */
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  access: RouteAccess;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Every status the route answers on success; the error statuses are added from `errors`. */
+  responses: Record<number, ResponseSpec>;
+  /** Error statuses the route may answer besides the ones every route may (400, 401, 403, 429, 500). */
+  errors?: number[];
+  /** Largest request body accepted, in bytes (default: Fastify's 1 MiB). */
+  bodyLimit?: number;
+  /** Log level for this route (probes use 'warn'). */
+  logLevel?: 'warn' | 'info';
+  handler(ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>): unknown;
+}
+
+export interface RouteContext<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  /** Null only on public routes. */
+  caller: Caller | null;
+  request: FastifyRequest;
+  reply: FastifyReply;
+}
+
+/** What the route table keeps of a spec, with its types erased. */
+export interface RegisteredRoute {
+  method: HttpMethod;
+  url: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  access: RouteAccess;
+  params?: ZodObjectLike;
+  query?: ZodObjectLike;
+  body?: z.ZodType;
+  responses: Record<number, ResponseSpec>;
+  errors: number[];
+  bodyLimit?: number;
+  logLevel?: 'warn' | 'info';
+  handle(ctx: RouteContext<unknown, unknown, unknown>): unknown;
+}
+
+export interface RouteTable {
+  add<P extends ZodObjectLike = z.ZodObject, Q extends ZodObjectLike = z.ZodObject, B extends z.ZodType = z.ZodUndefined>(
+    spec: RouteSpec<P, Q, B>,
+  ): void;
+  readonly routes: readonly RegisteredRoute[];
+}
+
+export function createRouteTable(): RouteTable {
+  const routes: RegisteredRoute[] = [];
+  return {
+    routes,
+    add(spec) {
+      if (routes.some((r) => r.operationId === spec.operationId)) {
+        throw new Error(`operationId ${spec.operationId} is declared twice`);
+      }
+      routes.push({
+        method: spec.method,
+        url: spec.url,
+        operationId: spec.operationId,
+        summary: spec.summary,
+        ...(spec.description === undefined ? {} : { description: spec.description }),
+        tag: spec.tag,
+        access: spec.access,
+        ...(spec.params === undefined ? {} : { params: spec.params }),
+        ...(spec.query === undefined ? {} : { query: spec.query }),
+        ...(spec.body === undefined ? {} : { body: spec.body }),
+        responses: spec.responses,
+        errors: spec.errors ?? [],
+        ...(spec.bodyLimit === undefined ? {} : { bodyLimit: spec.bodyLimit }),
+        ...(spec.logLevel === undefined ? {} : { logLevel: spec.logLevel }),
+        // The mount validated params, query and body with these very schemas before calling.
+        handle: (ctx) => spec.handler(ctx as Parameters<typeof spec.handler>[0]),
+      });
+    },
+  };
+}
+
+/** `query.limit: must be at most 1000` — every problem, each naming its field. */
+export function describeZodError(where: string, error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const path = [where, ...issue.path.map(String)].filter((p) => p !== '').join('.');
+      return `${path}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new AppError('invalid_request', describeZodError(where, parsed.error));
+  return parsed.data;
+}
+
+export interface MountOptions {
+  /** Resolves the caller of a non-public route, or throws AppError('unauthorized' | 'forbidden' | 'rate_limited'). */
+  authenticate(request: FastifyRequest, access: Exclude<RouteAccess, 'public'>): Promise<Caller>;
+}
+
+/** Query strings give repeated keys as arrays; a schema field that is not an array takes the last value. */
+function queryObject(raw: unknown, schema: ZodObjectLike | undefined): Record<string, unknown> {
+  const query = (raw ?? {}) as Record<string, unknown>;
+  if (schema === undefined) return query;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(query)) {
+    const field = schema.shape[key] as z.ZodType | undefined;
+    const wantsArray = field !== undefined && unwrap(field) instanceof z.ZodArray;
+    out[key] = Array.isArray(value) && !wantsArray ? value[value.length - 1] : value;
+  }
+  return out;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current: z.ZodType = schema;
+  while (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodNullable) {
+    current = current.unwrap() as z.ZodType;
+  }
+  return current;
+}
+
+export function mountRoutes(app: FastifyInstance, table: RouteTable, opts: MountOptions): void {
+  for (const route of table.routes) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      ...(route.bodyLimit === undefined ? {} : { bodyLimit: route.bodyLimit }),
+      ...(route.logLevel === undefined ? {} : { logLevel: route.logLevel }),
+      config: { operationId: route.operationId },
+      handler: async (request, reply) => {
+        const caller = route.access === 'public' ? null : await opts.authenticate(request, route.access);
+        const params = route.params === undefined ? {} : parseOrThrow(route.params, request.params, 'path');
+        const query = route.query === undefined ? {} : parseOrThrow(route.query, queryObject(request.query, route.query), 'query');
+        let body: unknown = undefined;
+        if (route.body !== undefined) {
+          if (request.body === undefined || request.body === null) {
+            throw new AppError('invalid_request', 'body: a JSON body is required (Content-Type: application/json)');
+          }
+          body = parseOrThrow(route.body, request.body, 'body');
+        }
+        const result = await route.handle({ params, query, body, caller, request, reply });
+        if (reply.sent) return reply;
+        return result;
+      },
+    });
+  }
+}

@@ -1,0 +1,132 @@
+/** zod schemas the routes share: the error body, the certificate, ids, pagination, instants, CSV negotiation. */
+import { z } from 'zod';
+import { ACHIEVEMENT_TYPES, CERTIFICATE_STATUSES, PROVIDER_IDS, VALIDITIES } from '../domain/certificate.ts';
+import type { FastifyRequest } from 'fastify';
+
+export const ERROR_CODES = [
+  'invalid_request',
+  'invalid_config',
+  'not_found',
+  'conflict',
+  'unauthorized',
+  'forbidden',
+  'rate_limited',
+  'provider_unavailable',
+  'provider_error',
+  'secret_key_invalid',
+  'database_unavailable',
+  'cancelled',
+  'internal',
+] as const;
+
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.enum(ERROR_CODES).describe('Stable, for programs'),
+    message: z.string().describe('One line, for people; names the field when a field is wrong'),
+  }),
+});
+
+/** Hub ids: opaque strings. Anything else answers 404 like an unknown id (never 400, which would say "bad shape"). */
+export const idSchema = z.string().min(1).max(200);
+export const idParams = z.object({ id: idSchema.describe('The resource id') });
+
+const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/** An ISO-8601 instant (`2024-02-15T09:00:00Z`, an offset, or a bare date meaning its UTC midnight), as ISO UTC. */
+export const instantSchema = z
+  .string()
+  .regex(INSTANT, 'must be an ISO-8601 instant such as 2024-02-15T09:00:00Z')
+  .refine((text) => !Number.isNaN(Date.parse(text)), 'must be a real date and time')
+  .transform((text) => new Date(text).toISOString());
+
+/** YYYY-MM-DD, a real calendar day. */
+export const dateSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine((text) => {
+    const d = new Date(`${text}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text;
+  }, 'must be a real calendar day');
+
+export const asOfQuery = instantSchema
+  .optional()
+  .describe('Answer with what certhub knew at this instant (from the stored versions); default now');
+
+/** Query-string integers arrive as text. */
+export function intQuery(opts: { min: number; max: number; description: string }) {
+  return z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from ${opts.min} to ${opts.max}`)
+    .transform(Number)
+    .refine((n) => n >= opts.min && n <= opts.max, `must be a whole number from ${opts.min} to ${opts.max}`)
+    .describe(opts.description);
+}
+
+export const limitQuery = intQuery({ min: 1, max: 1000, description: 'Page size, 1 to 1000 (default 100)' }).optional();
+export const cursorQuery = z.string().max(500).optional().describe('next_cursor of the previous page');
+
+/** Query-string booleans: `true`/`false` (also 1/0). */
+export const boolQuery = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1')
+  .optional();
+
+/** A query parameter that may repeat (`?status=a&status=b`) or list values with commas (`?status=a,b`). */
+export function listQuery<T extends readonly [string, ...string[]]>(values: T, description: string) {
+  return z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
+    .pipe(z.array(z.enum(values)).max(50))
+    .optional()
+    .describe(description);
+}
+
+export const certificateSchema = z
+  .object({
+    id: z.string(),
+    source: z.string().describe('The source id (slug) as configured'),
+    provider: z.enum(PROVIDER_IDS),
+    external_id: z.string(),
+    status: z.enum(CERTIFICATE_STATUSES),
+    validity: z.enum(VALIDITIES).describe('Computed at read time (or at as_of) from status and dates'),
+    person_id: z.string().nullable(),
+    subject: z.object({
+      provider_user_id: z.string().nullable(),
+      email: z.string().nullable(),
+      first_name: z.string().nullable(),
+      last_name: z.string().nullable(),
+      date_of_birth: z.string().nullable(),
+    }),
+    achievement: z.object({
+      type: z.enum(ACHIEVEMENT_TYPES),
+      external_id: z.string(),
+      title: z.string().nullable(),
+      code: z.string().nullable(),
+    }),
+    issued_at: z.string().nullable(),
+    valid_from: z.string().nullable(),
+    valid_until: z.string().nullable(),
+    serial: z.string().nullable(),
+    file: z.object({ available: z.boolean(), sha256: z.string().nullable() }),
+    first_seen_at: z.string(),
+    updated_at: z.string(),
+    last_seen_at: z.string(),
+  })
+  .describe('A normalized certificate');
+
+export function pageSchema<T extends z.ZodType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    next_cursor: z.string().nullable().describe('Pass as ?cursor= for the next page; null on the last page'),
+  });
+}
+
+/** True when the client asked for CSV (`Accept: text/csv` or `?format=csv`). */
+export function wantsCsv(request: FastifyRequest): boolean {
+  const format = (request.query as Record<string, unknown> | undefined)?.format;
+  if (format === 'csv') return true;
+  const accept = request.headers.accept ?? '';
+  return /(^|,)\s*text\/csv/i.test(accept);
+}
+
+export const formatQuery = z.enum(['json', 'csv']).optional().describe('csv: answer as CSV (same as Accept: text/csv)');
