@@ -6,7 +6,7 @@ import {
   type CertificateVersion,
   type ReadOptions,
 } from './certificate-row.ts';
-import type { StoreContext } from './context.ts';
+import { chunk, VALUES_PER_LIST, type StoreContext } from './context.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
 export interface CertificateFilter {
@@ -37,8 +37,19 @@ export interface CertificatePage {
   next_cursor: string | null;
 }
 
+export interface AsOfReadOptions extends ReadOptions {
+  /**
+   * ISO instant: answer with what the store knew then, from the stored versions (each certificate as its latest
+   * version recorded at or before it; certificates first seen later are absent). `validity` is computed at this
+   * instant unless `now` says otherwise. The certificate-to-person link is today's (links are not versioned).
+   */
+  asOf?: string;
+}
+
 export interface CertificateReader {
-  getCertificate(tenantId: string, id: string, opts?: ReadOptions): Promise<Certificate | null>;
+  getCertificate(tenantId: string, id: string, opts?: AsOfReadOptions): Promise<Certificate | null>;
+  /** Every certificate of these people (any number of ids; read in chunks), ordered by person then id. */
+  listCertificatesByPeople(tenantId: string, personIds: readonly string[], opts?: AsOfReadOptions): Promise<Certificate[]>;
   getCertificateByExternalId(sourceId: string, externalId: string, opts?: ReadOptions): Promise<Certificate | null>;
   listCertificatesByPerson(tenantId: string, personId: string, opts?: ReadOptions): Promise<Certificate[]>;
   /**
@@ -70,8 +81,65 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
 
   const many = (rows: CertificateReadRow[], opts: ReadOptions | undefined) => rows.map((r) => toCertificate(r, opts));
 
+  /**
+   * Certificates as they were at `asOf`: the certificate row for what does not change (ids, source, person), the
+   * latest version recorded at or before `asOf` for every normalized field. Same columns as selectCertificates.
+   */
+  const selectCertificatesAsOf = (asOf: string) =>
+    db
+      .selectFrom('certificates as c')
+      .innerJoin('sources as s', 's.id', 'c.source_id')
+      .innerJoin('certificate_versions as v', 'v.certificate_id', 'c.id')
+      .where('c.first_seen_at', '<=', asOf)
+      .where('v.version', '=', (eb) =>
+        eb
+          .selectFrom('certificate_versions as v2')
+          .select((eb2) => eb2.fn.max('v2.version').as('max_version'))
+          .whereRef('v2.certificate_id', '=', 'c.id')
+          .where('v2.recorded_at', '<=', asOf),
+      )
+      .select([
+        'c.id',
+        'c.tenant_id',
+        'c.source_id',
+        'c.external_id',
+        'c.person_id',
+        'c.file_sha256',
+        'c.first_seen_at',
+        'v.recorded_at as updated_at',
+        'c.last_seen_at',
+        'v.status',
+        'v.subject_json',
+        'v.subject_national_id_hmac',
+        'v.subject_national_id_ciphertext',
+        'v.achievement_type',
+        'v.achievement_external_id',
+        'v.achievement_title',
+        'v.achievement_code',
+        'v.issued_at',
+        'v.valid_from',
+        'v.valid_until',
+        'v.serial',
+        'v.file_available',
+        'v.raw_json',
+        'v.payload_hash',
+        's.slug as source_slug',
+        's.provider as provider',
+      ]);
+
+  /** Rows read as of an instant: last_seen_at cannot be later than that instant; validity is computed then. */
+  const asOfRows = (rows: CertificateReadRow[], opts: AsOfReadOptions) => {
+    const asOf = opts.asOf!;
+    const readOpts: ReadOptions = { ...opts, now: opts.now ?? new Date(asOf) };
+    return rows.map((r) => toCertificate({ ...r, last_seen_at: r.last_seen_at > asOf ? asOf : r.last_seen_at }, readOpts));
+  };
+
   return {
     async getCertificate(tenantId, id, opts) {
+      if (opts?.asOf !== undefined) {
+        const rows = await selectCertificatesAsOf(opts.asOf).where('c.tenant_id', '=', tenantId).where('c.id', '=', id).execute();
+        return asOfRows(rows, opts)[0] ?? null;
+      }
       const row = await selectCertificates().where('c.tenant_id', '=', tenantId).where('c.id', '=', id).executeTakeFirst();
       return row === undefined ? null : toCertificate(row, opts);
     },
@@ -91,6 +159,30 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
         .orderBy('c.id')
         .execute();
       return many(rows, opts);
+    },
+
+    async listCertificatesByPeople(tenantId, personIds, opts) {
+      const out: Certificate[] = [];
+      for (const ids of chunk([...new Set(personIds)], VALUES_PER_LIST)) {
+        if (opts?.asOf !== undefined) {
+          const rows = await selectCertificatesAsOf(opts.asOf)
+            .where('c.tenant_id', '=', tenantId)
+            .where('c.person_id', 'in', ids)
+            .orderBy('c.person_id')
+            .orderBy('c.id')
+            .execute();
+          out.push(...asOfRows(rows, opts));
+        } else {
+          const rows = await selectCertificates()
+            .where('c.tenant_id', '=', tenantId)
+            .where('c.person_id', 'in', ids)
+            .orderBy('c.person_id')
+            .orderBy('c.id')
+            .execute();
+          out.push(...many(rows, opts));
+        }
+      }
+      return out;
     },
 
     async listCertificates(tenantId, filter = {}, page = {}, opts) {

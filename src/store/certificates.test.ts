@@ -267,3 +267,38 @@ describeEachDialect('certificates', (h) => {
     expect((await store.certificates.listCertificates(tenantId, {}, { limit: 1000 })).items).toHaveLength(1000);
   });
 });
+
+describeEachDialect('certificates as of an instant', (h) => {
+  it('answers with the latest version recorded by then, leaves out what was first seen later, and computes validity then', async () => {
+    const { store, tenantId, sourceId } = await setup(h);
+    const person = await store.people.createPerson(tenantId, { display_name: 'Kari' });
+    await store.certificates.savePage(sourceId, [cert(1, { valid_until: '2024-06-02' })], {}, { now: T1 });
+    await store.certificates.savePage(sourceId, [cert(1, { status: 'revoked', valid_until: '2024-06-02' }), cert(2)], {}, { now: T3 });
+    const one = (await store.certificates.getCertificateByExternalId(sourceId, 'ext-1'))!;
+    const two = (await store.certificates.getCertificateByExternalId(sourceId, 'ext-2'))!;
+    await store.people.linkCertificateToPerson(tenantId, one.id, person.id);
+    await store.people.linkCertificateToPerson(tenantId, two.id, person.id);
+
+    const before = new Date(T1.getTime() - 1000).toISOString();
+    expect(await store.certificates.getCertificate(tenantId, one.id, { asOf: before })).toBeNull();
+
+    const atT1 = (await store.certificates.getCertificate(tenantId, one.id, { asOf: T1.toISOString() }))!;
+    expect(atT1).toMatchObject({ status: 'awarded', validity: 'valid', updated_at: T1.toISOString(), last_seen_at: T1.toISOString() });
+
+    const atT2 = await store.certificates.listCertificatesByPeople(tenantId, [person.id], { asOf: T2.toISOString() });
+    expect(atT2.map((c) => [c.external_id, c.status, c.validity])).toEqual([['ext-1', 'awarded', 'valid']]);
+    // Past the end of 2 June in Oslo it has expired, still as the store knew it on 2 June.
+    const lateT2 = await store.certificates.listCertificatesByPeople(tenantId, [person.id], {
+      asOf: T2.toISOString(),
+      now: new Date('2024-06-02T23:30:00Z'),
+    });
+    expect(lateT2[0]?.validity).toBe('expired');
+
+    const now = await store.certificates.listCertificatesByPeople(tenantId, [person.id]);
+    expect(now.map((c) => [c.external_id, c.status]).sort()).toEqual([
+      ['ext-1', 'revoked'],
+      ['ext-2', 'awarded'],
+    ]);
+    expect(await store.certificates.listCertificatesByPeople(tenantId, [])).toEqual([]);
+  });
+});

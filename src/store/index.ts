@@ -90,7 +90,7 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
 export type { Database } from './schema.ts';
 export type { StoreDialect } from './context.ts';
 export type { CertificateVersion, ReadOptions } from './certificate-row.ts';
-export type { CertificateFilter, CertificatePage, CertificateReader, PageRequest } from './certificates-read.ts';
+export type { AsOfReadOptions, CertificateFilter, CertificatePage, CertificateReader, PageRequest } from './certificates-read.ts';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './certificates-read.ts';
 export type {
   CatalogEntry,

@@ -1,10 +1,11 @@
-import { sql, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 
 /**
  * The hub API: API keys (only a hash is kept), requirements, the content-addressed PDF archive, person merges
  * (recorded so they can be undone), and the indexes the API's reads need at a million certificates.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const bytesType = db.getExecutor().adapter instanceof PostgresAdapter ? 'bytea' : 'blob';
   await db.schema
     .createTable('api_keys')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -42,7 +43,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('content_type', 'text', (c) => c.notNull())
     .addColumn('size', 'integer', (c) => c.notNull())
     // In the database rather than on disk, so every process of a scaled-out deployment sees the same archive.
-    .addColumn('bytes', 'blob', (c) => c.notNull())
+    .addColumn('bytes', bytesType, (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
 
