@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { createApiKeyRepository, type ApiKeyRepository } from './api-keys.ts';
+import { createRequirementRepository, type RequirementRepository } from './requirements.ts';
 import { createSecretBox } from '../secrets.ts';
 import { createCertificateReader, type CertificateReader } from './certificates-read.ts';
 import { createCertificateWriter, type CertificateWriter } from './certificates-write.ts';
@@ -42,6 +43,7 @@ export interface Store {
   readonly scans: SyncScanRepository;
   readonly suggestions: SuggestionRepository;
   readonly apiKeys: ApiKeyRepository;
+  readonly requirements: RequirementRepository;
 }
 
 /**
@@ -84,6 +86,7 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     scans: createSyncScanRepository(ctx),
     suggestions: createSuggestionRepository(ctx),
     apiKeys: createApiKeyRepository(ctx),
+    requirements: createRequirementRepository(ctx),
   };
 }
 
@@ -121,3 +124,4 @@ export { DEFAULT_TENANT_SLUG } from './tenants.ts';
 export { createIdGenerator, type IdGenerator } from './ids.ts';
 export { describePostgresUrl, parseDatabaseUrl } from './connect.ts';
 export { API_KEY_PATTERN, API_KEY_ROLES, hashApiKey, type ApiKey, type ApiKeyRepository, type ApiKeyRole } from './api-keys.ts';
+export type { Requirement, RequirementInput, RequirementRepository } from './requirements.ts';
