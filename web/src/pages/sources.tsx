@@ -1,0 +1,206 @@
+import { useState, type FormEvent } from 'react';
+import { api } from '../api.ts';
+import { formatInstant, plural } from '../format.ts';
+import { Link } from '../router.tsx';
+import type { SourceView } from '../types.ts';
+import { Badge, Empty, ErrorNote, Loading, Notice, Page, useLoad } from '../ui.tsx';
+
+interface Field {
+  name: string;
+  label: string;
+  secret?: boolean;
+  optional?: boolean;
+  placeholder?: string;
+}
+
+/** The settings certhub.yaml takes for each provider; secrets are write-only (never shown again). */
+const FIELDS: Record<string, Field[]> = {
+  frontcore: [
+    { name: 'base_url', label: 'Base URL', placeholder: 'https://api.frontcore.com' },
+    { name: 'api_key', label: 'API key', secret: true },
+    { name: 'timezone', label: 'Time zone of its dates', optional: true, placeholder: 'Europe/Oslo' },
+  ],
+  falkor: [
+    { name: 'base_url', label: 'Account base URL', placeholder: 'https://acme.example-falkor.com/api' },
+    { name: 'token', label: 'Token', secret: true },
+  ],
+  openedx: [
+    { name: 'base_url', label: 'Credentials service URL', placeholder: 'https://credentials.example.org' },
+    { name: 'oauth.token_url', label: 'LMS token URL', placeholder: 'https://lms.example.org/oauth2/access_token' },
+    { name: 'oauth.client_id', label: 'OAuth client id', secret: true },
+    { name: 'oauth.client_secret', label: 'OAuth client secret', secret: true },
+  ],
+  springest: [
+    { name: 'base_url', label: 'Base URL', placeholder: 'https://api.springest.nl' },
+    { name: 'api_key', label: 'API key', secret: true },
+    { name: 'certifications_api_key', label: 'Certifications API key', secret: true, optional: true },
+  ],
+};
+
+function bodyOf(provider: string, id: string, values: Record<string, string>, syncEvery: string): Record<string, unknown> {
+  const body: Record<string, unknown> = { id, provider };
+  for (const f of FIELDS[provider] ?? []) {
+    const v = values[f.name]?.trim() ?? '';
+    if (v === '' && f.optional === true) continue;
+    const [head, tail] = f.name.split('.') as [string, string | undefined];
+    if (tail === undefined) body[head] = v;
+    else body[head] = { ...((body[head]) ?? {}), [tail]: v };
+  }
+  if (syncEvery.trim() !== '') body.sync_every = syncEvery.trim();
+  return body;
+}
+
+function AddSource(props: { onAdded: (s: SourceView) => void }) {
+  const [provider, setProvider] = useState('frontcore');
+  const [id, setId] = useState('');
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [syncEvery, setSyncEvery] = useState('1h');
+  const [error, setError] = useState<unknown>(null);
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    try {
+      const created = await api<SourceView>('/v1/sources', { method: 'POST', body: bodyOf(provider, id.trim(), values, syncEvery) });
+      setValues({});
+      setId('');
+      props.onAdded(created);
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return (
+    <form className="panel" aria-label="Add a source" onSubmit={(e) => void submit(e)}>
+      <label htmlFor="src-provider">Provider</label>
+      <select id="src-provider" value={provider} onChange={(e) => setProvider(e.target.value)}>
+        {Object.keys(FIELDS).map((p) => (
+          <option key={p} value={p}>
+            {p}
+          </option>
+        ))}
+      </select>
+      <label htmlFor="src-id">Source id (lower case letters, digits and dashes)</label>
+      <input id="src-id" required pattern="[a-z0-9][a-z0-9-]*" value={id} onChange={(e) => setId(e.target.value)} placeholder={`${provider}-main`} />
+      {(FIELDS[provider] ?? []).map((f) => (
+        <div key={`${provider}-${f.name}`}>
+          <label htmlFor={`src-${f.name}`}>
+            {f.label}
+            {f.optional ? ' (optional)' : ''}
+          </label>
+          <input
+            id={`src-${f.name}`}
+            type={f.secret ? 'password' : 'text'}
+            autoComplete={f.secret ? 'new-password' : 'off'}
+            required={f.optional !== true}
+            placeholder={f.placeholder}
+            value={values[f.name] ?? ''}
+            onChange={(e) => setValues({ ...values, [f.name]: e.target.value })}
+          />
+        </div>
+      ))}
+      <label htmlFor="src-every">Sync every</label>
+      <input id="src-every" value={syncEvery} onChange={(e) => setSyncEvery(e.target.value)} placeholder="15m" />
+      <p className="muted">Credentials are stored encrypted and never shown again.</p>
+      <ErrorNote error={error} />
+      <button type="submit">Add source</button>
+    </form>
+  );
+}
+
+export function Sources(props: { admin: boolean }) {
+  const list = useLoad(() => api<{ items: SourceView[] }>('/v1/sources'), []);
+  const [adding, setAdding] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  async function act(s: SourceView, what: 'test' | 'sync' | 'enable' | 'disable') {
+    setError(null);
+    try {
+      if (what === 'test') {
+        const r = await api<{ ok: boolean; latency_ms?: number; error?: { message: string } }>(`/v1/sources/${s.id}/test`, { method: 'POST', body: {} });
+        setNotice(r.ok ? `${s.slug}: connection works (${r.latency_ms ?? '?'} ms).` : `${s.slug}: connection failed: ${r.error?.message ?? 'unknown error'}`);
+      } else if (what === 'sync') {
+        await api(`/v1/sources/${s.id}/sync`, { method: 'POST', body: {} });
+        setNotice(`Sync of ${s.slug} started; follow it on the overview.`);
+      } else {
+        await api(`/v1/sources/${s.id}`, { method: 'PATCH', body: { enabled: what === 'enable' } });
+        setNotice(`${s.slug} ${what}d.`);
+      }
+      list.reload();
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  const items = list.data?.items ?? [];
+  return (
+    <Page
+      title="Sources"
+      actions={
+        props.admin ? (
+          <button type="button" aria-expanded={adding} onClick={() => setAdding(!adding)}>
+            {adding ? 'Cancel' : 'Add a source'}
+          </button>
+        ) : null
+      }
+    >
+      {adding ? (
+        <AddSource
+          onAdded={(s) => {
+            setAdding(false);
+            setNotice(`Added ${s.slug}.`);
+            list.reload();
+          }}
+        />
+      ) : null}
+      <Notice text={notice} />
+      <ErrorNote error={error ?? list.error} />
+      {list.loading && list.data === null ? <Loading /> : null}
+      {list.data !== null && items.length === 0 ? <Empty>No sources yet.</Empty> : null}
+      {items.length > 0 ? (
+        <table>
+          <caption className="visually-hidden">Sources</caption>
+          <thead>
+            <tr>
+              <th scope="col">Source</th>
+              <th scope="col">Provider</th>
+              <th scope="col">State</th>
+              <th scope="col">Certificates</th>
+              <th scope="col">Last sync</th>
+              {props.admin ? <th scope="col">Actions</th> : null}
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((s) => (
+              <tr key={s.id}>
+                <td>
+                  {s.slug}
+                  <div className="muted">{typeof s.settings.base_url === 'string' ? s.settings.base_url : ''}</div>
+                </td>
+                <td>{s.provider}</td>
+                <td>{s.enabled ? <Badge value="valid" label="enabled" /> : <Badge value="deleted" label="disabled" />}</td>
+                <td>{plural(s.certificate_count ?? 0, 'certificate')}</td>
+                <td>{s.last_run ? <Link to={`/sync-runs/${s.last_run.id}`}>{formatInstant(s.last_run.started_at)}</Link> : 'never'}</td>
+                {props.admin ? (
+                  <td className="row-actions">
+                    <button type="button" className="secondary" onClick={() => void act(s, 'test')}>
+                      Test connection<span className="visually-hidden"> of {s.slug}</span>
+                    </button>
+                    {s.enabled ? (
+                      <button type="button" onClick={() => void act(s, 'sync')}>
+                        Sync now<span className="visually-hidden"> {s.slug}</span>
+                      </button>
+                    ) : null}
+                    <button type="button" className="secondary" onClick={() => void act(s, s.enabled ? 'disable' : 'enable')}>
+                      {s.enabled ? 'Disable' : 'Enable'}
+                      <span className="visually-hidden"> {s.slug}</span>
+                    </button>
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </Page>
+  );
+}
