@@ -4,6 +4,7 @@ import { createSecretBox } from '../secrets.ts';
 import { createCertificateReader, type CertificateReader } from './certificates-read.ts';
 import { createCertificateWriter, type CertificateWriter } from './certificates-write.ts';
 import { openDatabase, parseDatabaseUrl, unavailable } from './connect.ts';
+import { createFileRepository, type FileRepository } from './files.ts';
 import type { StoreContext, StoreDialect } from './context.ts';
 import { createIdGenerator } from './ids.ts';
 import { runMigrations, verifySecretKey } from './migrate.ts';
@@ -42,6 +43,7 @@ export interface Store {
   readonly scans: SyncScanRepository;
   readonly suggestions: SuggestionRepository;
   readonly apiKeys: ApiKeyRepository;
+  readonly files: FileRepository;
 }
 
 /**
@@ -84,6 +86,7 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     scans: createSyncScanRepository(ctx),
     suggestions: createSuggestionRepository(ctx),
     apiKeys: createApiKeyRepository(ctx),
+    files: createFileRepository(ctx),
   };
 }
 
@@ -120,4 +123,5 @@ export type { Tenant, TenantRepository } from './tenants.ts';
 export { DEFAULT_TENANT_SLUG } from './tenants.ts';
 export { createIdGenerator, type IdGenerator } from './ids.ts';
 export { describePostgresUrl, parseDatabaseUrl } from './connect.ts';
+export { sha256OfBytes, type FileBlob, type FileRepository } from './files.ts';
 export { API_KEY_PATTERN, API_KEY_ROLES, hashApiKey, type ApiKey, type ApiKeyRepository, type ApiKeyRole } from './api-keys.ts';
