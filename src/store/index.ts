@@ -95,6 +95,7 @@ export type { StoreDialect } from './context.ts';
 export type { CertificateVersion, ReadOptions } from './certificate-row.ts';
 export type { AsOfReadOptions, CertificateFilter, CertificatePage, CertificateReader, PageRequest } from './certificates-read.ts';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './certificates-read.ts';
+export { isCertificateCursor } from './cursor.ts';
 export type {
   CatalogEntry,
   CertificateWriter,
