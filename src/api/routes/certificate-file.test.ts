@@ -43,7 +43,7 @@ describe('certificate files from the provider simulators', () => {
     for (const c of CONTRACT_CASES) {
       const world = generateWorld({ seed: `files-${c.provider}`, people: Math.min(c.people, 40), asOf: '2026-06-01' });
       const run = await c.start(world, { documentedRate: false });
-      const source = { ...run.source, id: `sim-${c.provider}`, tenant: hub.a.slug } as SourceConfig;
+      const source = { ...run.source, id: `sim-${c.provider}`, tenant: hub.a.slug };
       sims.set(c.provider, { run, source });
       await applyConfiguredSources(store, { sources: [source] } as Config);
       const report = await syncConfiguredSource({ store, source, deps: defaultSyncDeps() });
