@@ -5,6 +5,7 @@
  */
 import type { ZodType } from 'zod';
 import type { ProviderId, NormalizedCertificate, AchievementType } from '../domain/certificate.ts';
+import type { CertificateFile, CertificateFileRef, FileContext } from './file.ts';
 import type { ProviderHttpClient } from './http/client.ts';
 
 /** Whatever the provider needs to resume: opaque to the engine, stored as JSON with each page. */
@@ -72,4 +73,9 @@ export interface Provider<Cfg> {
    */
   rateLimit?: { requests: number; perSeconds: number };
   pull(ctx: PullContext<Cfg>, checkpoint: Checkpoint | null): AsyncIterable<Page>;
+  /**
+   * A certificate's file (PDF), fetched afresh. Absent when the provider hands out no files. A certificate the
+   * provider no longer has is AppError('not_found'); bytes that are not a PDF are AppError('provider_error').
+   */
+  fetchFile?(ctx: FileContext<Cfg>, cert: CertificateFileRef): Promise<CertificateFile>;
 }

@@ -1,4 +1,6 @@
-import type { AchievementType, Certificate, CertificateStatus, ProviderId } from '../domain/certificate.ts';
+import { sql, type Expression, type SqlBool } from 'kysely';
+import type { AchievementType, Certificate, CertificateStatus, ProviderId, Validity } from '../domain/certificate.ts';
+import { calendarDate, DEFAULT_TIME_ZONE } from '../domain/validity.ts';
 import {
   toCertificate,
   toCertificateVersion,
@@ -13,9 +15,21 @@ export interface CertificateFilter {
   source_ids?: readonly string[];
   providers?: readonly ProviderId[];
   person_id?: string;
+  /** Linked to any of these people (e.g. everyone holding an email identity); an empty list matches nothing. */
+  person_ids?: readonly string[];
   statuses?: readonly CertificateStatus[];
+  /**
+   * Any of these validities at the read's `now` (or `asOf`) in its time zone: the rule of domain/validity.ts in SQL,
+   * so a filtered page agrees with the `validity` field of its items.
+   */
+  validities?: readonly Validity[];
   achievement_type?: AchievementType;
   achievement_external_id?: string;
+  achievement_code?: string;
+  /** valid_until >= this date (YYYY-MM-DD); certificates without an end date do not match. */
+  valid_until_from?: string;
+  /** valid_until < this date (YYYY-MM-DD); certificates without an end date do not match. */
+  valid_until_before?: string;
   /** updated_at >= this ISO instant. */
   updated_since?: string;
   /** issued_at >= this ISO instant. */
@@ -60,10 +74,15 @@ export interface CertificateReader {
     tenantId: string,
     filter?: CertificateFilter,
     page?: PageRequest,
-    opts?: ReadOptions,
+    opts?: AsOfReadOptions,
   ): Promise<CertificatePage>;
-  /** Oldest first; version 1 is the certificate as first seen. */
-  listCertificateVersions(certificateId: string): Promise<CertificateVersion[]>;
+  /**
+   * Oldest first; version 1 is the certificate as first seen. With `tenantId`, a certificate of another tenant has
+   * no versions (an empty list, as for an unknown id).
+   */
+  listCertificateVersions(certificateId: string, opts?: { tenantId?: string }): Promise<CertificateVersion[]>;
+  /** The provider payload last stored for the certificate (national ids scrubbed), or null when the tenant has no such certificate. */
+  getCertificateRaw(tenantId: string, id: string): Promise<{ raw: unknown } | null>;
 }
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -187,51 +206,119 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
 
     async listCertificates(tenantId, filter = {}, page = {}, opts) {
       const limit = Math.min(Math.max(Math.trunc(page.limit ?? DEFAULT_PAGE_SIZE), 1), MAX_PAGE_SIZE);
-      for (const list of [filter.source_ids, filter.providers, filter.statuses]) {
+      for (const list of [filter.source_ids, filter.providers, filter.statuses, filter.person_ids, filter.validities]) {
         // An empty "one of" list matches nothing (and `in ()` is not SQL).
         if (list !== undefined && list.length === 0) return { items: [], next_cursor: null };
       }
-      let q = selectCertificates().where('c.tenant_id', '=', tenantId);
-      if (filter.source_ids) q = q.where('c.source_id', 'in', filter.source_ids);
-      if (filter.providers) q = q.where('s.provider', 'in', filter.providers);
-      if (filter.person_id !== undefined) q = q.where('c.person_id', '=', filter.person_id);
-      if (filter.statuses) q = q.where('c.status', 'in', filter.statuses);
-      if (filter.achievement_type !== undefined) q = q.where('c.achievement_type', '=', filter.achievement_type);
-      if (filter.achievement_external_id !== undefined) {
-        q = q.where('c.achievement_external_id', '=', filter.achievement_external_id);
-      }
-      if (filter.updated_since !== undefined) q = q.where('c.updated_at', '>=', filter.updated_since);
-      if (filter.issued_from !== undefined) q = q.where('c.issued_at', '>=', filter.issued_from);
-      if (filter.issued_before !== undefined) q = q.where('c.issued_at', '<', filter.issued_before);
-      if (page.cursor) {
-        const after = decodeCursor(page.cursor);
-        q = q.where((eb) =>
-          eb.or([
-            eb('c.updated_at', '>', after.updated_at),
-            eb.and([eb('c.updated_at', '=', after.updated_at), eb('c.id', '>', after.id)]),
-          ]),
-        );
-      }
-      const rows = await q
-        .orderBy('c.updated_at')
-        .orderBy('c.id')
-        .limit(limit + 1)
-        .execute();
+      const after = page.cursor ? decodeCursor(page.cursor) : null;
+      const asOf = opts?.asOf;
+      const today = calendarDate(opts?.now ?? (asOf === undefined ? new Date() : new Date(asOf)), opts?.timeZone ?? DEFAULT_TIME_ZONE);
+      const conditions = filterConditions(filter, today, asOf === undefined ? 's.provider' : 'c.provider');
+      if (after !== null) conditions.push(afterCursor(after));
+      // As of an instant: the same filters over the rows as they were then (a derived table with the columns of a
+      // certificate row), in the same (updated_at, id) order, updated_at being the recorded_at of the version shown.
+      const rows =
+        asOf === undefined
+          ? await selectCertificates()
+              .where('c.tenant_id', '=', tenantId)
+              .where((eb) => eb.and(conditions))
+              .orderBy('c.updated_at')
+              .orderBy('c.id')
+              .limit(limit + 1)
+              .execute()
+          : await db
+              .selectFrom(selectCertificatesAsOf(asOf).where('c.tenant_id', '=', tenantId).as('c'))
+              .selectAll('c')
+              .where((eb) => eb.and(conditions))
+              .orderBy('c.updated_at')
+              .orderBy('c.id')
+              .limit(limit + 1)
+              .execute();
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
       const next_cursor =
         rows.length > limit && last !== undefined ? encodeCursor({ updated_at: last.updated_at, id: last.id }) : null;
-      return { items: many(items, opts), next_cursor };
+      return { items: asOf === undefined ? many(items, opts) : asOfRows(items, { ...opts, asOf }), next_cursor };
     },
 
-    async listCertificateVersions(certificateId) {
-      const rows = await db
-        .selectFrom('certificate_versions')
-        .selectAll()
-        .where('certificate_id', '=', certificateId)
-        .orderBy('version')
-        .execute();
+    async getCertificateRaw(tenantId, id) {
+      const row = await db
+        .selectFrom('certificates')
+        .select('raw_json')
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row === undefined ? null : { raw: JSON.parse(row.raw_json) as unknown };
+    },
+
+    async listCertificateVersions(certificateId, opts) {
+      let q = db.selectFrom('certificate_versions as v').selectAll('v').where('v.certificate_id', '=', certificateId);
+      const tenantId = opts?.tenantId;
+      if (tenantId !== undefined) {
+        q = q.where((eb) =>
+          eb.exists(eb.selectFrom('certificates as c').select('c.id').whereRef('c.id', '=', 'v.certificate_id').where('c.tenant_id', '=', tenantId)),
+        );
+      }
+      const rows = await q.orderBy('v.version').execute();
       return rows.map(toCertificateVersion);
     },
   };
+}
+
+/** `column in (...)` over a non-empty list. */
+function oneOf(column: string, values: readonly string[]): Expression<SqlBool> {
+  return sql<SqlBool>`${sql.ref(column)} in (${sql.join(values.map((v) => sql.val(v)))})`;
+}
+
+function compare(column: string, op: '=' | '<' | '<=' | '>' | '>=', value: string): Expression<SqlBool> {
+  return sql<SqlBool>`${sql.ref(column)} ${sql.raw(op)} ${value}`;
+}
+
+/**
+ * domain/validity.ts in SQL, for the calendar day `today` (YYYY-MM-DD; dates compare correctly as text): the status
+ * decides first, then the inclusive valid_from .. valid_until range, not_yet_valid before expired.
+ */
+function validityCondition(v: Validity, today: string): Expression<SqlBool> {
+  const awarded = compare('c.status', '=', 'awarded');
+  const started = sql<SqlBool>`(c.valid_from is null or ${compare('c.valid_from', '<=', today)})`;
+  switch (v) {
+    case 'valid':
+      return sql<SqlBool>`(${awarded} and ${started} and (c.valid_until is null or ${compare('c.valid_until', '>=', today)}))`;
+    case 'expired':
+      return sql<SqlBool>`(${awarded} and ${started} and ${compare('c.valid_until', '<', today)})`;
+    case 'not_yet_valid':
+      return sql<SqlBool>`(${awarded} and ${compare('c.valid_from', '>', today)})`;
+    case 'revoked':
+    case 'pending':
+    case 'deleted':
+      return compare('c.status', '=', v);
+  }
+}
+
+/** The filter as conditions on a certificate row `c` (the provider column named apart: it is the source's). */
+function filterConditions(filter: CertificateFilter, today: string, providerColumn: string): Expression<SqlBool>[] {
+  const out: Expression<SqlBool>[] = [];
+  if (filter.source_ids) out.push(oneOf('c.source_id', filter.source_ids));
+  if (filter.providers) out.push(oneOf(providerColumn, filter.providers));
+  if (filter.person_id !== undefined) out.push(compare('c.person_id', '=', filter.person_id));
+  if (filter.person_ids) out.push(oneOf('c.person_id', filter.person_ids));
+  if (filter.statuses) out.push(oneOf('c.status', filter.statuses));
+  if (filter.validities) {
+    const any = [...new Set(filter.validities)].map((v) => validityCondition(v, today));
+    out.push(sql<SqlBool>`(${sql.join(any, sql` or `)})`);
+  }
+  if (filter.achievement_type !== undefined) out.push(compare('c.achievement_type', '=', filter.achievement_type));
+  if (filter.achievement_external_id !== undefined) out.push(compare('c.achievement_external_id', '=', filter.achievement_external_id));
+  if (filter.achievement_code !== undefined) out.push(compare('c.achievement_code', '=', filter.achievement_code));
+  if (filter.updated_since !== undefined) out.push(compare('c.updated_at', '>=', filter.updated_since));
+  if (filter.issued_from !== undefined) out.push(compare('c.issued_at', '>=', filter.issued_from));
+  if (filter.issued_before !== undefined) out.push(compare('c.issued_at', '<', filter.issued_before));
+  if (filter.valid_until_from !== undefined) out.push(compare('c.valid_until', '>=', filter.valid_until_from));
+  if (filter.valid_until_before !== undefined) out.push(compare('c.valid_until', '<', filter.valid_until_before));
+  return out;
+}
+
+/** Rows after the cursor in the (updated_at, id) order. */
+function afterCursor(after: { updated_at: string; id: string }): Expression<SqlBool> {
+  return sql<SqlBool>`(${compare('c.updated_at', '>', after.updated_at)} or (${compare('c.updated_at', '=', after.updated_at)} and ${compare('c.id', '>', after.id)}))`;
 }

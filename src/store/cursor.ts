@@ -21,3 +21,13 @@ export function decodeCursor(text: string): CertificateCursor {
   }
   throw new AppError('invalid_request', 'cursor is not one this server returned');
 }
+
+/** True when `text` is a cursor this store hands out (for validating a query parameter up front). */
+export function isCertificateCursor(text: string): boolean {
+  try {
+    decodeCursor(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -5,6 +5,7 @@ import { createSecretBox } from '../secrets.ts';
 import { createCertificateReader, type CertificateReader } from './certificates-read.ts';
 import { createCertificateWriter, type CertificateWriter } from './certificates-write.ts';
 import { openDatabase, parseDatabaseUrl, unavailable } from './connect.ts';
+import { createFileRepository, type FileRepository } from './files.ts';
 import type { StoreContext, StoreDialect } from './context.ts';
 import { createIdGenerator } from './ids.ts';
 import { runMigrations, verifySecretKey } from './migrate.ts';
@@ -44,6 +45,7 @@ export interface Store {
   readonly suggestions: SuggestionRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly requirements: RequirementRepository;
+  readonly files: FileRepository;
 }
 
 /**
@@ -87,6 +89,7 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     suggestions: createSuggestionRepository(ctx),
     apiKeys: createApiKeyRepository(ctx),
     requirements: createRequirementRepository(ctx),
+    files: createFileRepository(ctx),
   };
 }
 
@@ -95,6 +98,7 @@ export type { StoreDialect } from './context.ts';
 export type { CertificateVersion, ReadOptions } from './certificate-row.ts';
 export type { AsOfReadOptions, CertificateFilter, CertificatePage, CertificateReader, PageRequest } from './certificates-read.ts';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './certificates-read.ts';
+export { isCertificateCursor } from './cursor.ts';
 export type {
   CatalogEntry,
   CertificateWriter,
@@ -123,5 +127,6 @@ export type { Tenant, TenantRepository } from './tenants.ts';
 export { DEFAULT_TENANT_SLUG } from './tenants.ts';
 export { createIdGenerator, type IdGenerator } from './ids.ts';
 export { describePostgresUrl, parseDatabaseUrl } from './connect.ts';
+export { sha256OfBytes, type FileBlob, type FileRepository } from './files.ts';
 export { API_KEY_PATTERN, API_KEY_ROLES, hashApiKey, type ApiKey, type ApiKeyRepository, type ApiKeyRole } from './api-keys.ts';
 export type { Requirement, RequirementInput, RequirementRepository } from './requirements.ts';

@@ -11,6 +11,8 @@ export interface FalkorAccount {
 }
 
 export const STORY_CERTIFICATES_ENDPOINT = 'POST /v1/logs/story-certificates';
+/** A certificate's permalink (`certificate.url`, "Permalink of the certificate"), which serves its PDF. */
+export const FALKOR_PERMALINK = 'GET certificate permalink';
 
 /**
  * Certificates of the account, grouped by story. No pagination: the whole (filtered) answer comes at once.

@@ -9,9 +9,10 @@
  * it for accounts whose answer does not fit in memory.
  */
 import type { NormalizedCertificate } from '../../domain/certificate.ts';
+import { downloadPdfLink } from '../file.ts';
 import type { CatalogAchievement, Checkpoint, Page, Provider, PullContext } from '../provider.ts';
 import { z } from 'zod';
-import { postStoryCertificates } from './client.ts';
+import { FALKOR_PERMALINK, postStoryCertificates } from './client.ts';
 import { storyAchievementId, toCertificate, toStoryAchievement } from './normalize.ts';
 import { falkorConfigSchema, type FalkorConfig, type Story, type StoryCertificateItem, type StoryCertificatesResponse } from './schema.ts';
 
@@ -125,6 +126,12 @@ export function createFalkorProvider(opts: FalkorProviderOptions = {}): Provider
     // story-certificates.txt documents no request limit, so none is assumed (a source's `rate_limit` still applies).
     rateLimit: undefined,
     pull: (ctx, checkpoint) => pullFalkorCertificates(ctx, checkpoint, pageSize),
+    // The external id is the permalink `certificate.url`, and the permalink serves the PDF itself (no auth).
+    fetchFile: async (ctx, cert) => ({
+      bytes: await downloadPdfLink(ctx.http, cert.external_id, FALKOR_PERMALINK, ctx.signal),
+      contentType: 'application/pdf',
+      filename: `certificate-${cert.external_id.replace(/\/+$/, '').split('/').pop() ?? 'falkor'}.pdf`,
+    }),
   };
 }
 

@@ -92,6 +92,7 @@ export function createFrontcoreProvider(): Provider<FrontcoreConfig> {
     // by the account (frontcoreLimiterKey) and shared by everything using that key (provider.ts, sync/deps.ts).
     rateLimit: FRONTCORE_DOCUMENTED_RATE,
     pull: pullFrontcoreDiplomas,
+    fetchFile: fetchDiplomaFile,
   };
 }
 

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
+import { downloadPdfLink, type CertificateFile, type CertificateFileRef, type FileContext } from '../file.ts';
 import type { CatalogAchievement, Checkpoint, Page, Provider, PullContext } from '../provider.ts';
 import { guardedPages } from '../http/index.ts';
 import { courseRunTitles, createOpenedxSession, credentialsPageUrl, LIST_CREDENTIALS, listCredentialsPage, PAGE_SIZE, programTitles, type OpenedxSession } from './client.ts';
@@ -228,6 +229,20 @@ export async function* pullOpenedxCredentials(ctx: PullContext<OpenedxConfig>, c
   }
 }
 
+/** A credential's `download_url`, which serves its certificate as PDF. */
+export const CREDENTIAL_DOWNLOAD = 'GET credential download_url';
+
+const downloadRefSchema = z.looseObject({ download_url: z.string().nullish() });
+
+// GET <download_url>   (a credential's own link; the doc's example value "www.example.com" is no URL, which is refused)
+async function fetchCredentialFile(ctx: FileContext<OpenedxConfig>, cert: CertificateFileRef): Promise<CertificateFile> {
+  const raw = downloadRefSchema.safeParse(cert.raw);
+  const link = raw.success ? raw.data.download_url : null;
+  if (!link) throw new AppError('not_found', `Open edX credential ${cert.external_id} has no download_url`);
+  const bytes = await downloadPdfLink(ctx.http, link, CREDENTIAL_DOWNLOAD, ctx.signal);
+  return { bytes, contentType: 'application/pdf', filename: `credential-${cert.external_id}.pdf` };
+}
+
 export function createOpenedxProvider(opts: OpenedxProviderOptions = {}): Provider<OpenedxConfig> {
   const pageSize = opts.pageSize ?? PAGE_SIZE;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > PAGE_SIZE) throw new RangeError(`pageSize must be an integer in 1..${PAGE_SIZE}`);
@@ -240,6 +255,7 @@ export function createOpenedxProvider(opts: OpenedxProviderOptions = {}): Provid
     // client runs at 90% (1.8/s, 108 a minute) and honours Retry-After on a 429 anyway.
     rateLimit: { requests: 2, perSeconds: 1 },
     pull: (ctx, checkpoint) => pullOpenedxCredentials(ctx, checkpoint, { pageSize }),
+    fetchFile: fetchCredentialFile,
   };
 }
 
