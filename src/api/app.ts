@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { describeError, isAppError } from '../errors.ts';
 import { createEventBus } from '../events.ts';
 import { createAuthenticator } from './auth.ts';
@@ -31,10 +31,15 @@ Everything a key sees belongs to its tenant; ids of other tenants answer 404. Er
 
 /** The HTTP API, not yet listening: `app.inject()` in tests, `app.listen()` in `certhub serve`. */
 export function createApp(deps: ApiDeps): FastifyInstance {
+  const options = {
+    bodyLimit: BODY_LIMIT,
+    maxParamLength: 500,
+    // Errors the router raises before any route runs (a malformed URL, an overlong id) still answer in our shape.
+    frameworkErrors: (err: Error & { statusCode?: number }, _request: unknown, reply: FastifyReply) =>
+      sendError(reply, 'invalid_request', err.message.split('\n')[0] ?? 'bad request', err.statusCode ?? 400),
+  };
   const app: FastifyInstance =
-    deps.logger === undefined
-      ? Fastify({ logger: false, bodyLimit: BODY_LIMIT })
-      : Fastify({ loggerInstance: deps.logger, bodyLimit: BODY_LIMIT });
+    deps.logger === undefined ? Fastify({ ...options, logger: false }) : Fastify({ ...options, loggerInstance: deps.logger });
   const metrics = deps.metrics ?? createMetrics({ processMetrics: false });
   const routeDeps: RouteDeps = {
     store: deps.store,
