@@ -112,6 +112,7 @@ export type { AcquireResult, SyncLockHolder, SyncLockRepository } from './locks.
 export type { SyncScan, SyncScanRepository } from './scans.ts';
 export {
   insertSuggestions,
+  SUGGESTION_REASONS,
   SUGGESTION_STATUSES,
   type NewSuggestion,
   type PersonSuggestion,

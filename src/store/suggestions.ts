@@ -15,13 +15,15 @@ export type SuggestionStatus = (typeof SUGGESTION_STATUSES)[number];
  * - `shared_email` / `shared_provider_user` / `shared_national_id`: the certificate was linked on a stronger key to one
  *   person while this key already belonged to another.
  */
-export type SuggestionReason =
-  | 'same_name_dob'
-  | 'conflicting_dob'
-  | 'conflicting_national_id'
-  | 'shared_email'
-  | 'shared_provider_user'
-  | 'shared_national_id';
+export const SUGGESTION_REASONS = [
+  'same_name_dob',
+  'conflicting_dob',
+  'conflicting_national_id',
+  'shared_email',
+  'shared_provider_user',
+  'shared_national_id',
+] as const;
+export type SuggestionReason = (typeof SUGGESTION_REASONS)[number];
 
 export interface PersonSuggestion {
   id: string;

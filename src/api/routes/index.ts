@@ -2,7 +2,9 @@
 import type { RouteDeps } from '../deps.ts';
 import type { RouteTable } from '../route.ts';
 import { registerSystemRoutes } from './system.ts';
+import { registerPeopleRoutes } from './people.ts';
 
 export function registerAllRoutes(table: RouteTable, deps: RouteDeps): void {
   registerSystemRoutes(table, deps);
+  registerPeopleRoutes(table, deps);
 }
