@@ -104,6 +104,35 @@ describeEachDialect('people search', (h) => {
   });
 });
 
+describeEachDialect('suggestion pages', (h) => {
+  it('pages through suggestions oldest first, each once, filtered by status', async () => {
+    const { store, tenantId } = await setup(h);
+    const people = [];
+    for (let i = 0; i < 4; i++) people.push(await store.people.createPerson(tenantId, { display_name: `P${i}` }));
+    const ids = people.map((p) => p.id).sort();
+    const at = (m: number) => new Date(Date.UTC(2024, 0, 1, 0, m)).toISOString();
+    await store.db
+      .insertInto('person_suggestions')
+      .values([
+        { id: 'x3', tenant_id: tenantId, person_a: ids[0]!, person_b: ids[1]!, reason: 'same_name_dob', status: 'open', created_at: at(2), updated_at: at(2) },
+        { id: 'x1', tenant_id: tenantId, person_a: ids[0]!, person_b: ids[2]!, reason: 'same_name_dob', status: 'open', created_at: at(1), updated_at: at(1) },
+        { id: 'x2', tenant_id: tenantId, person_a: ids[1]!, person_b: ids[2]!, reason: 'shared_email', status: 'rejected', created_at: at(1), updated_at: at(1) },
+        { id: 'x4', tenant_id: tenantId, person_a: ids[2]!, person_b: ids[3]!, reason: 'same_name_dob', status: 'open', created_at: at(3), updated_at: at(3) },
+      ])
+      .execute();
+    const all: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<Store['suggestions']['listSuggestionPage']>> = await store.suggestions.listSuggestionPage(tenantId, { limit: 3, cursor });
+      all.push(...page.items.map((s) => s.id));
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+    expect(all).toEqual(['x1', 'x2', 'x3', 'x4']);
+    expect((await store.suggestions.listSuggestionPage(tenantId, { status: 'open' })).items.map((s) => s.id)).toEqual(['x1', 'x3', 'x4']);
+    expect((await store.suggestions.listSuggestionPage(tenantId, { status: 'rejected' })).items.map((s) => s.id)).toEqual(['x2']);
+  });
+});
+
 describeEachDialect('merging people', (h) => {
   it('moves identities and certificates in one go, fills what the survivor lacks, settles their suggestion, and unmerges exactly', async () => {
     const { store, tenantId, source, giveCertificates } = await setup(h);
