@@ -197,6 +197,31 @@ describeEachDialect('identity on ingest', (h) => {
     expect(await h.rows(store, 'person_identities')).toEqual(identitiesBefore);
   });
 
+  it('links a merged-away person\'s identities to the person they were merged into, and to them again after an unmerge', async () => {
+    const { store, tenantId, frontcore, springest, save } = await setup(h);
+    const [into] = await save(frontcore, [{ email: 'kari@one.example', first_name: 'Kari', last_name: 'Nordmann', date_of_birth: '1990-01-15' }]);
+    const [from] = await save(springest, [{ email: 'kari@two.example', provider_user_id: 's-9', first_name: 'Kari', last_name: 'Nordmann', date_of_birth: '1990-01-15' }]);
+    expect(from).not.toBe(into);
+    const merge = await store.merges.mergePeople(tenantId, into!, from!);
+
+    expect(await save(springest, [{ email: 'KARI@two.example' }])).toEqual([into]);
+    expect(await save(springest, [{ provider_user_id: 's-9' }])).toEqual([into]);
+    // Same name and birthday again: the survivor holds it, nobody new is suggested.
+    const suggestionsBefore = await count(store, 'person_suggestions');
+    await save(frontcore, [{ email: 'kari@one.example', first_name: 'Kari', last_name: 'Nordmann', date_of_birth: '1990-01-15' }]);
+    expect(await count(store, 'person_suggestions')).toBe(suggestionsBefore);
+
+    // An identity that reached the merged-away person anyway (a sync racing the merge) counts for the survivor.
+    await store.db.updateTable('person_identities').set({ person_id: from! }).where('value', '=', 'kari@two.example').execute();
+    expect(await save(springest, [{ email: 'kari@two.example', date_of_birth: '1990-01-15' }])).toEqual([into]);
+    await store.db.updateTable('person_identities').set({ person_id: into! }).where('value', '=', 'kari@two.example').execute();
+
+    await store.merges.unmergePeople(tenantId, { mergeId: merge.id });
+    expect(await save(springest, [{ email: 'kari@two.example' }])).toEqual([from]);
+    expect(await save(frontcore, [{ email: 'kari@one.example' }])).toEqual([into]);
+    expect(await count(store, 'people')).toBe(2);
+  });
+
   it('links certificates saved before resolution existed when they are seen again', async () => {
     const { store, frontcore, resolvePeople } = await setup(h);
     const page = [sampleCertificate(1), sampleCertificate(2)];

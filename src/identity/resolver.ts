@@ -75,7 +75,12 @@ export function subjectKeys(subject: PageSubject, page: Pick<PersonResolverInput
   };
 }
 
-async function loadIndex(trx: Trx, tenantId: string, sourceId: string, items: readonly PlanItem[]): Promise<IdentityIndex> {
+async function loadIndex(
+  trx: Trx,
+  tenantId: string,
+  sourceId: string,
+  items: readonly PlanItem[],
+): Promise<{ index: IdentityIndex; survivors: Map<string, string> }> {
   const index = emptyIndex();
   const emails = new Set<string>();
   const hmacs = new Set<string>();
@@ -117,31 +122,66 @@ async function loadIndex(trx: Trx, tenantId: string, sourceId: string, items: re
     found.push(...(await identities.where('kind', '=', 'name_dob').where('value', 'in', part).execute()));
   }
 
+  for (const row of found) personIds.add(row.person_id);
+  const survivors = await loadPeople(trx, tenantId, personIds, index);
+  const live = (id: string) => survivors.get(id) ?? id;
+
   for (const row of found) {
-    personIds.add(row.person_id);
+    const personId = live(row.person_id);
     if (row.kind === 'name_dob' && row.value !== null) {
       let holders = index.nameDob.get(row.value);
       if (holders === undefined) index.nameDob.set(row.value, (holders = new Set()));
-      holders.add(row.person_id);
+      holders.add(personId);
     } else if (row.kind === 'national_id') {
-      index.owners.set(`national_id|${row.value_hmac ?? ''}`, row.person_id);
+      index.owners.set(`national_id|${row.value_hmac ?? ''}`, personId);
     } else if (row.kind === 'provider_user') {
-      index.owners.set(`provider_user|${row.source_id ?? ''}|${row.value ?? ''}`, row.person_id);
+      index.owners.set(`provider_user|${row.source_id ?? ''}|${row.value ?? ''}`, personId);
     } else {
-      index.owners.set(`${row.kind}|${row.value ?? ''}`, row.person_id);
+      index.owners.set(`${row.kind}|${row.value ?? ''}`, personId);
     }
   }
+  return { index, survivors };
+}
 
-  for (const part of chunk([...personIds], VALUES_PER_LIST)) {
-    const people = await trx
-      .selectFrom('people')
-      .select(['id', 'date_of_birth', 'national_id_hmac'])
-      .where('tenant_id', '=', tenantId)
-      .where('id', 'in', part)
-      .execute();
-    for (const p of people) index.people.set(p.id, p);
+/** Most merges a chain of merged-away people is followed through (a merge into someone later merged away, ...). */
+const MAX_MERGE_CHAIN = 20;
+
+/**
+ * Loads the people into the index. A person merged into another (merges.ts) never gets a certificate: an identity or
+ * link still pointing at them (a sync that raced the merge) counts for the person they were merged into. Returns
+ * merged-away id -> surviving id.
+ */
+async function loadPeople(trx: Trx, tenantId: string, ids: ReadonlySet<string>, index: IdentityIndex): Promise<Map<string, string>> {
+  const mergedInto = new Map<string, string>();
+  let pending = [...ids];
+  for (let depth = 0; pending.length > 0 && depth <= MAX_MERGE_CHAIN; depth++) {
+    const next: string[] = [];
+    for (const part of chunk(pending, VALUES_PER_LIST)) {
+      const people = await trx
+        .selectFrom('people')
+        .select(['id', 'date_of_birth', 'national_id_hmac', 'merged_into'])
+        .where('tenant_id', '=', tenantId)
+        .where('id', 'in', part)
+        .execute();
+      for (const { merged_into, ...p } of people) {
+        if (merged_into === null) {
+          index.people.set(p.id, p);
+        } else {
+          mergedInto.set(p.id, merged_into);
+          if (!index.people.has(merged_into) && !mergedInto.has(merged_into)) next.push(merged_into);
+        }
+      }
+    }
+    pending = [...new Set(next)];
   }
-  return index;
+  const survivors = new Map<string, string>();
+  for (const id of mergedInto.keys()) {
+    let at = id;
+    for (let hops = 0; hops <= MAX_MERGE_CHAIN && mergedInto.has(at); hops++) at = mergedInto.get(at)!;
+    // A chain that does not end in a live person (a cycle, or too long) leaves the id out of the index.
+    if (index.people.has(at)) survivors.set(id, at);
+  }
+  return survivors;
 }
 
 /**
@@ -156,8 +196,10 @@ export function createPersonResolver(opts: { newId?: () => string } = {}): Perso
       .map((c) => ({ external_id: c.external_id, keys: subjectKeys(c, page), person_id: c.person_id }));
     if (items.length === 0) return new Map();
 
-    const index = await loadIndex(trx, page.tenantId, page.sourceId, items);
-    const plan = planResolution(items, index, newId);
+    const { index, survivors } = await loadIndex(trx, page.tenantId, page.sourceId, items);
+    // A certificate still linked to a merged-away person belongs to the person it was merged into.
+    const current = items.map((item) => ({ ...item, person_id: item.person_id === null ? null : (survivors.get(item.person_id) ?? item.person_id) }));
+    const plan = planResolution(current, index, newId);
     const now = page.now;
 
     const people = plan.newPeople.map((p) => ({

@@ -31,3 +31,13 @@ export function isCertificateCursor(text: string): boolean {
     return false;
   }
 }
+
+/** A position in any (text key, id) order, e.g. people by (name, id); same opaque form as the certificate cursor. */
+export function encodeKeyCursor(key: string, id: string): string {
+  return encodeCursor({ updated_at: key, id });
+}
+
+export function decodeKeyCursor(text: string): { key: string; id: string } {
+  const { updated_at: key, id } = decodeCursor(text);
+  return { key, id };
+}

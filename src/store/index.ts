@@ -10,6 +10,8 @@ import type { StoreContext, StoreDialect } from './context.ts';
 import { createIdGenerator } from './ids.ts';
 import { runMigrations, verifySecretKey } from './migrate.ts';
 import { createPeopleRepository, type PeopleRepository } from './people.ts';
+import { createPeopleSearch, type PeopleSearch } from './people-search.ts';
+import { createMergeRepository, type MergeRepository } from './merges.ts';
 import type { Database } from './schema.ts';
 import { createSyncLockRepository, type SyncLockRepository } from './locks.ts';
 import { createSyncScanRepository, type SyncScanRepository } from './scans.ts';
@@ -37,7 +39,8 @@ export interface Store {
   close(): Promise<void>;
   readonly tenants: TenantRepository;
   readonly sources: SourceRepository;
-  readonly people: PeopleRepository;
+  readonly people: PeopleRepository & PeopleSearch;
+  readonly merges: MergeRepository;
   readonly certificates: CertificateReader & CertificateWriter;
   readonly sync: SyncRepository;
   readonly locks: SyncLockRepository;
@@ -81,7 +84,8 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     },
     tenants: createTenantRepository(ctx),
     sources: createSourceRepository(ctx),
-    people: createPeopleRepository(ctx),
+    people: { ...createPeopleRepository(ctx), ...createPeopleSearch(ctx) },
+    merges: createMergeRepository(ctx),
     certificates: { ...createCertificateReader(ctx), ...createCertificateWriter(ctx) },
     sync: createSyncRepository(ctx),
     locks: createSyncLockRepository(ctx),
@@ -112,6 +116,7 @@ export type { AcquireResult, SyncLockHolder, SyncLockRepository } from './locks.
 export type { SyncScan, SyncScanRepository } from './scans.ts';
 export {
   insertSuggestions,
+  SUGGESTION_REASONS,
   SUGGESTION_STATUSES,
   type NewSuggestion,
   type PersonSuggestion,
@@ -121,6 +126,8 @@ export {
 } from './suggestions.ts';
 export { chunk, isUniqueViolation, ROWS_PER_STATEMENT, VALUES_PER_LIST } from './context.ts';
 export type { NewIdentity, PeopleRepository, StoredPerson, StoredPersonIdentity } from './people.ts';
+export type { PeopleSearch, PeopleSearchPage, PeopleSearchQuery, PersonSummary } from './people-search.ts';
+export type { FilledField, MergeMoved, MergeRepository, PersonMerge, UnmergeTarget } from './merges.ts';
 export type { Source, SourceConfigInput, SourceRepository } from './sources.ts';
 export type { SyncRepository, SyncRun, SyncRunStatus } from './sync.ts';
 export type { Tenant, TenantRepository } from './tenants.ts';

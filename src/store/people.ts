@@ -14,6 +14,8 @@ export interface StoredPerson {
   has_national_id: boolean;
   created_at: string;
   updated_at: string;
+  /** Set while this person is merged into another (merges.ts): its identities and certificates are there. */
+  merged_into: string | null;
 }
 
 export interface StoredPersonIdentity {
@@ -74,7 +76,7 @@ export function normalizeIdentityValue(kind: IdentityKind, value: string): strin
   return trimmed;
 }
 
-function toPerson(row: PeopleTable): StoredPerson {
+export function toPerson(row: PeopleTable): StoredPerson {
   return {
     id: row.id,
     tenant_id: row.tenant_id,
@@ -83,6 +85,7 @@ function toPerson(row: PeopleTable): StoredPerson {
     has_national_id: row.national_id_hmac !== null,
     created_at: row.created_at,
     updated_at: row.updated_at,
+    merged_into: row.merged_into,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors.ts';
 import { chunk, isoNow, ROWS_PER_STATEMENT, type StoreContext } from './context.ts';
+import { decodeKeyCursor, encodeKeyCursor } from './cursor.ts';
 import type { Database, PersonSuggestionsTable } from './schema.ts';
 
 export const SUGGESTION_STATUSES = ['open', 'merged', 'rejected'] as const;
@@ -14,13 +15,15 @@ export type SuggestionStatus = (typeof SUGGESTION_STATUSES)[number];
  * - `shared_email` / `shared_provider_user` / `shared_national_id`: the certificate was linked on a stronger key to one
  *   person while this key already belonged to another.
  */
-export type SuggestionReason =
-  | 'same_name_dob'
-  | 'conflicting_dob'
-  | 'conflicting_national_id'
-  | 'shared_email'
-  | 'shared_provider_user'
-  | 'shared_national_id';
+export const SUGGESTION_REASONS = [
+  'same_name_dob',
+  'conflicting_dob',
+  'conflicting_national_id',
+  'shared_email',
+  'shared_provider_user',
+  'shared_national_id',
+] as const;
+export type SuggestionReason = (typeof SUGGESTION_REASONS)[number];
 
 export interface PersonSuggestion {
   id: string;
@@ -43,6 +46,15 @@ export interface NewSuggestion {
 export interface SuggestionRepository {
   /** Oldest first. */
   listSuggestions(tenantId: string, query?: { status?: SuggestionStatus; personId?: string }): Promise<PersonSuggestion[]>;
+  getSuggestion(tenantId: string, id: string): Promise<PersonSuggestion | null>;
+  /**
+   * Oldest first, paginated. Open suggestions involving a person merged into another are left out while that merge
+   * stands (they are moot; an unmerge brings them back).
+   */
+  listSuggestionPage(
+    tenantId: string,
+    query?: { status?: SuggestionStatus; limit?: number; cursor?: string | null },
+  ): Promise<{ items: PersonSuggestion[]; next_cursor: string | null }>;
   /** AppError('not_found') when there is no such suggestion in the tenant. */
   setSuggestionStatus(tenantId: string, id: string, status: SuggestionStatus, opts?: { now?: Date }): Promise<PersonSuggestion>;
 }
@@ -95,6 +107,37 @@ export function createSuggestionRepository(ctx: StoreContext): SuggestionReposit
       if (personId !== undefined) q = q.where((eb) => eb.or([eb('person_a', '=', personId), eb('person_b', '=', personId)]));
       const rows = await q.orderBy('created_at').orderBy('id').execute();
       return rows.map(toSuggestion);
+    },
+    async getSuggestion(tenantId, id) {
+      const row = await db.selectFrom('person_suggestions').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return row === undefined ? null : toSuggestion(row);
+    },
+    async listSuggestionPage(tenantId, query = {}) {
+      const limit = Math.min(Math.max(Math.trunc(query.limit ?? 100), 1), 1000);
+      let q = db.selectFrom('person_suggestions as s').selectAll('s').where('s.tenant_id', '=', tenantId);
+      if (query.status !== undefined) q = q.where('s.status', '=', query.status);
+      q = q.where((eb) => {
+        const mergedAway = eb
+          .selectFrom('people as p')
+          .select('p.id')
+          .where('p.tenant_id', '=', tenantId)
+          .where('p.merged_into', 'is not', null)
+          .where((e) => e.or([e('p.id', '=', e.ref('s.person_a')), e('p.id', '=', e.ref('s.person_b'))]));
+        return eb.or([eb('s.status', '<>', 'open'), eb.not(eb.exists(mergedAway))]);
+      });
+      if (query.cursor) {
+        const after = decodeKeyCursor(query.cursor);
+        q = q.where((eb) =>
+          eb.or([eb('s.created_at', '>', after.key), eb.and([eb('s.created_at', '=', after.key), eb('s.id', '>', after.id)])]),
+        );
+      }
+      const rows = await q.orderBy('s.created_at').orderBy('s.id').limit(limit + 1).execute();
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      return {
+        items: items.map(toSuggestion),
+        next_cursor: rows.length > limit && last !== undefined ? encodeKeyCursor(last.created_at, last.id) : null,
+      };
     },
     async setSuggestionStatus(tenantId, id, status, opts) {
       const r = await db

@@ -3,8 +3,10 @@ import type { RouteDeps } from '../deps.ts';
 import type { RouteTable } from '../route.ts';
 import { registerCertificateRoutes } from './certificates.ts';
 import { registerSystemRoutes } from './system.ts';
+import { registerPeopleRoutes } from './people.ts';
 
 export function registerAllRoutes(table: RouteTable, deps: RouteDeps): void {
   registerSystemRoutes(table, deps);
   registerCertificateRoutes(table, deps);
+  registerPeopleRoutes(table, deps);
 }
