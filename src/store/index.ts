@@ -115,7 +115,7 @@ export {
 export { chunk, isUniqueViolation, ROWS_PER_STATEMENT, VALUES_PER_LIST } from './context.ts';
 export type { NewIdentity, PeopleRepository, StoredPerson, StoredPersonIdentity } from './people.ts';
 export type { Source, SourceConfigInput, SourceRepository } from './sources.ts';
-export type { SyncRepository, SyncRun, SyncRunStatus } from './sync.ts';
+export type { SyncRepository, SyncRun, SyncRunStatus, TenantRunPage, TenantRunQuery, TenantSyncRun } from './sync.ts';
 export type { Tenant, TenantRepository } from './tenants.ts';
 export { DEFAULT_TENANT_SLUG } from './tenants.ts';
 export { createIdGenerator, type IdGenerator } from './ids.ts';
