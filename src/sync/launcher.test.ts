@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NormalizedCertificate } from '../domain/certificate.ts';
 import { createEventBus, type EventBus, type HubEvent } from '../events.ts';
-import type { AnyProvider } from '../providers/index.ts';
 import { createSourceConnector } from '../sources/session.ts';
 import { createStore, type Source, type Store } from '../store/index.ts';
 import { sampleCertificate } from '../store/sample-certificate.ts';
@@ -47,7 +46,7 @@ async function setup(providerOpts: Omit<ListProviderOptions, 'pageSize'> & { pag
   });
   const provider = createListProvider({ pageSize: 10, ...providerOpts });
   const syncDeps: SyncDeps = {
-    findProvider: () => provider as unknown as AnyProvider,
+    findProvider: () => provider,
     createHttp: () => createFakeHttp().client,
   };
   const events = createEventBus();

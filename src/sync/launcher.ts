@@ -120,7 +120,7 @@ export function createSyncLauncher(opts: SyncLauncherOptions): BackgroundSyncLau
         })
         .catch((err: unknown) => {
           if (started === null) {
-            reject(err);
+            reject(err instanceof Error ? err : new Error(String(err)));
           } else {
             // The run began but could not record its end (the database went away): say so, never silently.
             const error = reportError(err, secretValues(config));
