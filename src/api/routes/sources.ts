@@ -390,7 +390,8 @@ export function registerSourceRoutes(table: RouteTable, deps: RouteDeps): void {
       raw.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
+        // The socket goes with the stream: nothing else is sent on it, and a closing app need not wait for it.
+        connection: 'close',
         'x-accel-buffering': 'no',
       });
       raw.write(': connected\n\n');
