@@ -14,6 +14,10 @@ export interface SyncLauncher {
    * the background. AppError('conflict') when the source is syncing already.
    */
   start(sourceId: string, opts?: { full?: boolean }): Promise<SyncRun>;
+  /** When the scheduler next syncs the source; null when not scheduled or unknown (omit without a scheduler). */
+  nextSyncAt?(sourceId: string): Date | null;
+  /** Sources were created, changed or deleted through the API: the scheduler re-reads them (omit without one). */
+  sourcesChanged?(): void;
 }
 
 export interface ApiDeps {

@@ -101,7 +101,7 @@ export function buildOpenApiDocument(table: RouteTable, info: OpenApiInfo): Reco
     };
     if (route.body !== undefined) {
       operation.requestBody = {
-        required: true,
+        required: !route.body.safeParse(undefined).success,
         content: { 'application/json': { schema: toJsonSchema(route.body, 'input') } },
       };
     }

@@ -187,10 +187,12 @@ export function mountRoutes(app: FastifyInstance, table: RouteTable, opts: Mount
         const query = route.query === undefined ? {} : parseOrThrow(route.query, queryObject(request.query, route.query), 'query');
         let body: unknown = undefined;
         if (route.body !== undefined) {
-          if (request.body === undefined || request.body === null) {
+          const missing = request.body === undefined || request.body === null;
+          // A body schema that accepts undefined (`.optional()`) makes the body optional.
+          if (missing && !route.body.safeParse(undefined).success) {
             throw new AppError('invalid_request', 'body: a JSON body is required (Content-Type: application/json)');
           }
-          body = parseOrThrow(route.body, request.body, 'body');
+          body = missing ? undefined : parseOrThrow(route.body, request.body, 'body');
         }
         const result = await route.handle({ params, query, body, caller, request, reply });
         if (reply.sent) return reply;

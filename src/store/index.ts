@@ -129,7 +129,7 @@ export type { NewIdentity, PeopleRepository, StoredPerson, StoredPersonIdentity 
 export type { PeopleSearch, PeopleSearchPage, PeopleSearchQuery, PersonSummary } from './people-search.ts';
 export type { FilledField, MergeMoved, MergeRepository, PersonMerge, UnmergeTarget } from './merges.ts';
 export type { Source, SourceConfigInput, SourceRepository } from './sources.ts';
-export type { SyncRepository, SyncRun, SyncRunStatus } from './sync.ts';
+export type { SyncRepository, SyncRun, SyncRunStatus, TenantRunPage, TenantRunQuery, TenantSyncRun } from './sync.ts';
 export type { Tenant, TenantRepository } from './tenants.ts';
 export { DEFAULT_TENANT_SLUG } from './tenants.ts';
 export { createIdGenerator, type IdGenerator } from './ids.ts';

@@ -34,6 +34,17 @@ export interface SourceRepository {
   /** The only read that decrypts credentials. Null when the source has none; AppError('not_found') when no such source. */
   getSourceCredentials(sourceId: string): Promise<Record<string, unknown> | null>;
   setSourceEnabled(sourceId: string, enabled: boolean, opts?: { now?: Date }): Promise<void>;
+  /** Every tenant's sources (the scheduler's view), by tenant then slug. */
+  listAllSources(): Promise<Source[]>;
+  /** Certificates stored per source of the tenant (any status, deleted ones included); sources without any are absent. */
+  countCertificatesBySource(tenantId: string): Promise<Map<string, number>>;
+  /**
+   * Deletes the tenant's source. With certificates stored it refuses (AppError('conflict')) unless `purge`, which
+   * deletes them too, with their versions, the source's catalog, checkpoint, runs, scan, lock and the provider
+   * identities it linked, in one transaction. AppError('not_found') when the tenant has no such source;
+   * AppError('conflict') while a run holds its lock.
+   */
+  deleteSource(tenantId: string, sourceId: string, opts?: { purge?: boolean; now?: Date }): Promise<{ certificates: number }>;
 }
 
 const SLUG = /^[a-z0-9][a-z0-9-]*$/;
@@ -160,6 +171,60 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
         .where('id', '=', sourceId)
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n) throw new AppError('not_found', `source ${sourceId} not found`);
+    },
+    async listAllSources() {
+      const rows = await selectSource().orderBy('tenant_id').orderBy('slug').execute();
+      return rows.map(toSource);
+    },
+    async countCertificatesBySource(tenantId) {
+      const rows = await db
+        .selectFrom('certificates')
+        .select(['source_id'])
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('tenant_id', '=', tenantId)
+        .groupBy('source_id')
+        .execute();
+      return new Map(rows.map((r) => [r.source_id, Number(r.n)]));
+    },
+    async deleteSource(tenantId, sourceId, opts) {
+      const now = isoNow(opts?.now);
+      return db.transaction().execute(async (trx) => {
+        const source = await trx
+          .selectFrom('sources')
+          .select(['id', 'slug'])
+          .where('id', '=', sourceId)
+          .where('tenant_id', '=', tenantId)
+          .executeTakeFirst();
+        if (source === undefined) throw new AppError('not_found', `source ${sourceId} not found`);
+        const lock = await trx
+          .selectFrom('sync_locks')
+          .select(['run_id', 'expires_at'])
+          .where('source_id', '=', sourceId)
+          .executeTakeFirst();
+        if (lock !== undefined && lock.expires_at > now) {
+          throw new AppError('conflict', `source ${source.slug} is syncing (run ${lock.run_id ?? 'starting'}); delete it once the run ends`);
+        }
+        const counted = await trx
+          .selectFrom('certificates')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('source_id', '=', sourceId)
+          .executeTakeFirstOrThrow();
+        const certificates = Number(counted.n);
+        if (certificates > 0 && opts?.purge !== true) {
+          throw new AppError(
+            'conflict',
+            `source ${source.slug} has ${certificates} certificate(s); delete with purge to delete them with it`,
+          );
+        }
+        const ofSource = trx.selectFrom('certificates').select('id').where('source_id', '=', sourceId);
+        await trx.deleteFrom('certificate_versions').where('certificate_id', 'in', ofSource).execute();
+        await trx.deleteFrom('certificates').where('source_id', '=', sourceId).execute();
+        for (const table of ['achievements', 'sync_checkpoints', 'sync_runs', 'sync_scans', 'sync_locks', 'person_identities'] as const) {
+          await trx.deleteFrom(table).where('source_id', '=', sourceId).execute();
+        }
+        await trx.deleteFrom('sources').where('id', '=', sourceId).execute();
+        return { certificates };
+      });
     },
   };
   return repo;

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ProviderId } from '../domain/certificate.ts';
 import { AppError } from '../errors.ts';
 import { canonicalJson, isoNow, parseJson, type StoreContext } from './context.ts';
 import type { Database, SyncRunsTable } from './schema.ts';
@@ -15,6 +16,27 @@ export interface SyncRun {
   error: string | null;
 }
 
+/** A run as a tenant sees it: with its source's slug and provider. */
+export interface TenantSyncRun extends SyncRun {
+  source: string;
+  provider: ProviderId;
+}
+
+export interface TenantRunQuery {
+  /** Hub id of one of the tenant's sources. */
+  sourceId?: string;
+  status?: SyncRunStatus;
+  /** Default 50, at most 1000. */
+  limit?: number;
+  /** next_cursor of the previous page. */
+  cursor?: string | null;
+}
+
+export interface TenantRunPage {
+  items: TenantSyncRun[];
+  next_cursor: string | null;
+}
+
 export interface SyncRepository {
   /** The checkpoint stored with the last saved page, or null. */
   getCheckpoint(sourceId: string): Promise<unknown>;
@@ -29,6 +51,27 @@ export interface SyncRepository {
   getRun(runId: string): Promise<SyncRun | null>;
   /** Newest first. */
   listRuns(query?: { sourceId?: string; limit?: number }): Promise<SyncRun[]>;
+  /** The runs of the tenant's sources, newest first, cursor-paginated. */
+  listTenantRuns(tenantId: string, query?: TenantRunQuery): Promise<TenantRunPage>;
+  /** Null when the run is unknown or belongs to another tenant's source. */
+  getTenantRun(tenantId: string, runId: string): Promise<TenantSyncRun | null>;
+}
+
+/** Position after the last run of a page in the (started_at desc, id desc) order; opaque to clients. */
+function encodeRunCursor(run: { started_at: string; id: string }): string {
+  return Buffer.from(JSON.stringify([run.started_at, run.id]), 'utf8').toString('base64url');
+}
+
+function decodeRunCursor(text: string): { started_at: string; id: string } {
+  try {
+    const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
+      return { started_at: value[0], id: value[1] };
+    }
+  } catch {
+    // fall through to the one error below
+  }
+  throw new AppError('invalid_request', 'cursor is not one this server returned');
 }
 
 /** Used by savePage inside its transaction, and by setCheckpoint. */
@@ -48,6 +91,10 @@ export async function writeCheckpoint(
     .values({ source_id: sourceId, checkpoint_json: checkpointJson, updated_at: now })
     .onConflict((oc) => oc.column('source_id').doUpdateSet({ checkpoint_json: checkpointJson, updated_at: now }))
     .execute();
+}
+
+function toTenantRun(row: SyncRunsTable & { source: string; provider: string }): TenantSyncRun {
+  return { ...toRun(row), source: row.source, provider: row.provider as ProviderId };
 }
 
 function toRun(row: SyncRunsTable): SyncRun {
@@ -116,6 +163,36 @@ export function createSyncRepository(ctx: StoreContext): SyncRepository {
       const rows = await q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
       return rows.map(toRun);
     },
+    async listTenantRuns(tenantId, query) {
+      const limit = Math.min(Math.max(query?.limit ?? 50, 1), 1000);
+      let q = selectTenantRuns(tenantId);
+      if (query?.sourceId !== undefined) q = q.where('r.source_id', '=', query.sourceId);
+      if (query?.status !== undefined) q = q.where('r.status', '=', query.status);
+      if (query?.cursor != null) {
+        const after = decodeRunCursor(query.cursor);
+        q = q.where((eb) =>
+          eb.or([
+            eb('r.started_at', '<', after.started_at),
+            eb.and([eb('r.started_at', '=', after.started_at), eb('r.id', '<', after.id)]),
+          ]),
+        );
+      }
+      const rows = await q.orderBy('r.started_at', 'desc').orderBy('r.id', 'desc').limit(limit + 1).execute();
+      const items = rows.slice(0, limit).map(toTenantRun);
+      const last = items[items.length - 1];
+      return { items, next_cursor: rows.length > limit && last !== undefined ? encodeRunCursor(last) : null };
+    },
+    async getTenantRun(tenantId, runId) {
+      const row = await selectTenantRuns(tenantId).where('r.id', '=', runId).executeTakeFirst();
+      return row === undefined ? null : toTenantRun(row);
+    },
   };
+  const selectTenantRuns = (tenantId: string) =>
+    db
+      .selectFrom('sync_runs as r')
+      .innerJoin('sources as s', 's.id', 'r.source_id')
+      .selectAll('r')
+      .select(['s.slug as source', 's.provider as provider'])
+      .where('s.tenant_id', '=', tenantId);
   return repo;
 }

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import type { NormalizedCertificate } from '../domain/certificate.ts';
 import { AppError } from '../errors.ts';
-import type { Store } from '../store/index.ts';
+import type { Store, SyncRun } from '../store/index.ts';
 import { describeEachDialect, sampleCertificate, type StoreHarness } from '../store/test-dialects.ts';
 import { runSourceSync, type SyncProgress } from './engine.ts';
 import { createFakeHttp, createListProvider, setupSource } from './testkit.ts';
@@ -218,6 +218,36 @@ describeEachDialect('sync engine', (h) => {
     expect(await runSourceSync({ store, source: input, provider: second, http: http.client, now })).toMatchObject({
       status: 'succeeded',
     });
+  });
+
+  it('says when the run is recorded and holds the lock, before any page, with the run the report ends', async () => {
+    const { store, input, source, http, now } = await setup(h);
+    let open = () => undefined as void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const provider = createListProvider({ items: () => certs(1, 3), pageSize: 10, gate });
+    let started: SyncRun | null = null;
+    const run = runSourceSync({ store, source: input, provider, http: http.client, now, onRunStarted: (r) => (started = r) });
+    for (let i = 0; i < 200 && started === null; i++) await new Promise((r) => setTimeout(r, 5));
+    const seen = started as SyncRun | null;
+    expect(seen).toMatchObject({ source_id: source.id, status: 'running', finished_at: null });
+    expect(await store.sync.getRun(seen!.id)).toMatchObject({ status: 'running' });
+    expect((await store.locks.get(source.id))?.run_id).toBe(seen!.id);
+    open();
+    expect((await run).run_id).toBe(seen!.id);
+
+    // A run that cannot start never calls it; a listener that throws does not fail the run.
+    await store.locks.acquire(source.id, 'other:1:x', 10_000);
+    const calls: SyncRun[] = [];
+    await expect(runSourceSync({ store, source: input, provider, http: http.client, now, onRunStarted: (r) => calls.push(r) })).rejects.toMatchObject({ code: 'conflict' });
+    expect(calls).toEqual([]);
+    await store.locks.release(source.id, 'other:1:x');
+    const report = await runSourceSync({
+      store, source: input, provider, http: http.client, now, full: true,
+      onRunStarted: () => {
+        throw new Error('listener broke');
+      },
+    });
+    expect(report.status).toBe('succeeded');
   });
 
   it('takes over the lock of a run whose process died, and marks that run failed', async () => {

@@ -8,7 +8,14 @@ import type { ProviderId } from '../domain/certificate.ts';
 import { AppError, isAppError } from '../errors.ts';
 import { createPersonResolver } from '../identity/resolver.ts';
 import type { Checkpoint, Page, Provider, PullContext } from '../providers/provider.ts';
-import { DEFAULT_TENANT_SLUG, isUniqueViolation, type PersonResolver, type Source, type Store } from '../store/index.ts';
+import {
+  DEFAULT_TENANT_SLUG,
+  isUniqueViolation,
+  type PersonResolver,
+  type Source,
+  type Store,
+  type SyncRun,
+} from '../store/index.ts';
 import { acquireSourceLock, DEFAULT_LOCK_TTL_MS } from './lock.ts';
 import { diffRequestStats, reportError, secretValues, type RequestStats, type SyncReport } from './report.ts';
 
@@ -49,6 +56,8 @@ export interface RunSourceSyncOptions<Cfg> {
   /** The clock of the run's timestamps (tests pin it); locks always use the real clock. */
   now?: () => Date;
   onProgress?: (progress: SyncProgress) => void;
+  /** Called once the run is recorded (status `running`) and holds the lock: from here on the run ends in a report. */
+  onRunStarted?: (run: SyncRun) => void;
   /** Default 30 s; renewed every third of it. */
   lockTtlMs?: number;
   /** Default: identity resolution (createPersonResolver). */
@@ -132,6 +141,11 @@ export async function runSourceSync<Cfg>(opts: RunSourceSyncOptions<Cfg>): Promi
     await lock.setRun(run.id);
     // Only the lock holder runs, so any other `running` run of this source died without finishing.
     await store.locks.failAbandonedRuns(source.id, run.id, 'interrupted: the process running it stopped', { now: now() });
+    try {
+      opts.onRunStarted?.(run);
+    } catch {
+      // A listener's failure is not the run's: it goes on and ends in its report.
+    }
 
     const startedMs = Date.parse(run.started_at);
     const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0 };

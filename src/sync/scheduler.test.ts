@@ -56,6 +56,7 @@ describe('sync scheduler', () => {
   it('keeps the cadence across restarts from the last run, and a failing run does not stop the schedule', async () => {
     const starts: number[] = [];
     const errors: unknown[] = [];
+    const scheduled: number[] = [];
     const t0 = Date.now();
     const scheduler = startSyncScheduler<ScheduledSource>({
       sources: [{ key: 'a', everyMs: 10 * MINUTE }],
@@ -66,10 +67,13 @@ describe('sync scheduler', () => {
         return Promise.reject(new Error('provider down'));
       },
       onError: (_source, err) => errors.push(err),
+      onScheduled: (_source, at) => scheduled.push((at.getTime() - t0) / MINUTE),
     });
     await vi.advanceTimersByTimeAsync(25 * MINUTE);
     await scheduler.stop();
     expect(starts).toEqual([6, 16]);
+    // Each next run is announced when it is decided.
+    expect(scheduled).toEqual([6, 16, 26]);
     expect(errors).toHaveLength(2);
   });
 

@@ -18,6 +18,8 @@ export interface SchedulerOptions<S extends ScheduledSource> {
   /** When the source last started a sync, so a restart keeps the cadence; null when never (due now). */
   lastStartedAt?(source: S): Promise<Date | null>;
   onError?(source: S, err: unknown): void;
+  /** When the source's next run is due, each time that is decided (for "next sync" in the API). */
+  onScheduled?(source: S, at: Date): void;
   /** Default Math.random. */
   random?: () => number;
   /** Default Date.now. */
@@ -74,6 +76,7 @@ export function startSyncScheduler<S extends ScheduledSource>(opts: SchedulerOpt
   async function loop(source: S): Promise<void> {
     let delay = await firstDelay(source);
     while (!signal.aborted) {
+      opts.onScheduled?.(source, new Date(now() + delay));
       await sleep(delay, signal);
       if (signal.aborted) break;
       const started = now();

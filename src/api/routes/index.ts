@@ -2,6 +2,7 @@
 import type { RouteDeps } from '../deps.ts';
 import type { RouteTable } from '../route.ts';
 import { registerCertificateRoutes } from './certificates.ts';
+import { registerSourceRoutes } from './sources.ts';
 import { registerSystemRoutes } from './system.ts';
 import { registerPeopleRoutes } from './people.ts';
 
@@ -9,4 +10,5 @@ export function registerAllRoutes(table: RouteTable, deps: RouteDeps): void {
   registerSystemRoutes(table, deps);
   registerCertificateRoutes(table, deps);
   registerPeopleRoutes(table, deps);
+  registerSourceRoutes(table, deps);
 }
