@@ -46,7 +46,7 @@ describe('live status checks against the simulators', () => {
     await applyConfiguredSources(store, config);
     const deps = defaultSyncDeps();
     for (const source of config.sources.filter((s) => s.provider === 'frontcore' || s.provider === 'openedx')) {
-      slugs[source.provider as 'frontcore' | 'openedx'] = source.id;
+      slugs[source.provider] = source.id;
       const report = await syncConfiguredSource({ store, source, deps });
       expect(report.status).toBe('succeeded');
     }
