@@ -33,7 +33,7 @@ Everything a key sees belongs to its tenant; ids of other tenants answer 404. Er
 export function createApp(deps: ApiDeps): FastifyInstance {
   const options = {
     bodyLimit: BODY_LIMIT,
-    maxParamLength: 500,
+    routerOptions: { maxParamLength: 500 },
     // Errors the router raises before any route runs (a malformed URL, an overlong id) still answer in our shape.
     frameworkErrors: (err: Error & { statusCode?: number }, _request: unknown, reply: FastifyReply) =>
       sendError(reply, 'invalid_request', err.message.split('\n')[0] ?? 'bad request', err.statusCode ?? 400),

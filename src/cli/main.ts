@@ -9,6 +9,7 @@ import { registerSyncCommand } from './commands/sync.ts';
 import { registerExportCommand } from './commands/export.ts';
 import { registerSandboxCommand } from './commands/sandbox.ts';
 import { registerKeysCommand } from './commands/keys.ts';
+import { registerStatusCommand } from './commands/status.ts';
 import { createProcessRuntime, type CliRuntime } from './runtime.ts';
 
 export const EXIT_OK = 0;
@@ -41,6 +42,7 @@ function buildProgram(rt: CliRuntime): Command {
   registerSyncCommand(program, rt);
   registerExportCommand(program, rt);
   registerSandboxCommand(program, rt);
+  registerStatusCommand(program, rt);
   registerKeysCommand(program, rt);
   registerMigrateCommand(program, rt);
   registerConfigCommand(program, rt);

@@ -84,7 +84,8 @@ export function matchableNationalId(value: string | null | undefined): string | 
   return digits.length >= 6 && digits.length <= 20 ? digits : null;
 }
 
-function normalizeProviderUserId(provider: ProviderId, value: string | null): string | null {
+/** How a provider user id is matched: trimmed; Open edX usernames lower-cased. Null when empty. */
+export function normalizeProviderUserId(provider: ProviderId, value: string | null): string | null {
   const id = value?.trim() ?? '';
   if (id === '') return null;
   // Open edX user ids are usernames, which the LMS treats case-insensitively.

@@ -1,6 +1,6 @@
 import type { IdentityKind, MatchedBy } from '../domain/person.ts';
 import { AppError } from '../errors.ts';
-import { isoNow, isUniqueViolation, type StoreContext } from './context.ts';
+import { chunk, isoNow, isUniqueViolation, VALUES_PER_LIST, type StoreContext } from './context.ts';
 import { nationalIdHmac, normalizeNationalId, protectNationalId } from './national-id.ts';
 import type { PeopleTable, PersonIdentitiesTable } from './schema.ts';
 
@@ -59,6 +59,17 @@ export interface PeopleRepository {
     value: string,
     opts?: { sourceId?: string | null },
   ): Promise<StoredPerson[]>;
+  /**
+   * Batched findPeopleByIdentity for many values of one kind: value as given -> the people holding it (values no one
+   * holds are absent). A few statements whatever the count (VALUES_PER_LIST values each). People merged into another
+   * are left out. `sourceId` as in findPeopleByIdentity.
+   */
+  findPeopleByIdentities(
+    tenantId: string,
+    kind: IdentityKind,
+    values: readonly string[],
+    opts?: { sourceId?: string | null },
+  ): Promise<Map<string, StoredPerson[]>>;
   /** Sets (or with null clears) the certificate's person; both must belong to the tenant, else AppError('not_found'). */
   linkCertificateToPerson(
     tenantId: string,
@@ -248,6 +259,46 @@ export function createPeopleRepository(ctx: StoreContext): PeopleRepository {
         });
       q = q.orderBy('people.id');
       return (await q.execute()).map(toPerson);
+    },
+
+    async findPeopleByIdentities(tenantId, kind, values, opts) {
+      // Stored column value (normalized value or HMAC) -> the values asked for that map to it.
+      const asked = new Map<string, string[]>();
+      for (const value of values) {
+        if (value.trim() === '') continue;
+        const columns = identityColumns(kind, value);
+        const key = columns.value_hmac ?? columns.value;
+        const list = asked.get(key);
+        if (list === undefined) asked.set(key, [value]);
+        else if (!list.includes(value)) list.push(value);
+      }
+      const out = new Map<string, StoredPerson[]>();
+      const column = kind === 'national_id' ? 'pi.value_hmac' : 'pi.value';
+      for (const part of chunk([...asked.keys()], VALUES_PER_LIST)) {
+        let q = db
+          .selectFrom('person_identities as pi')
+          .innerJoin('people', 'people.id', 'pi.person_id')
+          .selectAll('people')
+          .select(['pi.value as identity_value', 'pi.value_hmac as identity_hmac'])
+          .where('pi.tenant_id', '=', tenantId)
+          .where('people.tenant_id', '=', tenantId)
+          .where('people.merged_into', 'is', null)
+          .where('pi.kind', '=', kind)
+          .where(column, 'in', part);
+        const sourceId = opts?.sourceId;
+        if (sourceId !== undefined) q = q.where('pi.source_id', sourceId === null ? 'is' : '=', sourceId);
+        const rows = await q.orderBy('people.id').execute();
+        for (const row of rows) {
+          const { identity_value, identity_hmac, ...person } = row;
+          for (const value of asked.get(identity_hmac ?? identity_value ?? '') ?? []) {
+            const holders = out.get(value);
+            const stored = toPerson(person);
+            if (holders === undefined) out.set(value, [stored]);
+            else if (!holders.some((p) => p.id === stored.id)) holders.push(stored);
+          }
+        }
+      }
+      return out;
     },
 
     async linkCertificateToPerson(tenantId, certificateId, personId, opts) {

@@ -3,6 +3,7 @@ import type { RouteDeps } from '../deps.ts';
 import type { RouteTable } from '../route.ts';
 import { registerCertificateRoutes } from './certificates.ts';
 import { registerSourceRoutes } from './sources.ts';
+import { registerStatusRoutes } from './status.ts';
 import { registerSystemRoutes } from './system.ts';
 import { registerPeopleRoutes } from './people.ts';
 
@@ -11,4 +12,5 @@ export function registerAllRoutes(table: RouteTable, deps: RouteDeps): void {
   registerCertificateRoutes(table, deps);
   registerPeopleRoutes(table, deps);
   registerSourceRoutes(table, deps);
+  registerStatusRoutes(table, deps);
 }
