@@ -9,6 +9,7 @@ import { registerSyncCommand } from './commands/sync.ts';
 import { registerExportCommand } from './commands/export.ts';
 import { registerSandboxCommand } from './commands/sandbox.ts';
 import { registerKeysCommand } from './commands/keys.ts';
+import { registerDemoCommand } from './commands/demo.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { createProcessRuntime, type CliRuntime } from './runtime.ts';
 
@@ -44,6 +45,7 @@ function buildProgram(rt: CliRuntime): Command {
   registerSandboxCommand(program, rt);
   registerStatusCommand(program, rt);
   registerKeysCommand(program, rt);
+  registerDemoCommand(program, rt);
   registerMigrateCommand(program, rt);
   registerConfigCommand(program, rt);
   return program;

@@ -1,17 +1,9 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { createApp } from '../../api/app.ts';
-import type { SyncLauncher } from '../../api/deps.ts';
-import { createMetrics } from '../../api/metrics.ts';
+import { startHub } from '../../hub.ts';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
-import { AppError, describeError } from '../../errors.ts';
-import { createEventBus } from '../../events.ts';
-import { createLimiterRegistry } from '../../providers/http/index.ts';
-import { createSourceConnector } from '../../sources/session.ts';
-import { defaultSyncDeps } from '../../sync/deps.ts';
-import { createSyncLauncher } from '../../sync/launcher.ts';
-import { startStoredScheduler } from '../../sync/stored-scheduler.ts';
+import { AppError } from '../../errors.ts';
 import { applyConfiguredSources, loadCliConfig, openStoreFromConfig } from '../context.ts';
 import { createLogger } from '../logger.ts';
 import type { CliRuntime, GlobalOptions } from '../runtime.ts';
@@ -39,9 +31,6 @@ function parseFlags(opts: ServeOptions): z.output<typeof flagsSchema> {
   return parsed.data;
 }
 
-function urlOf(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
 
 export function registerServeCommand(program: Command, rt: CliRuntime): void {
   program
@@ -83,41 +72,14 @@ async function serveUntilStopped(opts: {
     const sources = await applyConfiguredSources(store, config);
     logger.info({ sources }, `${sources.length} configured source(s) applied`);
 
-    // One of each per process: the bus the UI listens on, the metrics /metrics serves, and the rate-limit buckets that
-    // keep everything talking to one provider account (syncs, tests, downloads) under its limit together.
-    const events = createEventBus();
-    const metrics = createMetrics();
-    const syncDeps = defaultSyncDeps({ limiters: createLimiterRegistry(), logger });
-    const connector = createSourceConnector({ store, syncDeps });
-    const launcher = createSyncLauncher({ store, connector, syncDeps, events, metrics, logger });
-    let scheduler: ReturnType<typeof startStoredScheduler> | null = null;
-    const sync: SyncLauncher = {
-      start: (sourceId, startOpts) => launcher.start(sourceId, startOpts),
-      nextSyncAt: (sourceId) => scheduler?.nextSyncAt(sourceId) ?? null,
-      sourcesChanged: () => void scheduler?.refresh(),
-    };
-
-    const app = createApp({ store, logger, events, metrics, connector, sync });
-    try {
-      await app.listen({ host, port });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const reason =
-        code === 'EADDRINUSE' ? 'the address is already in use' : code === 'EACCES' ? 'permission denied' : describeError(err);
-      throw new Error(`cannot listen on ${urlOf(host, port)}: ${reason}`, { cause: err });
-    }
-    const address = app.server.address();
-    const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-    rt.out(`certhub listening on ${urlOf(host, boundPort)}`);
-    // Every enabled source in the store (certhub.yaml's and those added through the API), each on its sync_every.
-    scheduler = startStoredScheduler({ store, launcher, hasConnector: (p) => syncDeps.findProvider(p) !== null, logger });
+    const hub = await startHub({ store, logger, host, port });
+    rt.out(`certhub listening on ${hub.url}`);
+    if (hub.ui) rt.out(`web UI at ${hub.url}/, API docs at ${hub.url}/docs`);
+    else rt.out(`API docs at ${hub.url}/docs (the web UI is not built: run npm run build:web)`);
 
     const signal = await opts.stopped;
     logger.info({ signal }, 'shutting down');
-    // Nothing new is scheduled; runs in flight are aborted: each records itself failed and releases its source's lock.
-    await scheduler.stop();
-    await launcher.stop();
-    await app.close();
+    await hub.stop();
   } finally {
     await store.close();
   }
