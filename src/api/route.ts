@@ -151,7 +151,7 @@ function queryObject(raw: unknown, schema: ZodObjectLike | undefined): Record<st
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(query)) {
     const field = schema.shape[key] as z.ZodType | undefined;
-    const wantsArray = field !== undefined && unwrap(field) instanceof z.ZodArray;
+    const wantsArray = field !== undefined && acceptsArray(unwrap(field));
     out[key] = Array.isArray(value) && !wantsArray ? value[value.length - 1] : value;
   }
   return out;
@@ -163,6 +163,14 @@ function unwrap(schema: z.ZodType): z.ZodType {
     current = current.unwrap() as z.ZodType;
   }
   return current;
+}
+
+/** True when the schema takes an array as input: an array, or a pipe / union (listQuery's shape) that starts with one. */
+function acceptsArray(schema: z.ZodType): boolean {
+  if (schema instanceof z.ZodArray) return true;
+  if (schema instanceof z.ZodPipe) return acceptsArray(unwrap(schema.in as z.ZodType));
+  if (schema instanceof z.ZodUnion) return (schema.options as readonly z.ZodType[]).some((o) => acceptsArray(unwrap(o)));
+  return false;
 }
 
 export function mountRoutes(app: FastifyInstance, table: RouteTable, opts: MountOptions): void {
