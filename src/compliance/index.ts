@@ -109,6 +109,8 @@ export interface ComplianceService {
 export interface ComplianceDeps {
   store: Store;
   now: () => Date;
+  /** People (and expiring certificates for CSV) read per query; default 2000 (and 1000). Tests make it small. */
+  batchSize?: number;
 }
 
 interface Evaluated {
@@ -128,6 +130,8 @@ function daysBetween(from: string, to: string): number {
 
 export function createComplianceService(deps: ComplianceDeps): ComplianceService {
   const { store } = deps;
+  const peoplePerRead = deps.batchSize ?? PEOPLE_PER_READ;
+  const endingPerRead = deps.batchSize ?? ENDING_PER_READ;
 
   /** Every person's standing, a page of people at a time (id order, after `after`). */
   async function* evaluateRoster(
@@ -152,7 +156,7 @@ export function createComplianceService(deps: ComplianceDeps): ComplianceService
     for (;;) {
       const people = await store.people.listPeopleInIdOrder(tenantId, {
         after,
-        limit: PEOPLE_PER_READ,
+        limit: peoplePerRead,
         ...(opts.q === undefined ? {} : { q: opts.q }),
         // People are not versioned; as of an instant, those created later did not exist yet.
         ...(opts.asOf === undefined ? {} : { createdBy: opts.asOf }),
@@ -169,7 +173,7 @@ export function createComplianceService(deps: ComplianceDeps): ComplianceService
           certificate: proves ? e.certificate : null,
         };
       });
-      if (people.length < PEOPLE_PER_READ) return;
+      if (people.length < peoplePerRead) return;
       after = people[people.length - 1]!.id;
     }
   }
@@ -342,7 +346,7 @@ export function createComplianceService(deps: ComplianceDeps): ComplianceService
     expiringRows(tenantId, query) {
       const window = windowOf(query.days);
       async function* batches(): AsyncGenerator<ExpiringItem[]> {
-        for await (const batch of expiringBatches(tenantId, query, window, null, ENDING_PER_READ)) {
+        for await (const batch of expiringBatches(tenantId, query, window, null, endingPerRead)) {
           yield await expiringItems(tenantId, window, batch);
         }
       }
