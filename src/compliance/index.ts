@@ -208,31 +208,36 @@ export function createComplianceService(deps: ComplianceDeps): ComplianceService
     query: ExpiringQuery,
     window: { from: string; to: string },
     after: { valid_until: string; id: string } | null,
-    batchSize: number,
+    batch: { size: number; whole: boolean },
   ): AsyncGenerator<{ cert: Certificate; valid_until: string }[]> {
     const now = deps.now();
+    const batchSize = batch.size;
     const { requirement } = query;
     if (requirement === undefined) {
-      let cursor = after;
-      for (;;) {
-        const certs = await store.certificates.listCertificatesEnding(
-          tenantId,
-          {
-            from: window.from,
-            to: window.to,
-            started_by: window.from,
-            ...(query.source === undefined ? {} : { source: query.source }),
-            ...(query.provider === undefined ? {} : { provider: query.provider }),
-          },
-          { limit: batchSize, after: cursor },
-          { now },
-        );
-        if (certs.length === 0) return;
+      const filter = {
+        from: window.from,
+        to: window.to,
+        started_by: window.from,
+        ...(query.source === undefined ? {} : { source: query.source }),
+        ...(query.provider === undefined ? {} : { provider: query.provider }),
+      };
+      if (!batch.whole) {
+        const certs = await store.certificates.listCertificatesEnding(tenantId, filter, { limit: batchSize, after }, { now });
         yield certs.map((cert) => ({ cert, valid_until: cert.valid_until! }));
-        if (certs.length < batchSize) return;
-        const last = certs[certs.length - 1]!;
-        cursor = { valid_until: last.valid_until!, id: last.id };
+        return;
       }
+      // The whole report: one read for the order (no index covers valid_until), then the certificates by id.
+      const keys = await store.certificates.listCertificateKeysEnding(tenantId, filter);
+      for (let i = 0; i < keys.length; i += batchSize) {
+        const part = keys.slice(i, i + batchSize);
+        const byId = new Map((await store.certificates.listCertificatesByIds(tenantId, part.map((k) => k.id), { now })).map((c) => [c.id, c]));
+        yield part.flatMap((k) => {
+          const cert = byId.get(k.id);
+          // Deleted between the two reads: left out.
+          return cert === undefined || cert.valid_until === null ? [] : [{ cert, valid_until: cert.valid_until }];
+        });
+      }
+      return;
     }
     // For a requirement the end may come from its fallback, which no column holds: computed here, then sorted.
     const months = requirement.rule.valid_months_without_end;
@@ -329,7 +334,7 @@ export function createComplianceService(deps: ComplianceDeps): ComplianceService
       }
       // One more than the page tells whether there is a next page.
       let first: { cert: Certificate; valid_until: string }[] = [];
-      for await (const batch of expiringBatches(tenantId, query, window, after, query.limit + 1)) {
+      for await (const batch of expiringBatches(tenantId, query, window, after, { size: query.limit + 1, whole: false })) {
         first = batch;
         break;
       }
@@ -346,7 +351,7 @@ export function createComplianceService(deps: ComplianceDeps): ComplianceService
     expiringRows(tenantId, query) {
       const window = windowOf(query.days);
       async function* batches(): AsyncGenerator<ExpiringItem[]> {
-        for await (const batch of expiringBatches(tenantId, query, window, null, endingPerRead)) {
+        for await (const batch of expiringBatches(tenantId, query, window, null, { size: endingPerRead, whole: true })) {
           yield await expiringItems(tenantId, window, batch);
         }
       }

@@ -95,6 +95,13 @@ export interface CertificateReader {
     matchers: readonly AchievementMatcher[],
     opts?: AsOfReadOptions,
   ): Promise<Certificate[]>;
+  /** These certificates of the tenant (any number of ids; unknown ids left out), without the payload, in no order. */
+  listCertificatesByIds(tenantId: string, ids: readonly string[], opts?: ReadOptions): Promise<Certificate[]>;
+  /**
+   * Where every awarded, started certificate ending (valid_until) in the window sorts: (valid_until, id), soonest
+   * first. One read of the table for a whole report (no index covers valid_until), where pages would read it per page.
+   */
+  listCertificateKeysEnding(tenantId: string, filter: EndingFilter): Promise<EndingCursor[]>;
   /** One page of awarded, started certificates ending (valid_until) in the window, soonest first, then by id. */
   listCertificatesEnding(
     tenantId: string,
@@ -196,6 +203,22 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
         's.slug as source_slug',
         's.provider as provider',
       ]);
+
+  /** Awarded, started certificates ending in the window; selects (valid_until, id), callers add more. */
+  const endingQuery = (tenantId: string, filter: EndingFilter) => {
+    let q = db
+      .selectFrom('certificates as c')
+      .innerJoin('sources as s', 's.id', 'c.source_id')
+      .select(['c.id', 'c.valid_until'])
+      .where('c.tenant_id', '=', tenantId)
+      .where('c.status', '=', 'awarded')
+      .where('c.valid_until', '>=', filter.from)
+      .where('c.valid_until', '<=', filter.to)
+      .where((eb) => eb.or([eb('c.valid_from', 'is', null), eb('c.valid_from', '<=', filter.started_by)]));
+    if (filter.source !== undefined) q = q.where('s.slug', '=', filter.source);
+    if (filter.provider !== undefined) q = q.where('s.provider', '=', filter.provider);
+    return q;
+  };
 
   /** selectCertificateViews as of an instant (see selectCertificatesAsOf). */
   const selectCertificateViewsAsOf = (asOf: string) =>
@@ -385,15 +408,45 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
       return out.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
     },
 
+    async listCertificatesByIds(tenantId, ids, opts) {
+      const out: Certificate[] = [];
+      for (const list of chunk([...new Set(ids)], VALUES_PER_LIST)) {
+        // The tenant is checked on the rows read: `c.tenant_id = ?` in SQL lures SQLite (without statistics) into
+        // reading the tenant's whole index instead of looking the ids up.
+        const rows = await selectCertificateViews().where('c.id', 'in', list).execute();
+        out.push(...many(rows.filter((r) => r.tenant_id === tenantId), opts));
+      }
+      return out;
+    },
+
+    async listCertificateKeysEnding(tenantId, filter) {
+      const rows = await endingQuery(tenantId, filter).orderBy('c.valid_until').orderBy('c.id').execute();
+      return rows.map((r) => ({ valid_until: r.valid_until!, id: r.id }));
+    },
+
     async listCertificatesEnding(tenantId, filter, page, opts) {
-      let q = selectCertificateViews()
-        .where('c.tenant_id', '=', tenantId)
-        .where('c.status', '=', 'awarded')
-        .where('c.valid_until', '>=', filter.from)
-        .where('c.valid_until', '<=', filter.to)
-        .where((eb) => eb.or([eb('c.valid_from', 'is', null), eb('c.valid_from', '<=', filter.started_by)]));
-      if (filter.source !== undefined) q = q.where('s.slug', '=', filter.source);
-      if (filter.provider !== undefined) q = q.where('s.provider', '=', filter.provider);
+      let q = endingQuery(tenantId, filter).select([
+        'c.tenant_id',
+        'c.source_id',
+        'c.external_id',
+        'c.person_id',
+        'c.file_sha256',
+        'c.first_seen_at',
+        'c.updated_at',
+        'c.last_seen_at',
+        'c.status',
+        'c.subject_json',
+        'c.achievement_type',
+        'c.achievement_external_id',
+        'c.achievement_title',
+        'c.achievement_code',
+        'c.issued_at',
+        'c.valid_from',
+        'c.serial',
+        'c.file_available',
+        's.slug as source_slug',
+        's.provider as provider',
+      ]);
       const after = page.after;
       if (after) {
         q = q.where((eb) =>

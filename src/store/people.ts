@@ -292,10 +292,13 @@ export function createPeopleRepository(ctx: StoreContext): PeopleRepository {
     },
 
     async listPeopleInIdOrder(tenantId, opts) {
+      // Walked by primary key. SQLite without statistics would rather read the tenant's whole name index and sort it
+      // for every page; a unary + keeps it from using an index for the tenant term.
+      const tenantColumn = ctx.dialect === 'sqlite' ? sql<string>`+${sql.ref('p.tenant_id')}` : sql<string>`${sql.ref('p.tenant_id')}`;
       let q = db
         .selectFrom('people as p')
         .select(['p.id', 'p.display_name'])
-        .where('p.tenant_id', '=', tenantId)
+        .where(tenantColumn, '=', tenantId)
         .where('p.merged_into', 'is', null);
       if (opts.after) q = q.where('p.id', '>', opts.after);
       if (opts.createdBy !== undefined) q = q.where('p.created_at', '<=', opts.createdBy);
@@ -322,9 +325,9 @@ export function createPeopleRepository(ctx: StoreContext): PeopleRepository {
     async listPeopleNames(tenantId, personIds) {
       const out: PersonName[] = [];
       for (const ids of chunk([...new Set(personIds)], VALUES_PER_LIST)) {
-        out.push(
-          ...(await db.selectFrom('people').select(['id', 'display_name']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute()),
-        );
+        // The tenant is checked on the rows read (by primary key), not in SQL: see listCertificatesByIds.
+        const rows = await db.selectFrom('people').select(['id', 'tenant_id', 'display_name']).where('id', 'in', ids).execute();
+        for (const r of rows) if (r.tenant_id === tenantId) out.push({ id: r.id, display_name: r.display_name });
       }
       return out;
     },
@@ -334,14 +337,16 @@ export function createPeopleRepository(ctx: StoreContext): PeopleRepository {
       for (const ids of chunk([...new Set(personIds)], VALUES_PER_LIST)) {
         const rows = await db
           .selectFrom('person_identities')
-          .select(['person_id', 'value'])
-          .where('tenant_id', '=', tenantId)
+          .select(['person_id', 'tenant_id', 'value'])
           .where('kind', '=', 'email')
           .where('person_id', 'in', ids)
           .orderBy('created_at')
           .orderBy('id')
           .execute();
-        for (const r of rows) if (r.value !== null && !emails.has(r.person_id)) emails.set(r.person_id, r.value);
+        // The tenant is checked here: in SQL, SQLite without statistics reads every email of the tenant instead.
+        for (const r of rows) {
+          if (r.tenant_id === tenantId && r.value !== null && !emails.has(r.person_id)) emails.set(r.person_id, r.value);
+        }
       }
       return emails;
     },

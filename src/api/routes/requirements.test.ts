@@ -295,8 +295,11 @@ describe('requirements API', () => {
     expect(csv.body).not.toContain('person101@example.com');
     const theirView = await hub.call('GET', `/v1/requirements/${id}/compliance`, { key: hub.b.readKey });
     expect(stateByEmail(theirView.json())).toEqual({ 'person101@example.com': 'compliant', 'person102@example.com': 'compliant' });
-    const expiring = await hub.call('GET', '/v1/reports/expiring?days=3650', { key: hub.a.readKey });
-    expect(expiring.body).not.toContain('person101@example.com');
+    for (const url of ['/v1/reports/expiring?days=3650', '/v1/reports/expiring?days=3650&format=csv']) {
+      const expiring = await hub.call('GET', url, { key: hub.a.readKey });
+      expect(expiring.body).toContain('person2@example.com');
+      expect(expiring.body).not.toContain('person101@example.com');
+    }
   });
 
   it('lists certificates ending within N days, soonest first, with their person; by requirement with its fallback', async () => {
