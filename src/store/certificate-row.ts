@@ -67,7 +67,9 @@ export function toCertificateFields(box: SecretBox, cert: NormalizedCertificate)
   };
 }
 
-function achievementOf(row: CertificateFields): Achievement {
+function achievementOf(
+  row: Pick<CertificateFields, 'achievement_type' | 'achievement_external_id' | 'achievement_title' | 'achievement_code'>,
+): Achievement {
   return {
     type: row.achievement_type as AchievementType,
     external_id: row.achievement_external_id,
@@ -78,6 +80,12 @@ function achievementOf(row: CertificateFields): Achievement {
 
 export type CertificateReadRow = CertificatesTable & { source_slug: string; provider: string };
 
+/** What toCertificate reads of a row: reads that never show the payload or national id need not select them. */
+export type CertificateViewRow = Omit<
+  CertificateReadRow,
+  'raw_json' | 'payload_hash' | 'subject_national_id_hmac' | 'subject_national_id_ciphertext'
+>;
+
 export interface ReadOptions {
   /** The instant `validity` is computed for (default: now). */
   now?: Date;
@@ -85,7 +93,7 @@ export interface ReadOptions {
   timeZone?: string;
 }
 
-export function toCertificate(row: CertificateReadRow, opts: ReadOptions | undefined): Certificate {
+export function toCertificate(row: CertificateViewRow, opts: ReadOptions | undefined): Certificate {
   const status = row.status as CertificateStatus;
   const now = opts?.now ?? new Date();
   const dates = { status, valid_from: row.valid_from, valid_until: row.valid_until };

@@ -1,11 +1,19 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
-import type { AchievementType, Certificate, CertificateStatus, ProviderId, Validity } from '../domain/certificate.ts';
+import {
+  ACHIEVEMENT_TYPES,
+  type AchievementType,
+  type Certificate,
+  type CertificateStatus,
+  type ProviderId,
+  type Validity,
+} from '../domain/certificate.ts';
+import { matches, type AchievementMatcher } from '../domain/requirement.ts';
 import { calendarDate, DEFAULT_TIME_ZONE } from '../domain/validity.ts';
 import {
   toCertificate,
   toCertificateVersion,
-  type CertificateReadRow,
   type CertificateVersion,
+  type CertificateViewRow,
   type ReadOptions,
 } from './certificate-row.ts';
 import { chunk, VALUES_PER_LIST, type StoreContext } from './context.ts';
@@ -60,6 +68,25 @@ export interface AsOfReadOptions extends ReadOptions {
   asOf?: string;
 }
 
+/** Awarded certificates whose own end date (valid_until) falls in a window of days. */
+export interface EndingFilter {
+  /** First day of the window (YYYY-MM-DD, inclusive). */
+  from: string;
+  /** Last day of the window (inclusive). */
+  to: string;
+  /** Only certificates started by this day: valid_from null or not after it. */
+  started_by: string;
+  /** A source id (slug) as configured. */
+  source?: string;
+  provider?: ProviderId;
+}
+
+/** Position after the last row of a page in (valid_until, id) order. */
+export interface EndingCursor {
+  valid_until: string;
+  id: string;
+}
+
 export interface CertificateReader {
   getCertificate(tenantId: string, id: string, opts?: AsOfReadOptions): Promise<Certificate | null>;
   /** Every certificate of these people (any number of ids; read in chunks), ordered by person then id. */
@@ -83,6 +110,31 @@ export interface CertificateReader {
   listCertificateVersions(certificateId: string, opts?: { tenantId?: string }): Promise<CertificateVersion[]>;
   /** The provider payload last stored for the certificate (national ids scrubbed), or null when the tenant has no such certificate. */
   getCertificateRaw(tenantId: string, id: string): Promise<{ raw: unknown } | null>;
+  /**
+   * Every certificate of the tenant that matches any of the matchers (domain `matches`), linked to a person or not,
+   * read through the achievement index rather than the whole table: an external_id reads (type, external_id); a code
+   * alone first finds its achievements in the catalog (which names every achievement a certificate points at). With
+   * `asOf`, the versions then; a certificate is found under its current achievement. Ordered by id.
+   */
+  listCertificatesMatching(
+    tenantId: string,
+    matchers: readonly AchievementMatcher[],
+    opts?: AsOfReadOptions,
+  ): Promise<Certificate[]>;
+  /** These certificates of the tenant (any number of ids; unknown ids left out), without the payload, in no order. */
+  listCertificatesByIds(tenantId: string, ids: readonly string[], opts?: ReadOptions): Promise<Certificate[]>;
+  /**
+   * Where every awarded, started certificate ending (valid_until) in the window sorts: (valid_until, id), soonest
+   * first. One read of the table for a whole report (no index covers valid_until), where pages would read it per page.
+   */
+  listCertificateKeysEnding(tenantId: string, filter: EndingFilter): Promise<EndingCursor[]>;
+  /** One page of awarded, started certificates ending (valid_until) in the window, soonest first, then by id. */
+  listCertificatesEnding(
+    tenantId: string,
+    filter: EndingFilter,
+    page: { limit: number; after?: EndingCursor | null },
+    opts?: ReadOptions,
+  ): Promise<Certificate[]>;
 }
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -98,13 +150,43 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
       .selectAll('c')
       .select(['s.slug as source_slug', 's.provider as provider']);
 
-  const many = (rows: CertificateReadRow[], opts: ReadOptions | undefined) => rows.map((r) => toCertificate(r, opts));
+  const many = (rows: CertificateViewRow[], opts: ReadOptions | undefined) => rows.map((r) => toCertificate(r, opts));
+
+  /** selectCertificates without the payload and the national id: for reads of many certificates that show neither. */
+  const selectCertificateViews = () =>
+    db
+      .selectFrom('certificates as c')
+      .innerJoin('sources as s', 's.id', 'c.source_id')
+      .select([
+        'c.id',
+        'c.tenant_id',
+        'c.source_id',
+        'c.external_id',
+        'c.person_id',
+        'c.file_sha256',
+        'c.first_seen_at',
+        'c.updated_at',
+        'c.last_seen_at',
+        'c.status',
+        'c.subject_json',
+        'c.achievement_type',
+        'c.achievement_external_id',
+        'c.achievement_title',
+        'c.achievement_code',
+        'c.issued_at',
+        'c.valid_from',
+        'c.valid_until',
+        'c.serial',
+        'c.file_available',
+        's.slug as source_slug',
+        's.provider as provider',
+      ]);
 
   /**
    * Certificates as they were at `asOf`: the certificate row for what does not change (ids, source, person), the
    * latest version recorded at or before `asOf` for every normalized field. Same columns as selectCertificates.
    */
-  const selectCertificatesAsOf = (asOf: string) =>
+  const fromCertificatesAsOf = (asOf: string) =>
     db
       .selectFrom('certificates as c')
       .innerJoin('sources as s', 's.id', 'c.source_id')
@@ -116,8 +198,10 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
           .select((eb2) => eb2.fn.max('v2.version').as('max_version'))
           .whereRef('v2.certificate_id', '=', 'c.id')
           .where('v2.recorded_at', '<=', asOf),
-      )
-      .select([
+      );
+
+  const selectCertificatesAsOf = (asOf: string) =>
+    fromCertificatesAsOf(asOf).select([
         'c.id',
         'c.tenant_id',
         'c.source_id',
@@ -146,8 +230,51 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
         's.provider as provider',
       ]);
 
+  /** Awarded, started certificates ending in the window; selects (valid_until, id), callers add more. */
+  const endingQuery = (tenantId: string, filter: EndingFilter) => {
+    let q = db
+      .selectFrom('certificates as c')
+      .innerJoin('sources as s', 's.id', 'c.source_id')
+      .select(['c.id', 'c.valid_until'])
+      .where('c.tenant_id', '=', tenantId)
+      .where('c.status', '=', 'awarded')
+      .where('c.valid_until', '>=', filter.from)
+      .where('c.valid_until', '<=', filter.to)
+      .where((eb) => eb.or([eb('c.valid_from', 'is', null), eb('c.valid_from', '<=', filter.started_by)]));
+    if (filter.source !== undefined) q = q.where('s.slug', '=', filter.source);
+    if (filter.provider !== undefined) q = q.where('s.provider', '=', filter.provider);
+    return q;
+  };
+
+  /** selectCertificateViews as of an instant (see selectCertificatesAsOf). */
+  const selectCertificateViewsAsOf = (asOf: string) =>
+    fromCertificatesAsOf(asOf).select([
+      'c.id',
+      'c.tenant_id',
+      'c.source_id',
+      'c.external_id',
+      'c.person_id',
+      'c.file_sha256',
+      'c.first_seen_at',
+      'v.recorded_at as updated_at',
+      'c.last_seen_at',
+      'v.status',
+      'v.subject_json',
+      'v.achievement_type',
+      'v.achievement_external_id',
+      'v.achievement_title',
+      'v.achievement_code',
+      'v.issued_at',
+      'v.valid_from',
+      'v.valid_until',
+      'v.serial',
+      'v.file_available',
+      's.slug as source_slug',
+      's.provider as provider',
+    ]);
+
   /** Rows read as of an instant: last_seen_at cannot be later than that instant; validity is computed then. */
-  const asOfRows = (rows: CertificateReadRow[], opts: AsOfReadOptions) => {
+  const asOfRows = (rows: CertificateViewRow[], opts: AsOfReadOptions) => {
     const asOf = opts.asOf!;
     const readOpts: ReadOptions = { ...opts, now: opts.now ?? new Date(asOf) };
     return rows.map((r) => toCertificate({ ...r, last_seen_at: r.last_seen_at > asOf ? asOf : r.last_seen_at }, readOpts));
@@ -261,6 +388,112 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
       }
       const rows = await q.orderBy('v.version').execute();
       return rows.map(toCertificateVersion);
+    },
+
+    async listCertificatesMatching(tenantId, matchers, opts) {
+      // The (tenant_id, achievement_type, achievement_external_id) index answers each lookup; a matcher without a
+      // type asks for every type so that the index is still used from its first column on.
+      const wanted = new Map<string, Set<string>>();
+      const want = (type: string, externalId: string) => {
+        let ids = wanted.get(type);
+        if (ids === undefined) wanted.set(type, (ids = new Set()));
+        ids.add(externalId);
+      };
+      for (const m of matchers) {
+        if (m.external_id === undefined) continue;
+        for (const type of m.type === undefined ? ACHIEVEMENT_TYPES : [m.type]) want(type, m.external_id);
+      }
+      const codes = [
+        ...new Set(matchers.flatMap((m) => (m.external_id === undefined && m.code !== undefined ? [m.code.toLowerCase()] : []))),
+      ];
+      for (const list of chunk(codes, VALUES_PER_LIST)) {
+        const found = await db
+          .selectFrom('achievements as a')
+          .innerJoin('sources as s', 's.id', 'a.source_id')
+          .select(['a.type', 'a.external_id'])
+          .where('s.tenant_id', '=', tenantId)
+          .where((eb) => eb(eb.fn('lower', ['a.code']), 'in', list))
+          .execute();
+        for (const a of found) want(a.type, a.external_id);
+      }
+
+      const out: Certificate[] = [];
+      for (const [type, ids] of wanted) {
+        for (const list of chunk([...ids], VALUES_PER_LIST)) {
+          const certs =
+            opts?.asOf === undefined
+              ? many(
+                  await selectCertificateViews()
+                    .where('c.tenant_id', '=', tenantId)
+                    .where('c.achievement_type', '=', type)
+                    .where('c.achievement_external_id', 'in', list)
+                    .execute(),
+                  opts,
+                )
+              : asOfRows(
+                  await selectCertificateViewsAsOf(opts.asOf)
+                    .where('c.tenant_id', '=', tenantId)
+                    .where('c.achievement_type', '=', type)
+                    .where('c.achievement_external_id', 'in', list)
+                    .execute(),
+                  opts,
+                );
+          for (const cert of certs) if (matchers.some((m) => matches(cert, m))) out.push(cert);
+        }
+      }
+      return out.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+    },
+
+    async listCertificatesByIds(tenantId, ids, opts) {
+      const out: Certificate[] = [];
+      for (const list of chunk([...new Set(ids)], VALUES_PER_LIST)) {
+        // The tenant is checked on the rows read: `c.tenant_id = ?` in SQL lures SQLite (without statistics) into
+        // reading the tenant's whole index instead of looking the ids up.
+        const rows = await selectCertificateViews().where('c.id', 'in', list).execute();
+        out.push(...many(rows.filter((r) => r.tenant_id === tenantId), opts));
+      }
+      return out;
+    },
+
+    async listCertificateKeysEnding(tenantId, filter) {
+      const rows = await endingQuery(tenantId, filter).orderBy('c.valid_until').orderBy('c.id').execute();
+      return rows.map((r) => ({ valid_until: r.valid_until!, id: r.id }));
+    },
+
+    async listCertificatesEnding(tenantId, filter, page, opts) {
+      let q = endingQuery(tenantId, filter).select([
+        'c.tenant_id',
+        'c.source_id',
+        'c.external_id',
+        'c.person_id',
+        'c.file_sha256',
+        'c.first_seen_at',
+        'c.updated_at',
+        'c.last_seen_at',
+        'c.status',
+        'c.subject_json',
+        'c.achievement_type',
+        'c.achievement_external_id',
+        'c.achievement_title',
+        'c.achievement_code',
+        'c.issued_at',
+        'c.valid_from',
+        'c.serial',
+        'c.file_available',
+        's.slug as source_slug',
+        's.provider as provider',
+      ]);
+      const after = page.after;
+      if (after) {
+        q = q.where((eb) =>
+          eb.or([
+            eb('c.valid_until', '>', after.valid_until),
+            eb.and([eb('c.valid_until', '=', after.valid_until), eb('c.id', '>', after.id)]),
+          ]),
+        );
+      }
+      const rows = await q.orderBy('c.valid_until').orderBy('c.id').limit(page.limit).execute();
+      return many(rows, opts);
     },
   };
 }

@@ -97,6 +97,9 @@ function openSqlite(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): Kys
     if (!inMemory) handle.pragma('journal_mode = WAL');
     handle.pragma('foreign_keys = ON');
     handle.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    // SQLite's own lower() folds ASCII only ('ÅSE' stays 'ÅSE'); PostgreSQL's folds every letter. Searches compare
+    // lower(column) with a pattern lowered in JS, so both dialects get JavaScript's fold.
+    handle.function('lower', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : text));
   } catch (err) {
     handle?.close();
     throw unavailable(target, err);

@@ -100,7 +100,15 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
 export type { Database } from './schema.ts';
 export type { StoreDialect } from './context.ts';
 export type { CertificateVersion, ReadOptions } from './certificate-row.ts';
-export type { AsOfReadOptions, CertificateFilter, CertificatePage, CertificateReader, PageRequest } from './certificates-read.ts';
+export type {
+  AsOfReadOptions,
+  CertificateFilter,
+  CertificatePage,
+  CertificateReader,
+  EndingCursor,
+  EndingFilter,
+  PageRequest,
+} from './certificates-read.ts';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './certificates-read.ts';
 export { isCertificateCursor } from './cursor.ts';
 export type {
@@ -125,9 +133,9 @@ export {
   type SuggestionStatus,
 } from './suggestions.ts';
 export { chunk, isUniqueViolation, ROWS_PER_STATEMENT, VALUES_PER_LIST } from './context.ts';
-export type { NewIdentity, PeopleRepository, StoredPerson, StoredPersonIdentity } from './people.ts';
 export type { PeopleSearch, PeopleSearchPage, PeopleSearchQuery, PersonSummary } from './people-search.ts';
 export type { FilledField, MergeMoved, MergeRepository, PersonMerge, UnmergeTarget } from './merges.ts';
+export type { NewIdentity, PeopleRepository, PersonName, StoredPerson, StoredPersonIdentity } from './people.ts';
 export type { Source, SourceConfigInput, SourceRepository } from './sources.ts';
 export type { SyncRepository, SyncRun, SyncRunStatus, TenantRunPage, TenantRunQuery, TenantSyncRun } from './sync.ts';
 export type { Tenant, TenantRepository } from './tenants.ts';

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { IdentityKind, MatchedBy } from '../domain/person.ts';
 import { AppError } from '../errors.ts';
 import { chunk, isoNow, isUniqueViolation, VALUES_PER_LIST, type StoreContext } from './context.ts';
@@ -27,6 +28,12 @@ export interface StoredPersonIdentity {
   value: string | null;
   matched_by: MatchedBy;
   created_at: string;
+}
+
+/** A person as lists of many people show them: who, by name. */
+export interface PersonName {
+  id: string;
+  display_name: string | null;
 }
 
 export interface NewIdentity {
@@ -77,6 +84,23 @@ export interface PeopleRepository {
     personId: string | null,
     opts?: { now?: Date },
   ): Promise<void>;
+  /**
+   * One page of the tenant's people in id order, after `after`, leaving out people merged into another. `q` keeps
+   * those whose name or any email contains it (case-insensitive); `createdBy` (ISO instant) those created by then.
+   */
+  listPeopleInIdOrder(
+    tenantId: string,
+    opts: { after?: string | null; limit: number; q?: string; createdBy?: string },
+  ): Promise<PersonName[]>;
+  /** These people's names (any number of ids; unknown ids and other tenants' people are left out). */
+  listPeopleNames(tenantId: string, personIds: readonly string[]): Promise<PersonName[]>;
+  /** Each person's primary email: the first email identity recorded for them. People without one are left out. */
+  primaryEmails(tenantId: string, personIds: readonly string[]): Promise<Map<string, string>>;
+}
+
+/** `%text%` for LIKE, with the text's own % _ and \ taken literally (ESCAPE '\'). */
+function containsPattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 /** The store's last line of normalization; callers normalize with domain/identity.ts first (this is idempotent on that). */
@@ -319,6 +343,66 @@ export function createPeopleRepository(ctx: StoreContext): PeopleRepository {
         .set({ person_id: personId, updated_at: isoNow(opts?.now) })
         .where('id', '=', certificateId)
         .execute();
+    },
+
+    async listPeopleInIdOrder(tenantId, opts) {
+      // Walked by primary key. SQLite without statistics would rather read the tenant's whole name index and sort it
+      // for every page; a unary + keeps it from using an index for the tenant term.
+      const tenantColumn = ctx.dialect === 'sqlite' ? sql<string>`+${sql.ref('p.tenant_id')}` : sql<string>`${sql.ref('p.tenant_id')}`;
+      let q = db
+        .selectFrom('people as p')
+        .select(['p.id', 'p.display_name'])
+        .where(tenantColumn, '=', tenantId)
+        .where('p.merged_into', 'is', null);
+      if (opts.after) q = q.where('p.id', '>', opts.after);
+      if (opts.createdBy !== undefined) q = q.where('p.created_at', '<=', opts.createdBy);
+      const text = opts.q?.trim();
+      if (text) {
+        const pattern = containsPattern(text);
+        q = q.where((eb) =>
+          eb.or([
+            sql<boolean>`lower(${eb.ref('p.display_name')}) like ${pattern} escape '\\'`,
+            eb.exists(
+              eb
+                .selectFrom('person_identities as pi')
+                .select('pi.id')
+                .whereRef('pi.person_id', '=', 'p.id')
+                .where('pi.kind', '=', 'email')
+                .where(sql<boolean>`${sql.ref('pi.value')} like ${pattern} escape '\\'`),
+            ),
+          ]),
+        );
+      }
+      return q.orderBy('p.id').limit(opts.limit).execute();
+    },
+
+    async listPeopleNames(tenantId, personIds) {
+      const out: PersonName[] = [];
+      for (const ids of chunk([...new Set(personIds)], VALUES_PER_LIST)) {
+        // The tenant is checked on the rows read (by primary key), not in SQL: see listCertificatesByIds.
+        const rows = await db.selectFrom('people').select(['id', 'tenant_id', 'display_name']).where('id', 'in', ids).execute();
+        for (const r of rows) if (r.tenant_id === tenantId) out.push({ id: r.id, display_name: r.display_name });
+      }
+      return out;
+    },
+
+    async primaryEmails(tenantId, personIds) {
+      const emails = new Map<string, string>();
+      for (const ids of chunk([...new Set(personIds)], VALUES_PER_LIST)) {
+        const rows = await db
+          .selectFrom('person_identities')
+          .select(['person_id', 'tenant_id', 'value'])
+          .where('kind', '=', 'email')
+          .where('person_id', 'in', ids)
+          .orderBy('created_at')
+          .orderBy('id')
+          .execute();
+        // The tenant is checked here: in SQL, SQLite without statistics reads every email of the tenant instead.
+        for (const r of rows) {
+          if (r.tenant_id === tenantId && r.value !== null && !emails.has(r.person_id)) emails.set(r.person_id, r.value);
+        }
+      }
+      return emails;
     },
   };
   return repo;

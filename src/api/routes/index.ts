@@ -4,6 +4,7 @@ import type { RouteTable } from '../route.ts';
 import { registerCertificateRoutes } from './certificates.ts';
 import { registerSourceRoutes } from './sources.ts';
 import { registerStatusRoutes } from './status.ts';
+import { registerRequirementRoutes } from './requirements.ts';
 import { registerSystemRoutes } from './system.ts';
 import { registerPeopleRoutes } from './people.ts';
 
@@ -13,4 +14,5 @@ export function registerAllRoutes(table: RouteTable, deps: RouteDeps): void {
   registerPeopleRoutes(table, deps);
   registerSourceRoutes(table, deps);
   registerStatusRoutes(table, deps);
+  registerRequirementRoutes(table, deps);
 }
