@@ -155,6 +155,17 @@ describeEachDialect('identity on ingest', (h) => {
     expect(c).not.toBe(a);
   });
 
+  it('names a person first seen without a name from a later certificate, and never renames them', async () => {
+    const { store, tenantId, frontcore, springest, save } = await setup(h);
+    const [a] = await save(springest, [{ email: 'jan@example.com' }]);
+    expect((await store.people.getPerson(tenantId, a!))?.display_name).toBeNull();
+    const [b] = await save(frontcore, [{ email: 'Jan@example.com', first_name: 'Jan Erik', last_name: 'Sæther' }]);
+    expect(b).toBe(a);
+    expect((await store.people.getPerson(tenantId, a!))?.display_name).toBe('Jan Erik Sæther');
+    await save(frontcore, [{ email: 'jan@example.com', first_name: 'J.', last_name: 'Sæther' }]);
+    expect((await store.people.getPerson(tenantId, a!))?.display_name).toBe('Jan Erik Sæther');
+  });
+
   it('moves a certificate whose subject the provider corrected to another known person, and keeps it otherwise', async () => {
     const { store, frontcore, save } = await setup(h);
     const [ann] = await save(frontcore, [{ email: 'ann@example.com' }]);

@@ -185,6 +185,43 @@ async function loadPeople(trx: Trx, tenantId: string, ids: ReadonlySet<string>, 
 }
 
 /**
+ * A person first seen without a name (Springest gives only an email) takes the first name a later certificate of
+ * theirs carries, so lists and search show who they are. Only fills what is missing.
+ */
+async function fillMissingNames(
+  trx: Trx,
+  tenantId: string,
+  items: readonly PlanItem[],
+  links: ReadonlyMap<string, string>,
+  now: string,
+): Promise<void> {
+  const names = new Map<string, string>();
+  for (const item of items) {
+    const personId = links.get(item.external_id);
+    const name = item.keys.displayName;
+    if (personId !== undefined && name !== null && !names.has(personId)) names.set(personId, name);
+  }
+  if (names.size === 0) return;
+  for (const part of chunk([...names.keys()], VALUES_PER_LIST)) {
+    const nameless = await trx
+      .selectFrom('people')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', part)
+      .where('display_name', 'is', null)
+      .execute();
+    for (const { id } of nameless) {
+      await trx
+        .updateTable('people')
+        .set({ display_name: names.get(id) ?? null, updated_at: now })
+        .where('id', '=', id)
+        .where('display_name', 'is', null)
+        .execute();
+    }
+  }
+}
+
+/**
  * Builds the resolver savePage runs in its transaction. Certificates already linked whose payload did not change are
  * left alone (a re-run of an unchanged source does no identity work); new, changed and unlinked ones are resolved.
  */
@@ -237,6 +274,8 @@ export function createPersonResolver(opts: { newId?: () => string } = {}): Perso
           .execute();
       }
     }
+
+    await fillMissingNames(trx, page.tenantId, current, plan.links, now);
 
     const identities = plan.identities.map((i) => ({ id: newId(), tenant_id: page.tenantId, ...i, created_at: now }));
     // A unique violation here means another process linked the same key meanwhile: the page's transaction fails

@@ -16,40 +16,36 @@ export interface Certificate {
   updated_at: string;
 }
 
+/** A sync run as lists show it; the detail adds requests_by_endpoint, throttled_429 and retries. */
 export interface RunSummary {
   id: string;
+  source: string;
+  provider: string;
   status: string;
   started_at: string;
   finished_at: string | null;
-  error?: string | { code: string; message: string } | null;
-  report?: RunReport | null;
-  source?: string;
-  source_id?: string;
-}
-
-export interface RunReport {
-  pages?: number;
-  duration_ms?: number;
-  certificates?: { created: number; updated: number; unchanged: number; deleted: number };
+  duration_ms?: number | null;
+  pages?: number | null;
+  certificates?: { created: number; updated: number; unchanged: number; deleted: number } | null;
+  error?: { code: string; message: string } | null;
   requests_by_endpoint?: Record<string, number>;
   throttled_429?: number;
   retries?: number;
-  error?: { code: string; message: string } | null;
 }
 
+/** A source; its `id` is the slug it was configured with. */
 export interface SourceView {
   id: string;
-  slug: string;
   provider: string;
   enabled: boolean;
   has_credentials: boolean;
+  syncing?: boolean;
   settings: Record<string, unknown>;
-  certificate_count?: number;
+  certificates?: number;
   last_run?: RunSummary | null;
   next_sync_at?: string | null;
 }
 
-export function errorText(error: RunSummary['error'] | RunReport['error']): string | null {
-  if (error === null || error === undefined) return null;
-  return typeof error === 'string' ? error : error.message;
+export function errorText(error: RunSummary['error']): string | null {
+  return error === null || error === undefined ? null : error.message;
 }

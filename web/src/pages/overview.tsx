@@ -51,7 +51,7 @@ export function Overview(props: { admin: boolean }) {
     setActionError(null);
     try {
       await api(`/v1/sources/${encodeURIComponent(s.id)}/sync`, { method: 'POST', body: {} });
-      setNotice(`Sync of ${s.slug} started.`);
+      setNotice(`Sync of ${s.id} started.`);
       sources.reload();
     } catch (err) {
       setActionError(err);
@@ -59,7 +59,7 @@ export function Overview(props: { admin: boolean }) {
   }
 
   const list = sources.data?.items ?? [];
-  const total = list.reduce((n, s) => n + (s.certificate_count ?? 0), 0);
+  const total = list.reduce((n, s) => n + (s.certificates ?? 0), 0);
   return (
     <Page title="Overview">
       <Notice text={notice} />
@@ -74,17 +74,17 @@ export function Overview(props: { admin: boolean }) {
       {list.length > 0 ? <p>{plural(total, 'certificate')} from {plural(list.length, 'source')}.</p> : null}
       <ul className="cards" aria-label="Sources">
         {list.map((s) => {
-          const p = progress[s.slug];
-          const running = p !== undefined || s.last_run?.status === 'running';
-          const failure = s.last_run?.status === 'failed' ? errorText(s.last_run.error ?? s.last_run.report?.error ?? null) : null;
+          const p = progress[s.id];
+          const running = p !== undefined || s.syncing === true || s.last_run?.status === 'running';
+          const failure = s.last_run?.status === 'failed' ? errorText(s.last_run.error) : null;
           return (
             <li key={s.id} className="card">
               <h2>
-                {s.slug} <span className="muted">({s.provider})</span>
+                {s.id} <span className="muted">({s.provider})</span>
               </h2>
               <p>
                 {s.enabled ? <Badge value={running ? 'running' : (s.last_run?.status ?? 'pending')} label={running ? 'syncing' : (s.last_run?.status ?? 'never synced')} /> : <Badge value="deleted" label="disabled" />}{' '}
-                {plural(s.certificate_count ?? 0, 'certificate')}
+                {plural(s.certificates ?? 0, 'certificate')}
               </p>
               <dl>
                 <dt>Last sync</dt>
@@ -104,7 +104,7 @@ export function Overview(props: { admin: boolean }) {
               )}
               {props.admin && s.enabled ? (
                 <button type="button" onClick={() => void syncNow(s)} disabled={running}>
-                  Sync {s.slug} now
+                  Sync {s.id} now
                 </button>
               ) : null}
             </li>

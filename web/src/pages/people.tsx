@@ -23,14 +23,15 @@ interface Identity {
 }
 
 interface ComplianceEntry {
-  requirement: { id: string; name: string };
+  requirement_id: string;
+  requirement_name: string;
   state: string;
   valid_until: string | null;
   certificate_id: string | null;
 }
 
-interface PersonPage {
-  person: PersonSummary & { merged_into?: string | null };
+interface PersonPage extends PersonSummary {
+  merged_into: string | null;
   identities: Identity[];
   certificates: Certificate[];
   compliance: ComplianceEntry[];
@@ -87,7 +88,7 @@ export function People() {
             {items.map((p) => (
               <tr key={p.id}>
                 <td>
-                  <Link to={`/people/${p.id}`}>{p.display_name ?? '(no name)'}</Link>
+                  <Link to={`/people/${p.id}`}>{p.display_name ?? p.emails?.[0] ?? '(no name)'}</Link>
                 </td>
                 <td>{p.emails?.join(', ') || '—'}</td>
                 <td>{formatDay(p.date_of_birth)}</td>
@@ -177,10 +178,11 @@ export function Person(props: { id: string; admin: boolean }) {
       </Page>
     );
   }
-  const { person, identities, certificates, compliance } = page.data;
+  const person = page.data;
+  const { identities, certificates, compliance } = page.data;
   const sorted = [...certificates].sort((a, b) => (b.issued_at ?? '').localeCompare(a.issued_at ?? ''));
   return (
-    <Page title={person.display_name ?? 'Person'}>
+    <Page title={person.display_name ?? person.emails?.[0] ?? identities.find((i) => i.kind === 'email')?.value ?? 'Person'}>
       <Notice text={notice} />
       <ErrorNote error={error} />
       {person.merged_into ? (
@@ -206,9 +208,9 @@ export function Person(props: { id: string; admin: boolean }) {
           </thead>
           <tbody>
             {compliance.map((c) => (
-              <tr key={c.requirement.id}>
+              <tr key={c.requirement_id}>
                 <td>
-                  <Link to={`/requirements/${c.requirement.id}`}>{c.requirement.name}</Link>
+                  <Link to={`/requirements/${c.requirement_id}`}>{c.requirement_name}</Link>
                 </td>
                 <td>
                   <Badge value={c.state} />

@@ -283,7 +283,7 @@ export function RequirementPage(props: { id: string; admin: boolean }) {
             {table.data.items.map((row) => (
               <tr key={row.person_id}>
                 <td>
-                  <Link to={`/people/${row.person_id}`}>{row.name ?? '(no name)'}</Link>
+                  <Link to={`/people/${row.person_id}`}>{row.name ?? row.email ?? '(no name)'}</Link>
                 </td>
                 <td>{row.email ?? '—'}</td>
                 <td>

@@ -117,13 +117,13 @@ export function Sources(props: { admin: boolean }) {
     try {
       if (what === 'test') {
         const r = await api<{ ok: boolean; latency_ms?: number; error?: { message: string } }>(`/v1/sources/${s.id}/test`, { method: 'POST', body: {} });
-        setNotice(r.ok ? `${s.slug}: connection works (${r.latency_ms ?? '?'} ms).` : `${s.slug}: connection failed: ${r.error?.message ?? 'unknown error'}`);
+        setNotice(r.ok ? `${s.id}: connection works (${r.latency_ms ?? '?'} ms).` : `${s.id}: connection failed: ${r.error?.message ?? 'unknown error'}`);
       } else if (what === 'sync') {
         await api(`/v1/sources/${s.id}/sync`, { method: 'POST', body: {} });
-        setNotice(`Sync of ${s.slug} started; follow it on the overview.`);
+        setNotice(`Sync of ${s.id} started; follow it on the overview.`);
       } else {
         await api(`/v1/sources/${s.id}`, { method: 'PATCH', body: { enabled: what === 'enable' } });
-        setNotice(`${s.slug} ${what}d.`);
+        setNotice(`${s.id} ${what}d.`);
       }
       list.reload();
     } catch (err) {
@@ -147,7 +147,7 @@ export function Sources(props: { admin: boolean }) {
         <AddSource
           onAdded={(s) => {
             setAdding(false);
-            setNotice(`Added ${s.slug}.`);
+            setNotice(`Added ${s.id}.`);
             list.reload();
           }}
         />
@@ -173,26 +173,26 @@ export function Sources(props: { admin: boolean }) {
             {items.map((s) => (
               <tr key={s.id}>
                 <td>
-                  {s.slug}
+                  {s.id}
                   <div className="muted">{typeof s.settings.base_url === 'string' ? s.settings.base_url : ''}</div>
                 </td>
                 <td>{s.provider}</td>
                 <td>{s.enabled ? <Badge value="valid" label="enabled" /> : <Badge value="deleted" label="disabled" />}</td>
-                <td>{plural(s.certificate_count ?? 0, 'certificate')}</td>
+                <td>{plural(s.certificates ?? 0, 'certificate')}</td>
                 <td>{s.last_run ? <Link to={`/sync-runs/${s.last_run.id}`}>{formatInstant(s.last_run.started_at)}</Link> : 'never'}</td>
                 {props.admin ? (
                   <td className="row-actions">
                     <button type="button" className="secondary" onClick={() => void act(s, 'test')}>
-                      Test connection<span className="visually-hidden"> of {s.slug}</span>
+                      Test connection<span className="visually-hidden"> of {s.id}</span>
                     </button>
                     {s.enabled ? (
                       <button type="button" onClick={() => void act(s, 'sync')}>
-                        Sync now<span className="visually-hidden"> {s.slug}</span>
+                        Sync now<span className="visually-hidden"> {s.id}</span>
                       </button>
                     ) : null}
                     <button type="button" className="secondary" onClick={() => void act(s, s.enabled ? 'disable' : 'enable')}>
                       {s.enabled ? 'Disable' : 'Enable'}
-                      <span className="visually-hidden"> {s.slug}</span>
+                      <span className="visually-hidden"> {s.id}</span>
                     </button>
                   </td>
                 ) : null}

@@ -1,11 +1,11 @@
 import { api } from '../api.ts';
 import { formatDuration, formatInstant } from '../format.ts';
 import { Link } from '../router.tsx';
-import { errorText, type RunReport, type RunSummary } from '../types.ts';
+import { errorText, type RunSummary } from '../types.ts';
 import { Badge, Empty, ErrorNote, Loading, Page, useLoad } from '../ui.tsx';
 
-function requests(report: RunReport | null | undefined): number {
-  return Object.values(report?.requests_by_endpoint ?? {}).reduce((a, b) => a + b, 0);
+function requests(run: RunSummary): number | null {
+  return run.requests_by_endpoint === undefined ? null : Object.values(run.requests_by_endpoint).reduce((a, b) => a + b, 0);
 }
 
 export function SyncRuns() {
@@ -26,8 +26,6 @@ export function SyncRuns() {
               <th scope="col">Status</th>
               <th scope="col">Duration</th>
               <th scope="col">New / changed / deleted</th>
-              <th scope="col">Requests</th>
-              <th scope="col">429s</th>
             </tr>
           </thead>
           <tbody>
@@ -36,18 +34,12 @@ export function SyncRuns() {
                 <td>
                   <Link to={`/sync-runs/${r.id}`}>{formatInstant(r.started_at)}</Link>
                 </td>
-                <td>{r.source ?? r.source_id}</td>
+                <td>{r.source}</td>
                 <td>
                   <Badge value={r.status} />
                 </td>
-                <td>{formatDuration(r.report?.duration_ms)}</td>
-                <td>
-                  {r.report?.certificates
-                    ? `${r.report.certificates.created} / ${r.report.certificates.updated} / ${r.report.certificates.deleted}`
-                    : '—'}
-                </td>
-                <td>{r.report ? requests(r.report) : '—'}</td>
-                <td>{r.report?.throttled_429 ?? '—'}</td>
+                <td>{formatDuration(r.duration_ms)}</td>
+                <td>{r.certificates ? `${r.certificates.created} / ${r.certificates.updated} / ${r.certificates.deleted}` : '—'}</td>
               </tr>
             ))}
           </tbody>
@@ -69,36 +61,35 @@ export function SyncRunPage(props: { id: string }) {
     );
   }
   const r = run.data;
-  const report = r.report ?? null;
-  const failure = errorText(r.error ?? report?.error ?? null);
+  const failure = errorText(r.error);
   return (
-    <Page title={`Sync run of ${r.source ?? r.source_id ?? ''}`} actions={<button type="button" onClick={run.reload}>Refresh</button>}>
+    <Page title={`Sync run of ${r.source}`} actions={<button type="button" onClick={run.reload}>Refresh</button>}>
       <p>
         <Badge value={r.status} /> started {formatInstant(r.started_at)}
         {r.finished_at ? `, finished ${formatInstant(r.finished_at)}` : ''}
       </p>
       {failure === null ? null : <p className="error">Error: {failure}</p>}
-      {report === null ? (
+      {r.status === 'running' ? (
         <Empty>No report yet: the run is still going.</Empty>
       ) : (
         <>
           <dl className="facts">
             <dt>Duration</dt>
-            <dd>{formatDuration(report.duration_ms)}</dd>
+            <dd>{formatDuration(r.duration_ms)}</dd>
             <dt>Pages</dt>
-            <dd>{report.pages ?? '—'}</dd>
+            <dd>{r.pages ?? '—'}</dd>
             <dt>Certificates</dt>
             <dd>
-              {report.certificates
-                ? `${report.certificates.created} new, ${report.certificates.updated} changed, ${report.certificates.unchanged} unchanged, ${report.certificates.deleted} deleted`
+              {r.certificates
+                ? `${r.certificates.created} new, ${r.certificates.updated} changed, ${r.certificates.unchanged} unchanged, ${r.certificates.deleted} deleted`
                 : '—'}
             </dd>
             <dt>Requests</dt>
-            <dd>{requests(report)}</dd>
+            <dd>{requests(r) ?? '—'}</dd>
             <dt>Rate limited (429)</dt>
-            <dd>{report.throttled_429 ?? 0}</dd>
+            <dd>{r.throttled_429 ?? 0}</dd>
             <dt>Retries</dt>
-            <dd>{report.retries ?? 0}</dd>
+            <dd>{r.retries ?? 0}</dd>
           </dl>
           <h2>Requests by endpoint</h2>
           <table>
@@ -110,7 +101,7 @@ export function SyncRunPage(props: { id: string }) {
               </tr>
             </thead>
             <tbody>
-              {Object.entries(report.requests_by_endpoint ?? {}).map(([endpoint, count]) => (
+              {Object.entries(r.requests_by_endpoint ?? {}).map(([endpoint, count]) => (
                 <tr key={endpoint}>
                   <td>
                     <code>{endpoint}</code>

@@ -1,0 +1,204 @@
+/**
+ * The web UI in a real browser (Debian chromium via playwright-core) against the demo: sandbox providers, a hub on an
+ * in-memory store, the built UI (npm test builds it first). Each test leaves a screenshot in test-results/.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { pino } from 'pino';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_SEED, startDemo, type RunningDemo } from '../demo/demo.ts';
+import { defaultWebRoot } from '../hub.ts';
+import { createStore, type Store } from '../store/index.ts';
+import { CHROMIUM, launchBrowser, newPage, screenshot, seriousViolations } from './browser.ts';
+
+const hasBrowser = existsSync(CHROMIUM) && defaultWebRoot() !== null;
+if (!hasBrowser && process.env.CI === 'true') {
+  throw new Error(`browser tests need ${CHROMIUM} (apt-get install chromium) and the built UI (npm run build:web)`);
+}
+
+describe.skipIf(!hasBrowser)('the web UI in a browser', () => {
+  let store: Store;
+  let demo: RunningDemo;
+  let browser: Browser;
+  const opened: Page[] = [];
+
+  async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+    const res = await fetch(`${demo.hub.url}${path}`, {
+      method: init.method ?? 'GET',
+      headers: { authorization: `Bearer ${demo.adminKey}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    });
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  async function open(path = '/'): Promise<Page> {
+    const { page } = await newPage(browser);
+    opened.push(page);
+    // Signing in through the demo's link: the key rides in the fragment.
+    await page.goto(`${demo.hub.url}${path}#key=${demo.adminKey}`);
+    await page.getByRole('link', { name: 'certhub' }).waitFor();
+    return page;
+  }
+
+  async function allSynced(): Promise<void> {
+    for (let i = 0; i < 120; i++) {
+      const { items } = await api<{ items: Array<{ syncing: boolean; last_run: { status: string } | null }> }>('/v1/sources');
+      if (items.every((s) => !s.syncing && s.last_run !== null && s.last_run.status !== 'running')) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error('the demo sync did not finish in 60 s');
+  }
+
+  beforeAll(async () => {
+    store = await createStore({ url: 'sqlite::memory:', secretKey: randomBytes(32) });
+    demo = await startDemo({
+      store,
+      logger: pino({ level: 'silent' }),
+      host: '127.0.0.1',
+      port: 0,
+      sandboxPortBase: 0,
+      people: 40,
+      seed: DEMO_SEED,
+      keyFile: null,
+    });
+    browser = await launchBrowser();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.stop();
+    await store?.close();
+  });
+
+  it('signs in with the demo link and shows the first sync finishing live', async () => {
+    const page = await open('/');
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    // The FrontCore sandbox is paced at its documented 5 requests/s: its first sync takes seconds, fed by /v1/events.
+    await page.getByText('Sync of frontcore-main finished.').waitFor({ timeout: 60_000 });
+    await allSynced();
+    await page.reload();
+    await page.getByRole('heading', { name: 'frontcore-main' }).waitFor();
+    expect(await page.getByText(/\d+ certificates from 5 sources/).count()).toBe(1);
+    await screenshot(page, 'overview-synced');
+  });
+
+  it('shows a clear message for a wrong key and keeps the user on the sign-in page', async () => {
+    const { page } = await newPage(browser);
+    opened.push(page);
+    await page.goto(`${demo.hub.url}/`);
+    await page.getByLabel('API key').fill(`chk_${'x'.repeat(43)}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('That API key was not accepted');
+    expect(await page.getByRole('heading', { name: 'Sign in to certhub' }).count()).toBe(1);
+    await screenshot(page, 'sign-in-wrong-key');
+  });
+
+  it('finds a person as you type, opens their page and downloads a certificate PDF', async () => {
+    await allSynced();
+    const { items } = await api<{ items: Array<{ id: string; person_id: string | null; file: { available: boolean } }> }>(
+      '/v1/certificates?provider=frontcore&status=awarded&limit=50',
+    );
+    const cert = items.find((c) => c.file.available && c.person_id !== null)!;
+    const person = await api<{ display_name: string }>(`/v1/people/${cert.person_id}`);
+    const page = await open('/people');
+    const lastName = person.display_name.split(' ').at(-1)!;
+    await page.getByLabel('Search by name, email or national id number').fill(lastName.slice(0, 4));
+    await page.getByRole('link', { name: person.display_name }).first().click();
+    await page.getByRole('heading', { name: person.display_name, level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Certificates' }).waitFor();
+
+    const button = page.getByRole('button', { name: /^Download PDF of / }).first();
+    const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+    const bytes = readFileSync((await download.path())!);
+    expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(download.suggestedFilename()).toMatch(/\.pdf$/);
+    await screenshot(page, 'person-page');
+  });
+
+  it('creates a requirement and shows the compliance table change when it is edited, then exports it as CSV', async () => {
+    await allSynced();
+    const page = await open('/requirements');
+    await page.getByRole('button', { name: 'New requirement' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Work at height');
+    await page.getByLabel('Provider', { exact: true }).selectOption('frontcore');
+    await page.getByLabel('Code').fill('HEIGHT-120');
+    await page.getByLabel(/Valid for \(months\)/).fill('36');
+    await page.getByRole('button', { name: 'Create requirement' }).click();
+    await page.getByRole('heading', { name: 'Work at height', level: 1 }).waitFor();
+
+    const id = page.url().split('/').at(-1)!;
+    const summaryOf = async () =>
+      (await api<{ summary: { compliant: number; expired: number; total: number } }>(`/v1/requirements/${id}/compliance?limit=1`)).summary;
+    const before = await summaryOf();
+    await page.getByText(`${before.compliant} compliant`).waitFor();
+    await screenshot(page, 'requirement-created');
+
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Code').fill('FIRST-AID-1');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Requirement saved.').waitFor();
+    const after = await summaryOf();
+    expect(after).not.toEqual(before);
+    await page.getByText(`${after.compliant} compliant`).waitFor();
+    await screenshot(page, 'requirement-edited');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    const lines = csv.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('person_id,name,email,state,valid_until,certificate_id,source,achievement_code,achievement_title,issued_at');
+    expect(lines.length - 1).toBe(after.total);
+    expect(lines.filter((l) => l.includes(',compliant,')).length).toBe(after.compliant);
+    expect(lines.filter((l) => l.includes(',compliant,')).every((l) => l.includes('FIRST-AID-1'))).toBe(true);
+  });
+
+  it('merges a suggested match', async () => {
+    await allSynced();
+    const before = await api<{ items: Array<{ id: string; people: Array<{ id: string }> }> }>('/v1/suggestions?status=open');
+    expect(before.items.length).toBeGreaterThan(0);
+    const page = await open('/suggestions');
+    await page.getByRole('heading', { name: 'Suggested matches', level: 1 }).waitFor();
+    await page.getByRole('button', { name: /^Merge / }).first().click();
+    await page.getByText(/^Merged /).waitFor();
+    await screenshot(page, 'suggestion-merged');
+    const after = await api<{ items: unknown[] }>('/v1/suggestions?status=open');
+    expect(after.items.length).toBe(before.items.length - 1);
+    const pair = before.items[0]!.people.map((p) => p.id);
+    const people = await Promise.all(pair.map((id) => api<{ merged_into: string | null }>(`/v1/people/${id}`)));
+    expect(people.filter((p) => p.merged_into !== null)).toHaveLength(1);
+  });
+
+  it('has no serious or critical accessibility violations on any page, on a desktop and a phone', async () => {
+    await allSynced();
+    const person = (await api<{ items: Array<{ id: string }> }>('/v1/people?limit=1')).items[0]!;
+    const requirement = (await api<{ items: Array<{ id: string }> }>('/v1/requirements')).items[0]!;
+    const run = (await api<{ items: Array<{ id: string }> }>('/v1/sync-runs?limit=1')).items[0]!;
+    const pages = ['/', '/people', `/people/${person.id}`, '/requirements', `/requirements/${requirement.id}`, '/expiring', '/sync-runs', `/sync-runs/${run.id}`, '/suggestions', '/sources', '/keys'];
+    const found: string[] = [];
+    for (const width of [1280, 375]) {
+      const { page } = await newPage(browser, { width });
+      opened.push(page);
+      await page.goto(`${demo.hub.url}/#key=${demo.adminKey}`);
+      await page.getByRole('link', { name: 'certhub' }).waitFor();
+      for (const path of pages) {
+        await page.evaluate(`history.pushState(null, '', ${JSON.stringify(path)}); dispatchEvent(new PopStateEvent('popstate'))`);
+        await page.getByRole('heading', { level: 1 }).first().waitFor();
+        // Loaded when no "Loading…" / "Searching…" is left (the event stream keeps the network busy for good).
+        await page.waitForFunction(`!/Loading…|Searching…|Signing in…/.test(document.body.innerText)`);
+        await page.waitForTimeout(150);
+        for (const v of await seriousViolations(page)) found.push(`${width}px ${path}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      }
+      await screenshot(page, `a11y-last-page-${width}px`);
+    }
+    // The sign-in page too.
+    const { page } = await newPage(browser);
+    opened.push(page);
+    await page.goto(`${demo.hub.url}/`);
+    await page.getByRole('heading', { name: 'Sign in to certhub' }).waitFor();
+    for (const v of await seriousViolations(page)) found.push(`sign-in: ${v.impact} ${v.id} (${v.help})`);
+    expect(found).toEqual([]);
+  }, 120_000);
+});
