@@ -77,7 +77,7 @@ describe('random and malformed requests at every route', () => {
   afterAll(() => hub.close());
 
   it('never answers 5xx, always in the error shape, and a 4xx changes nothing', async () => {
-    expect(routes.length).toBeGreaterThan(5);
+    expect(routes.length).toBeGreaterThan(30);
     const request = fc.record({
       routeIndex: fc.nat(),
       pathValues: fc.array(junkText, { minLength: 3, maxLength: 3 }),
