@@ -113,7 +113,7 @@ describe.skipIf(!hasBrowser)('the web UI in a browser', () => {
 
     const button = page.getByRole('button', { name: /^Download PDF of / }).first();
     const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
-    const bytes = readFileSync((await download.path())!);
+    const bytes = readFileSync((await download.path()));
     expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(download.suggestedFilename()).toMatch(/\.pdf$/);
     await screenshot(page, 'person-page');
@@ -147,7 +147,7 @@ describe.skipIf(!hasBrowser)('the web UI in a browser', () => {
     await screenshot(page, 'requirement-edited');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
-    const csv = readFileSync((await download.path())!, 'utf8');
+    const csv = readFileSync((await download.path()), 'utf8');
     const lines = csv.trimEnd().split('\r\n');
     expect(lines[0]).toBe('person_id,name,email,state,valid_until,certificate_id,source,achievement_code,achievement_title,issued_at');
     expect(lines.length - 1).toBe(after.total);
