@@ -208,9 +208,13 @@ sources:
       const ready = await fetch(`${url}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({ status: 'ready' });
-      const missing = await fetch(`${url}/no-such-route`);
+      const missing = await fetch(`${url}/v1/no-such-route`);
       expect(missing.status).toBe(404);
       expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found');
+      // Other paths belong to the web UI (its own routes survive a reload); it shows its own "not found" page.
+      const page = await fetch(`${url}/people/123`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     } finally {
       server.child.kill('SIGTERM');
     }

@@ -137,6 +137,30 @@ export interface CertificateReader {
   ): Promise<Certificate[]>;
 }
 
+/** What a certificate view shows besides c.id and c.valid_until: no payload, no national id. */
+const VIEW_COLUMNS = [
+  'c.tenant_id',
+  'c.source_id',
+  'c.external_id',
+  'c.person_id',
+  'c.file_sha256',
+  'c.first_seen_at',
+  'c.updated_at',
+  'c.last_seen_at',
+  'c.status',
+  'c.subject_json',
+  'c.achievement_type',
+  'c.achievement_external_id',
+  'c.achievement_title',
+  'c.achievement_code',
+  'c.issued_at',
+  'c.valid_from',
+  'c.serial',
+  'c.file_available',
+  's.slug as source_slug',
+  's.provider as provider',
+] as const;
+
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
@@ -157,30 +181,7 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
     db
       .selectFrom('certificates as c')
       .innerJoin('sources as s', 's.id', 'c.source_id')
-      .select([
-        'c.id',
-        'c.tenant_id',
-        'c.source_id',
-        'c.external_id',
-        'c.person_id',
-        'c.file_sha256',
-        'c.first_seen_at',
-        'c.updated_at',
-        'c.last_seen_at',
-        'c.status',
-        'c.subject_json',
-        'c.achievement_type',
-        'c.achievement_external_id',
-        'c.achievement_title',
-        'c.achievement_code',
-        'c.issued_at',
-        'c.valid_from',
-        'c.valid_until',
-        'c.serial',
-        'c.file_available',
-        's.slug as source_slug',
-        's.provider as provider',
-      ]);
+      .select(['c.id', 'c.valid_until', ...VIEW_COLUMNS]);
 
   /**
    * Certificates as they were at `asOf`: the certificate row for what does not change (ids, source, person), the
@@ -461,28 +462,8 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
     },
 
     async listCertificatesEnding(tenantId, filter, page, opts) {
-      let q = endingQuery(tenantId, filter).select([
-        'c.tenant_id',
-        'c.source_id',
-        'c.external_id',
-        'c.person_id',
-        'c.file_sha256',
-        'c.first_seen_at',
-        'c.updated_at',
-        'c.last_seen_at',
-        'c.status',
-        'c.subject_json',
-        'c.achievement_type',
-        'c.achievement_external_id',
-        'c.achievement_title',
-        'c.achievement_code',
-        'c.issued_at',
-        'c.valid_from',
-        'c.serial',
-        'c.file_available',
-        's.slug as source_slug',
-        's.provider as provider',
-      ]);
+      // endingQuery selects c.id and c.valid_until already.
+      let q = endingQuery(tenantId, filter).select([...VIEW_COLUMNS]);
       const after = page.after;
       if (after) {
         q = q.where((eb) =>
