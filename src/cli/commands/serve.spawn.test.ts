@@ -102,5 +102,8 @@ describe('certhub serve (the binary)', () => {
     expect(done.stderr).toBe('');
     expect(done.stdout).toContain('"msg":"stopped"');
     expect(done.stdout).not.toContain(falkor.sourceConfigs()[0]!.token as string);
+    // Requests were logged (one line each), but never the API key they carried.
+    expect(done.stdout).toMatch(/"url":"\/v1\/sources/);
+    expect(done.stdout).not.toContain(key);
   }, 90_000);
 });
