@@ -171,6 +171,18 @@ describe.skipIf(!hasBrowser)('the web UI in a browser', () => {
     expect(people.filter((p) => p.merged_into !== null)).toHaveLength(1);
   });
 
+  it('shows the API docs from /openapi.json with no request leaving the hub', async () => {
+    const { page } = await newPage(browser);
+    opened.push(page);
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(r.url()));
+    await page.goto(`${demo.hub.url}/docs`);
+    await page.locator('[data-path="/v1/status/bulk"]').first().waitFor({ timeout: 20_000 });
+    expect(await page.locator('[data-path="/v1/certificates/{id}/file"]').count()).toBeGreaterThan(0);
+    expect(requested.filter((u) => !u.startsWith(demo.hub.url) && !u.startsWith('data:') && !u.startsWith('blob:'))).toEqual([]);
+    await screenshot(page, 'api-docs');
+  });
+
   it('has no serious or critical accessibility violations on any page, on a desktop and a phone', async () => {
     await allSynced();
     const person = (await api<{ items: Array<{ id: string }> }>('/v1/people?limit=1')).items[0]!;
