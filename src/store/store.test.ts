@@ -24,7 +24,7 @@ describeEachDialect('schema and keys', (h) => {
   it('migrates once, then is idempotent, and creates the default tenant', async () => {
     const store = await h.open({ migrate: false });
     expect(store.dialect).toBe(h.dialect);
-    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api'] });
+    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index'] });
     expect(await store.migrate()).toEqual({ applied: [] });
 
     const again = await h.open();
@@ -260,7 +260,7 @@ describe('createStore errors', () => {
 
   it('in-memory SQLite works', async () => {
     const store = await createStore({ url: 'sqlite::memory:', secretKey: key });
-    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api'] });
+    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index'] });
     await store.close();
   });
 });
