@@ -6,39 +6,17 @@
  *   npm run bench reports                      # 100,000 people x 10 certificates
  *   BENCH_PEOPLE=20000 npm run bench reports
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createTestHub } from '../src/api/testkit.ts';
-import { courseCode, loadFixture, personId } from '../src/status/bulk-fixture.ts';
-import { createStore } from '../src/store/index.ts';
+import { best, withMillionStore } from './million.ts';
+import { courseCode, personId } from '../src/status/bulk-fixture.ts';
 
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const NOW = new Date('2025-06-01T10:00:00Z');
 
-async function best(rounds: number, run: () => unknown): Promise<number> {
-  let fastest = Infinity;
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    await run();
-    fastest = Math.min(fastest, performance.now() - t0);
-  }
-  return fastest;
-}
-
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'certhub-bench-reports-'));
-  const file = join(dir, 'hub.db');
-  const secretKey = randomBytes(32);
-  try {
-    const store = await createStore({ url: `sqlite:${file}`, secretKey });
-    const hub = await createTestHub({ store, now: () => NOW });
-    const loaded = loadFixture({ file, secretKey, tenantId: hub.a.id, sourceId: hub.a.source.id, sourceSlug: hub.a.source.slug }, PEOPLE, NOW);
-    console.log(`store: ${PEOPLE} people, ${loaded.certificates} certificates, loaded in ${(loaded.ms / 1000).toFixed(1)} s`);
-    const requirement = await store.requirements.createRequirement(hub.a.id, {
+  await withMillionStore('reports', PEOPLE, NOW, async (hub, file) => {
+    const requirement = await hub.store.requirements.createRequirement(hub.a.id, {
       name: 'Bench',
       rule: { any_of: [{ code: courseCode(3) }], valid_months_without_end: 24, warn_days: 30 },
     });
@@ -64,10 +42,7 @@ async function main(): Promise<void> {
       const ms = await best(ROUNDS, get(url));
       console.log(`${label.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms  ${(ms / baselineMs).toFixed(0).padStart(6)}x baseline`);
     }
-    await hub.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 await main();

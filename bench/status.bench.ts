@@ -7,41 +7,18 @@
  *   npm run bench status                      # 100,000 people x 10 certificates
  *   BENCH_PEOPLE=20000 npm run bench status
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createTestHub } from '../src/api/testkit.ts';
-import { CERTS_PER_PERSON, courseCode, loadFixture, personId, queryFor } from '../src/status/bulk-fixture.ts';
+import { best, withMillionStore } from './million.ts';
+import { CERTS_PER_PERSON, courseCode, personId, queryFor } from '../src/status/bulk-fixture.ts';
 import { checkPeople } from '../src/status/service.ts';
-import { createStore } from '../src/store/index.ts';
 
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 100_000);
 const ASKED = Math.min(10_000, PEOPLE);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const NOW = new Date('2025-06-01T10:00:00Z');
 
-async function best(rounds: number, run: () => unknown): Promise<number> {
-  let fastest = Infinity;
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    await run();
-    fastest = Math.min(fastest, performance.now() - t0);
-  }
-  return fastest;
-}
-
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'certhub-bench-status-'));
-  const file = join(dir, 'hub.db');
-  const secretKey = randomBytes(32);
-  try {
-    const store = await createStore({ url: `sqlite:${file}`, secretKey });
-    const hub = await createTestHub({ store, now: () => NOW });
-    const loaded = loadFixture({ file, secretKey, tenantId: hub.a.id, sourceId: hub.a.source.id, sourceSlug: hub.a.source.slug }, PEOPLE, NOW);
-    console.log(`store: ${PEOPLE} people, ${loaded.certificates} certificates, loaded in ${(loaded.ms / 1000).toFixed(1)} s`);
-
+  await withMillionStore('status', PEOPLE, NOW, async (hub, file) => {
     const step = Math.floor(PEOPLE / ASKED);
     const asked = Array.from({ length: ASKED }, (_, k) => k * step);
     const queries = asked.map((i) => queryFor(i, hub.a.source.slug));
@@ -69,16 +46,13 @@ async function main(): Promise<void> {
       if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${res.body.slice(0, 200)}`);
       bytes = res.rawPayload.length;
     });
-    await hub.close();
 
     const perSecond = (ms: number) => Math.round(ASKED / (ms / 1000)).toLocaleString('en');
     console.log(`asked: ${ASKED} people (${rows} certificates, ~${CERTS_PER_PERSON} each), 3 achievements, best of ${ROUNDS}`);
     console.log(`baseline indexed SELECT      ${baselineMs.toFixed(0).padStart(6)} ms  ${perSecond(baselineMs).padStart(9)} people/s`);
     console.log(`status service (checkPeople) ${serviceMs.toFixed(0).padStart(6)} ms  ${perSecond(serviceMs).padStart(9)} people/s  ${(serviceMs / baselineMs).toFixed(1)}x baseline`);
     console.log(`POST /v1/status/bulk         ${httpMs.toFixed(0).padStart(6)} ms  ${perSecond(httpMs).padStart(9)} people/s  ${(httpMs / baselineMs).toFixed(1)}x baseline  (${(bytes / 1024 / 1024).toFixed(1)} MiB answer)`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 await main();

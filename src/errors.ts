@@ -1,19 +1,21 @@
 /** Every failure certhub reports carries a stable `code`; the HTTP status mapping lives in api/. */
-export type ErrorCode =
-  | 'invalid_request'
-  | 'invalid_config'
-  | 'not_found'
-  | 'conflict'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'rate_limited'
-  | 'provider_unavailable'
-  | 'provider_error'
-  | 'secret_key_invalid'
-  | 'database_unavailable'
+export const ERROR_CODES = [
+  'invalid_request',
+  'invalid_config',
+  'not_found',
+  'conflict',
+  'unauthorized',
+  'forbidden',
+  'rate_limited',
+  'provider_unavailable',
+  'provider_error',
+  'secret_key_invalid',
+  'database_unavailable',
   /** The work was stopped on purpose (shutdown, Ctrl-C): not a failure of anything. */
-  | 'cancelled'
-  | 'internal';
+  'cancelled',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class AppError extends Error {
   readonly code: ErrorCode;

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { describeError, isAppError } from '../errors.ts';
 import { createEventBus } from '../events.ts';
@@ -12,14 +11,10 @@ import { createKeyRateLimiter, DEFAULT_API_RATE_LIMIT } from './rate-limit.ts';
 import { createRouteTable, mountRoutes } from './route.ts';
 import { registerAllRoutes } from './routes/index.ts';
 import { registerWebUi } from './web.ts';
+import { packageVersion } from '../version.ts';
 
 /** Request bodies above this are refused with 413 (a bulk status of 10,000 people is about 1 MiB). */
 export const BODY_LIMIT = 4 * 1024 * 1024;
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
-}
 
 const DESCRIPTION = `certhub keeps one normalized, always-current store of the certificates people earn across learning
 platforms (FrontCore, Falkor, Open edX Credentials, Springest) and answers "does this person hold a valid certificate

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { sendError } from './errors.ts';
 
 const ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -49,9 +50,7 @@ export function registerDocs(app: FastifyInstance): void {
   app.get('/docs/init.js', { logLevel: 'warn' }, (_request, reply) => reply.type('text/javascript; charset=utf-8').send(INIT));
   app.get<{ Params: { file: string } }>('/docs/assets/:file', { logLevel: 'warn' }, (request, reply) => {
     const type = ASSETS[request.params.file];
-    if (type === undefined) {
-      return reply.code(404).send({ error: { code: 'not_found', message: `no docs asset ${request.params.file}` } });
-    }
+    if (type === undefined) return sendError(reply, 'not_found', `no docs asset ${request.params.file}`);
     let bytes = cache.get(request.params.file);
     if (bytes === undefined) {
       bytes = readFileSync(join(dir, request.params.file));

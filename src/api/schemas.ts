@@ -2,22 +2,7 @@
 import { z } from 'zod';
 import { ACHIEVEMENT_TYPES, CERTIFICATE_STATUSES, PROVIDER_IDS, VALIDITIES } from '../domain/certificate.ts';
 import type { FastifyRequest } from 'fastify';
-
-export const ERROR_CODES = [
-  'invalid_request',
-  'invalid_config',
-  'not_found',
-  'conflict',
-  'unauthorized',
-  'forbidden',
-  'rate_limited',
-  'provider_unavailable',
-  'provider_error',
-  'secret_key_invalid',
-  'database_unavailable',
-  'cancelled',
-  'internal',
-] as const;
+import { ERROR_CODES } from '../errors.ts';
 
 export const errorBodySchema = z.object({
   error: z.object({

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { InvalidConfigError } from '../config.ts';
 import { describeError, isAppError } from '../errors.ts';
@@ -12,17 +11,13 @@ import { registerKeysCommand } from './commands/keys.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { createProcessRuntime, type CliRuntime } from './runtime.ts';
+import { packageVersion } from '../version.ts';
 
 export const EXIT_OK = 0;
 /** A failure while doing the work: database down, port taken, provider error. */
 export const EXIT_FAILURE = 1;
 /** The command could not start: bad usage, bad configuration, bad secret key. */
 export const EXIT_USAGE = 2;
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
-}
 
 function buildProgram(rt: CliRuntime): Command {
   const program = new Command('certhub')

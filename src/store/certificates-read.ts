@@ -161,6 +161,35 @@ const VIEW_COLUMNS = [
   's.provider as provider',
 ] as const;
 
+/**
+ * A certificate as it was at an instant: the row's own columns for what never changes (ids, source, person), the
+ * version's for every normalized field (its recorded_at stands in for updated_at). No payload, no national id.
+ */
+const AS_OF_VIEW_COLUMNS = [
+  'c.id',
+  'c.tenant_id',
+  'c.source_id',
+  'c.external_id',
+  'c.person_id',
+  'c.file_sha256',
+  'c.first_seen_at',
+  'v.recorded_at as updated_at',
+  'c.last_seen_at',
+  'v.status',
+  'v.subject_json',
+  'v.achievement_type',
+  'v.achievement_external_id',
+  'v.achievement_title',
+  'v.achievement_code',
+  'v.issued_at',
+  'v.valid_from',
+  'v.valid_until',
+  'v.serial',
+  'v.file_available',
+  's.slug as source_slug',
+  's.provider as provider',
+] as const;
+
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
@@ -203,33 +232,12 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
 
   const selectCertificatesAsOf = (asOf: string) =>
     fromCertificatesAsOf(asOf).select([
-        'c.id',
-        'c.tenant_id',
-        'c.source_id',
-        'c.external_id',
-        'c.person_id',
-        'c.file_sha256',
-        'c.first_seen_at',
-        'v.recorded_at as updated_at',
-        'c.last_seen_at',
-        'v.status',
-        'v.subject_json',
-        'v.subject_national_id_hmac',
-        'v.subject_national_id_ciphertext',
-        'v.achievement_type',
-        'v.achievement_external_id',
-        'v.achievement_title',
-        'v.achievement_code',
-        'v.issued_at',
-        'v.valid_from',
-        'v.valid_until',
-        'v.serial',
-        'v.file_available',
-        'v.raw_json',
-        'v.payload_hash',
-        's.slug as source_slug',
-        's.provider as provider',
-      ]);
+      ...AS_OF_VIEW_COLUMNS,
+      'v.subject_national_id_hmac',
+      'v.subject_national_id_ciphertext',
+      'v.raw_json',
+      'v.payload_hash',
+    ]);
 
   /** Awarded, started certificates ending in the window; selects (valid_until, id), callers add more. */
   const endingQuery = (tenantId: string, filter: EndingFilter) => {
@@ -248,31 +256,7 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
   };
 
   /** selectCertificateViews as of an instant (see selectCertificatesAsOf). */
-  const selectCertificateViewsAsOf = (asOf: string) =>
-    fromCertificatesAsOf(asOf).select([
-      'c.id',
-      'c.tenant_id',
-      'c.source_id',
-      'c.external_id',
-      'c.person_id',
-      'c.file_sha256',
-      'c.first_seen_at',
-      'v.recorded_at as updated_at',
-      'c.last_seen_at',
-      'v.status',
-      'v.subject_json',
-      'v.achievement_type',
-      'v.achievement_external_id',
-      'v.achievement_title',
-      'v.achievement_code',
-      'v.issued_at',
-      'v.valid_from',
-      'v.valid_until',
-      'v.serial',
-      'v.file_available',
-      's.slug as source_slug',
-      's.provider as provider',
-    ]);
+  const selectCertificateViewsAsOf = (asOf: string) => fromCertificatesAsOf(asOf).select([...AS_OF_VIEW_COLUMNS]);
 
   /** Rows read as of an instant: last_seen_at cannot be later than that instant; validity is computed then. */
   const asOfRows = (rows: CertificateViewRow[], opts: AsOfReadOptions) => {

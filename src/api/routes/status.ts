@@ -8,7 +8,8 @@ import { MAX_BULK_PEOPLE, personQuerySchema, refineScope, statusScopeShape, type
 import { checkPeople, findRequirement, type CheckedPerson, type StatusAnswer } from '../../status/service.ts';
 import type { RouteDeps } from '../deps.ts';
 import { describeZodError, type RouteTable } from '../route.ts';
-import { boolQuery, certificateSchema, ERROR_CODES } from '../schemas.ts';
+import { ERROR_CODES } from '../../errors.ts';
+import { boolQuery, certificateSchema } from '../schemas.ts';
 
 const achievementRefSchema = z
   .object({
