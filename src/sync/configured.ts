@@ -28,6 +28,8 @@ export interface SyncConfiguredOptions {
   signal?: AbortSignal;
   onProgress?: (progress: SyncProgress) => void;
   lockTtlMs?: number;
+  /** certhub's clock for this run (default: the wall clock). */
+  now?: () => Date;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function syncConfiguredSource(opts: SyncConfiguredOptions): Promise
         ...(opts.signal === undefined ? {} : { signal: opts.signal }),
         ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
         ...(opts.lockTtlMs === undefined ? {} : { lockTtlMs: opts.lockTtlMs }),
+        ...(opts.now === undefined ? {} : { now: opts.now }),
       });
     } finally {
       await http.close().catch(() => undefined);

@@ -9,6 +9,7 @@ import { CONTRACT_CASES } from '../../providers/contract/cases.ts';
 import { counters, type RunningProvider } from '../../providers/contract/harness.ts';
 import type { AnyProvider } from '../../providers/index.ts';
 import { generateWorld } from '../../simulators/common/world.ts';
+import { createTestClock } from '../../test-clock.testkit.ts';
 import { createSourceConnector, type SourceConnector } from '../../sources/session.ts';
 import { createStore, type Store } from '../../store/index.ts';
 import { sampleCertificate } from '../../store/sample-certificate.ts';
@@ -35,18 +36,20 @@ describe('certificate files from the provider simulators', () => {
   let store: Store;
   let hub: TestHub;
   const sims = new Map<ProviderId, Running>();
+  // The simulators and the syncs share one pinned clock; the worlds are dated up to the day before it.
+  const clock = createTestClock('2026-06-02T10:00:00Z');
 
   beforeAll(async () => {
     store = await createStore({ url: 'sqlite::memory:', secretKey: randomBytes(32) });
     await store.migrate();
     hub = await createTestHub({ store, connector: createSourceConnector({ store, syncDeps: defaultSyncDeps() }) });
     for (const c of CONTRACT_CASES) {
-      const world = generateWorld({ seed: `files-${c.provider}`, people: Math.min(c.people, 40), asOf: '2026-06-01' });
-      const run = await c.start(world, { documentedRate: false });
+      const world = generateWorld({ seed: `files-${c.provider}`, people: Math.min(c.people, 40), asOf: clock.asOf });
+      const run = await c.start(world, { documentedRate: false, clock: clock.now });
       const source = { ...run.source, id: `sim-${c.provider}`, tenant: hub.a.slug };
       sims.set(c.provider, { run, source });
       await applyConfiguredSources(store, { sources: [source] } as Config);
-      const report = await syncConfiguredSource({ store, source, deps: defaultSyncDeps() });
+      const report = await syncConfiguredSource({ store, source, deps: defaultSyncDeps(), now: clock.now });
       expect(report.status, JSON.stringify(report.error)).toBe('succeeded');
     }
   }, 60_000);

@@ -11,8 +11,8 @@ const json = (method: string, body: unknown): RequestInit => ({ method, body: JS
 export const frontcoreCase: ContractCase = {
   provider: 'frontcore',
   people: 40,
-  async start(world, { documentedRate }) {
-    const sim = createFrontcoreSimulator({ world, ...(documentedRate ? {} : { rateLimit: { limit: 100, windowMs: 1000 } }) });
+  async start(world, { documentedRate, clock }) {
+    const sim = createFrontcoreSimulator({ world, clock, ...(documentedRate ? {} : { rateLimit: { limit: 100, windowMs: 1000 } }) });
     const simUrl = await sim.sim.listen(0);
     const entry = sim.sourceConfigs()[0] ?? {};
     return {
@@ -35,8 +35,8 @@ export const frontcoreCase: ContractCase = {
 export const falkorCase: ContractCase = {
   provider: 'falkor',
   people: 120,
-  async start(world) {
-    const sim = createFalkorSimulator({ world });
+  async start(world, { clock }) {
+    const sim = createFalkorSimulator({ world, clock });
     const simUrl = await sim.sim.listen(0);
     const account = sim.accounts[0];
     if (!account) throw new Error('no Falkor account');
@@ -65,8 +65,8 @@ export const openedxCase: ContractCase = {
   people: 80,
   // A token, the one page of this world, the program titles and the course-run titles it names.
   noChangeRequests: 4,
-  async start(world, { documentedRate }) {
-    const sim = createOpenedxSimulator({ world, ...(documentedRate ? {} : { throttle: false }) });
+  async start(world, { documentedRate, clock }) {
+    const sim = createOpenedxSimulator({ world, clock, ...(documentedRate ? {} : { throttle: false }) });
     const simUrl = await sim.sim.listen(0);
     const entry = sim.sourceConfigs()[0] ?? {};
     return {
@@ -89,8 +89,8 @@ export const openedxCase: ContractCase = {
 export const springestCase: ContractCase = {
   provider: 'springest',
   people: 120,
-  async start(world) {
-    const sim = createSpringestSimulator({ world });
+  async start(world, { clock }) {
+    const sim = createSpringestSimulator({ world, clock });
     const simUrl = await sim.sim.listen(0);
     return {
       source: parseSource(sim.sourceConfigs()[0] ?? {}),

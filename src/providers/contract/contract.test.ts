@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateWorld } from '../../simulators/common/world.ts';
+import { createTestClock } from '../../test-clock.testkit.ts';
 import { CONTRACT_CASES } from './cases.ts';
 import { clearFaults, counters, createSyncer, expectStoreEqualsTruth, openStore, resetCounters, setFaults, type RunningProvider } from './harness.ts';
 
@@ -13,9 +14,8 @@ import { clearFaults, counters, createSyncer, expectStoreEqualsTruth, openStore,
 const providerRequests = (c: { requests_by_endpoint: Record<string, number> }): number =>
   Object.entries(c.requests_by_endpoint).filter(([name]) => !name.includes('/__sim')).reduce((n, [, v]) => n + v, 0);
 
-// Yesterday: simulators date their data up to asOf, and changes made now must be newer than all of it.
-const asOf = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-const world = (people: number): ReturnType<typeof generateWorld> => generateWorld({ seed: 'contract', people, asOf });
+// One pinned clock per test for the simulator and certhub; the world is dated up to the day before it starts.
+const world = (people: number, asOf: string): ReturnType<typeof generateWorld> => generateWorld({ seed: 'contract', people, asOf });
 
 for (const testCase of CONTRACT_CASES) {
   describe(`provider contract [${testCase.provider}]`, () => {
@@ -24,11 +24,12 @@ for (const testCase of CONTRACT_CASES) {
       while (cleanups.length) await cleanups.pop()?.();
     });
     const setup = async (documentedRate = false): Promise<{ running: RunningProvider; store: Awaited<ReturnType<typeof openStore>>['store']; syncer: ReturnType<typeof createSyncer> }> => {
-      const running = await testCase.start(world(testCase.people), { documentedRate });
+      const clock = createTestClock();
+      const running = await testCase.start(world(testCase.people, clock.asOf), { documentedRate, clock: clock.now });
       cleanups.push(() => running.close());
       const opened = await openStore([running.source]);
       cleanups.push(() => opened.close());
-      return { running, store: opened.store, syncer: createSyncer(opened.store, running.source) };
+      return { running, store: opened.store, syncer: createSyncer(opened.store, running.source, clock.now) };
     };
 
     it('a full sync equals the simulator\'s ground truth exactly', async () => {

@@ -8,12 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRng } from '../../simulators/common/prng.ts';
 import { generateWorld } from '../../simulators/common/world.ts';
+import { createTestClock, type TestClock } from '../../test-clock.testkit.ts';
 import { CONTRACT_CASES } from './cases.ts';
 import type { Store } from '../../store/index.ts';
 import { createSyncer, expectStoreEqualsTruth, openStore, setFaults, type RunningProvider } from './harness.ts';
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
-const asOf = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 const LOCK_TTL_MS = 1500;
 /** A bigger world than the contract's, and latency on every request, so that kills land in the middle of runs. */
 const PEOPLE: Record<string, number> = { frontcore: 60, falkor: 200, openedx: 500, springest: 300 };
@@ -29,9 +29,10 @@ interface Killed {
  * Starts a child sync and SIGKILLs it `killAfterMs` after its run has begun (its run row is in the store), so the
  * kill lands in the middle of the run whatever the machine's load does to start-up times.
  */
-function runChildAndKill(env: Record<string, string>, store: Store, killAfterMs: number): Promise<Killed> {
+function runChildAndKill(env: Record<string, string>, store: Store, clock: TestClock, killAfterMs: number): Promise<Killed> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const childEnv = { ...process.env, ...env, CRASH_CLOCK_AT_SPAWN: clock.now().toISOString() };
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     let timer: NodeJS.Timeout | undefined;
@@ -64,8 +65,10 @@ describe('crash safety (SIGKILL at random moments) against the simulators', () =
 
   for (const testCase of CONTRACT_CASES) {
     it(`[${testCase.provider}] three killed runs, then a full run: the store equals the truth, nothing duplicated`, async () => {
-      const world = generateWorld({ seed: `crash-${testCase.provider}`, people: PEOPLE[testCase.provider] ?? 100, asOf });
-      const running: RunningProvider = await testCase.start(world, { documentedRate: false });
+      // The simulator, the killed children and the final runs share one pinned clock.
+      const clock = createTestClock();
+      const world = generateWorld({ seed: `crash-${testCase.provider}`, people: PEOPLE[testCase.provider] ?? 100, asOf: clock.asOf });
+      const running: RunningProvider = await testCase.start(world, { documentedRate: false, clock: clock.now });
       cleanups.push(() => running.close());
       await setFaults(running.simUrl, { latency_ms: LATENCY_MS[testCase.provider] ?? 15, latency_jitter_ms: 30 });
       const opened = await openStore([running.source]);
@@ -78,11 +81,11 @@ describe('crash safety (SIGKILL at random moments) against the simulators', () =
       };
       const rng = createRng(`kills-${testCase.provider}`);
       const outcomes: Killed[] = [];
-      for (let trial = 0; trial < 3; trial++) outcomes.push(await runChildAndKill(env, opened.store, rng.int(0, 900)));
+      for (let trial = 0; trial < 3; trial++) outcomes.push(await runChildAndKill(env, opened.store, clock, rng.int(0, 900)));
       // Mid-run changes at the provider, then the run that must converge (after the dead runs' locks expire).
       await running.mutate();
       await new Promise((r) => setTimeout(r, LOCK_TTL_MS + 100));
-      const syncer = createSyncer(opened.store, running.source);
+      const syncer = createSyncer(opened.store, running.source, clock.now);
       syncer.advance(running.advanceForChangesMs ?? 0);
       // The first run completes the scan the killed runs left (pages they finished are not read again, so a change
       // there is seen by the next scan); the second is a fresh scan that began after every change.

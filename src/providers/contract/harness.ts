@@ -47,7 +47,7 @@ export interface ContractCase {
    * `documentedRate`: the simulator enforces the provider's documented limit and certhub paces at its default
    * (90% of it). Otherwise both are raised, so that the tests that are not about pacing run fast.
    */
-  start(world: World, opts: { documentedRate: boolean }): Promise<RunningProvider>;
+  start(world: World, opts: { documentedRate: boolean; clock: () => Date }): Promise<RunningProvider>;
 }
 
 export function parseSource(entry: Record<string, unknown>): SourceConfig {
@@ -100,11 +100,14 @@ export interface Syncer {
   advance(ms: number): void;
 }
 
-/** Runs the real engine with the real connector and HTTP client (shared limiter registry), on a movable clock. */
-export function createSyncer(store: Store, source: SourceConfig): Syncer {
+/**
+ * Runs the real engine with the real connector and HTTP client (shared limiter registry), on the test's clock
+ * (the one its simulator runs on), moved forward by `advance`.
+ */
+export function createSyncer(store: Store, source: SourceConfig, clock: () => Date): Syncer {
   const deps = defaultSyncDeps();
   let offset = 0;
-  const now = (): Date => new Date(Date.now() + offset);
+  const now = (): Date => new Date(clock().getTime() + offset);
   return {
     async sync(opts = {}) {
       const provider = getProvider(source.provider);

@@ -6,10 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Certificate } from '../../domain/certificate.ts';
 import { generateWorld, type World } from '../../simulators/common/world.ts';
 import type { Store } from '../../store/index.ts';
+import { createTestClock } from '../../test-clock.testkit.ts';
 import { CONTRACT_CASES } from './cases.ts';
 import { createSyncer, openStore, storedCertificates, type RunningProvider } from './harness.ts';
 
-const asOf = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+// The simulators and certhub share one pinned clock; the world is dated up to the day before it starts.
+const clock = createTestClock();
 
 describe('identity across the four providers', () => {
   let world: World;
@@ -20,13 +22,13 @@ describe('identity across the four providers', () => {
   let certs: Certificate[] = [];
 
   beforeAll(async () => {
-    world = generateWorld({ seed: 'identity', people: 150, asOf });
-    running = await Promise.all(CONTRACT_CASES.map((c) => c.start(world, { documentedRate: false })));
+    world = generateWorld({ seed: 'identity', people: 150, asOf: clock.asOf });
+    running = await Promise.all(CONTRACT_CASES.map((c) => c.start(world, { documentedRate: false, clock: clock.now })));
     const opened = await openStore(running.map((r) => r.source));
     store = opened.store;
     closeStore = () => opened.close();
     for (const r of running) {
-      const report = await createSyncer(store, r.source).sync();
+      const report = await createSyncer(store, r.source, clock.now).sync();
       expect(report.status, `${r.source.id}: ${JSON.stringify(report.error)}`).toBe('succeeded');
       for (const t of await r.truth()) personKeyOf.set(`${r.source.id}:${t.external_id}`, t.person_key);
       certs.push(...(await storedCertificates(store, r.source.id)).map((c) => ({ ...c, source: r.source.id })));

@@ -28,9 +28,11 @@ import {
   readFrontcoreCheckpoint,
   type FrontcoreConfig,
 } from './index.ts';
+import { createTestClock } from '../../test-clock.testkit.ts';
 
-// Yesterday: the simulator dates its data up to asOf, and changes made now must be newer than all of it.
-const asOf = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+// One pinned clock for the simulator and the connector: the world is dated up to the day before it starts, so
+// changes made now are newer than all of it.
+const clock = createTestClock();
 const RETRY = { baseDelayMs: 2, maxDelayMs: 20, maxAttempts: 10 };
 
 interface Running {
@@ -46,9 +48,9 @@ afterEach(async () => {
 });
 
 async function start(people: number, opts: { documentedRate?: boolean; seed?: string } = {}): Promise<Running> {
-  const world = generateWorld({ seed: opts.seed ?? 'fc-connector', people, asOf });
+  const world = generateWorld({ seed: opts.seed ?? 'fc-connector', people, asOf: clock.asOf });
   // The documented 5 requests/s per account, or (tests not about pacing) fast enough never to throttle.
-  const fc = createFrontcoreSimulator({ world, ...(opts.documentedRate ? {} : { rateLimit: { limit: 100_000, windowMs: 1000 } }) });
+  const fc = createFrontcoreSimulator({ world, clock: clock.now, ...(opts.documentedRate ? {} : { rateLimit: { limit: 100_000, windowMs: 1000 } }) });
   const url = await fc.sim.listen(0, '127.0.0.1');
   const config = frontcoreConfigSchema.parse(fc.sourceConfigs()[0]);
   const limiter = opts.documentedRate ? createLimiterRegistry().bucket(frontcoreLimiterKey(config), FRONTCORE_DEFAULT_RATE) : undefined;
@@ -63,7 +65,7 @@ const ctxOf = (r: Running, signal: AbortSignal = new AbortController().signal, f
   http: r.http,
   full,
   signal,
-  now: () => new Date(),
+  now: clock.now,
 });
 
 type Store = Map<string, NormalizedCertificate>;
@@ -120,7 +122,7 @@ async function mutate(r: Running, round: number): Promise<void> {
 }
 
 /** FrontCore stamps whole seconds: wait until the clock has left the second of the last change. */
-const nextSecond = (): Promise<void> => sleep(1005 - (Date.now() % 1000));
+const nextSecond = (): Promise<void> => sleep(1005 - (clock.nowMs() % 1000));
 
 describe('FrontCore connector against the simulator', () => {
   it('a full pull equals the truth with one request per participants page plus one per user holding a diploma; changes arrive incrementally; nothing changed costs one request', async () => {
@@ -149,7 +151,7 @@ describe('FrontCore connector against the simulator', () => {
   });
 
   it('a crash after any page resumes from its checkpoint with nothing lost, also when FrontCore changes in between', async () => {
-    const r = await start(80, { seed: 'fc-crash' });
+    const r = await start(110, { seed: 'fc-crash' });
     const whole = await pull(r, new Map(), null);
     const total = whole.pages;
     expect(total).toBeGreaterThan(3);

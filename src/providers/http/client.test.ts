@@ -53,7 +53,11 @@ async function scripted(steps: string[]): Promise<{ base: string; seen: Seen[] }
       }
       if (step === 'echo') return json(200, entry);
       if (step === 'echo-secret') return json(401, { error: 'Wrong API Key', got: req.url, auth: req.headers.authorization });
-      if (step.startsWith('429:')) return json(429, { error: 'Too Many Requests' }, { 'retry-after': step.slice(4) });
+      if (step.startsWith('429:')) {
+        // `429:<Retry-After>` or `429:<Retry-After>|<Date>` (a server clock of its own).
+        const [retryAfter = '', date] = step.slice(4).split('|');
+        return json(429, { error: 'Too Many Requests' }, { 'retry-after': retryAfter, ...(date === undefined ? {} : { date }) });
+      }
       return json(Number(step), { error: `status ${step}` });
     });
   });
@@ -113,7 +117,7 @@ describe('retries', () => {
 
   it('waits what Retry-After asks even beyond maxDelayMs, in seconds or as an HTTP date, and pauses the account', async () => {
     const now = Date.parse('2026-03-01T12:00:00Z');
-    const { base } = await scripted(['429:7', `429:${new Date(now + 3000).toUTCString()}`, '503']);
+    const { base } = await scripted(['429:7', `429:${new Date(now + 3000).toUTCString()}|${new Date(now).toUTCString()}`, '503']);
     const slept: number[] = [];
     const paused: number[] = [];
     const limiter: Limiter = { acquire: () => Promise.resolve(), pause: (ms) => void paused.push(ms) };

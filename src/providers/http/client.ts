@@ -213,7 +213,7 @@ export function createProviderHttpClient(opts: ProviderHttpClientOptions = {}): 
       if (status === 429) stats.throttled();
       // A 429 means the server did not act on the request, so even a non-idempotent call may go again.
       if (RETRYABLE_STATUS.has(status) && (idempotent || status === 429)) {
-        return { kind: 'retry', reason: `HTTP ${status}`, retryAfterMs: parseRetryAfter(resHeaders['retry-after'], now()), status, body: text, cause: undefined };
+        return { kind: 'retry', reason: `HTTP ${status}`, retryAfterMs: parseRetryAfter(resHeaders['retry-after'], now(), resHeaders.date), status, body: text, cause: undefined };
       }
       const quoted = oneLine(text, ERROR_MESSAGE_KEEP);
       // A 5xx that may not be retried (the call is not idempotent) is still the provider being down.

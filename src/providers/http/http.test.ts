@@ -16,10 +16,11 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-async function startSim(handle?: Parameters<typeof createSimServer>[0]['routes'][number]['handle']): Promise<{ sim: SimServer; base: string; arrivals: number[] }> {
+async function startSim(handle?: Parameters<typeof createSimServer>[0]['routes'][number]['handle'], clock?: () => Date): Promise<{ sim: SimServer; base: string; arrivals: number[] }> {
   const arrivals: number[] = [];
   const sim = createSimServer({
     name: 'test',
+    ...(clock ? { clock } : {}),
     routes: [
       { method: 'GET', path: '/items', name: 'GET /items', handle: handle ?? (() => { arrivals.push(Date.now()); return jsonResponse(200, { ok: true, pad: 'x'.repeat(64) }); }) },
       { method: 'GET', path: '/bad', name: 'GET /bad', handle: () => jsonResponse(400, { error: `bad key ${SECRET}` }) },
@@ -118,6 +119,20 @@ describe('retries', () => {
     // HTTP dates have one-second resolution: at least ~1 s, and the header was read as a date, not ignored.
     expect((arrivals[0] ?? 0) - t0).toBeGreaterThanOrEqual(1000);
     expect(parseRetryAfter(new Date(Date.now() + 5000).toUTCString(), Date.now())).toBeGreaterThan(3000);
+  });
+
+  it('reads a Retry-After date against the server\'s own Date header, whatever our clock says', async () => {
+    // The server's clock is half a year behind ours: its retry date is in our past, yet it asks for about 2 s.
+    const { base, arrivals } = await startSim(undefined, () => new Date(Date.now() - 182 * 86_400_000));
+    await faults(base, { burst_429: 1, retry_after_seconds: 2, retry_after_format: 'http-date' });
+    const c = client();
+    const t0 = Date.now();
+    await c.request({ method: 'GET', url: `${base}/items`, endpoint: 'GET /items' });
+    expect((arrivals[0] ?? 0) - t0).toBeGreaterThanOrEqual(1000);
+    expect(c.stats()).toMatchObject({ throttled_429: 1, retries: 1 });
+    const serverNow = new Date(Date.now() - 182 * 86_400_000);
+    expect(parseRetryAfter(new Date(serverNow.getTime() + 5000).toUTCString(), Date.now(), serverNow.toUTCString())).toBe(5000);
+    expect(parseRetryAfter(new Date(serverNow.getTime() + 5000).toUTCString(), Date.now())).toBe(0);
   });
 
   it('retries 5xx, connection resets and truncated JSON until it gets through', async () => {

@@ -24,7 +24,7 @@ export function backoffDelay(retryIndex: number, policy: Pick<RetryPolicy, 'base
  * Milliseconds a `Retry-After` header asks for, in either form: delta-seconds (`120`) or an
  * HTTP-date (`Wed, 21 Oct 2026 07:28:00 GMT`). A date in the past means 0; garbage means null.
  */
-export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | null {
+export function parseRetryAfter(value: string | string[] | undefined, nowMs: number, serverDate?: string): number | null {
   const raw = Array.isArray(value) ? value[0] : value;
   if (raw === undefined) return null;
   const text = raw.trim();
@@ -32,7 +32,10 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMs: num
   if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text) * 1000);
   const at = Date.parse(text);
   if (Number.isNaN(at)) return null;
-  return Math.max(0, at - nowMs);
+  // An HTTP date is the server's clock: measured from the response's own Date header when it has one, a server
+  // clock that is off from ours neither makes us retry early nor wait for hours.
+  const answeredAt = serverDate === undefined ? Number.NaN : Date.parse(serverDate);
+  return Math.max(0, at - (Number.isNaN(answeredAt) ? nowMs : answeredAt));
 }
 
 /** Network failures after which the request may not have reached the server, or its answer was lost. */

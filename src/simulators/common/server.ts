@@ -199,7 +199,8 @@ export function createSimServer(opts: SimServerOptions): SimServer {
   ];
 
   const send = (res: http.ServerResponse, out: SimResponse, truncate: boolean): void => {
-    const headers: Record<string, string> = { ...out.headers };
+    // A server's Date header is its own clock: the simulator's (pinned in tests), not Node's wall clock.
+    const headers: Record<string, string> = { date: clock().toUTCString(), ...out.headers };
     let payload: Buffer;
     if (out.body !== undefined) {
       payload = typeof out.body === 'string' ? Buffer.from(out.body) : out.body;

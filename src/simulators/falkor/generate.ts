@@ -6,7 +6,9 @@
  * to `world.options.asOf`.
  */
 import type { Rng } from '../common/prng.ts';
-import type { World, WorldPerson } from '../common/world.ts';
+import { parseZoneless } from '../common/time.ts';
+import { addDays, type World, type WorldPerson } from '../common/world.ts';
+import { FALKOR_TIME_ZONE } from './oslo.ts';
 import { createUidCodec, DELIVERED, FalkorAccount, PENDING, type FalkorApp, type FalkorLearner, type FalkorStory, type StoryType } from './model.ts';
 
 export const DEFAULT_ACCOUNTS = ['acme', 'nordlys'] as const;
@@ -106,6 +108,16 @@ function learner(world: World, person: WorldPerson, rng: Rng, groupCount: number
   };
 }
 
+/** The instant of an Oslo wall-clock time: `second` seconds after midnight of `date`. */
+function osloWallClock(date: string, second: number): number {
+  const hh = String(Math.floor(second / 3600)).padStart(2, '0');
+  const mm = String(Math.floor((second % 3600) / 60)).padStart(2, '0');
+  const ss = String(second % 60).padStart(2, '0');
+  const at = parseZoneless(`${date} ${hh}:${mm}:${ss}`, FALKOR_TIME_ZONE);
+  if (at === null) throw new Error(`bad Oslo time ${date} ${second}`);
+  return at.getTime();
+}
+
 export function generateFalkorAccounts(world: World, names: readonly string[] = DEFAULT_ACCOUNTS): FalkorAccount[] {
   if (names.length === 0 || new Set(names).size !== names.length || names.some((n) => !/^[a-z0-9-]+$/.test(n))) {
     throw new Error('Falkor account names must be distinct, non-empty, [a-z0-9-]');
@@ -121,6 +133,20 @@ export function generateFalkorAccounts(world: World, names: readonly string[] = 
     account.stories.push(...stories);
     return account;
   });
+
+  // Certificate times are Oslo wall-clock times `daysAgo` days before asOf, so that moving asOf (across a DST
+  // change too) shifts every Oslo date and time and changes nothing else.
+  const dayStarts = new Map<number, [start: number, next: number]>();
+  const osloTime = (daysAgo: number, second: number): number => {
+    let day = dayStarts.get(daysAgo);
+    if (day === undefined) {
+      const date = addDays(world.options.asOf, -daysAgo);
+      day = [osloWallClock(date, 0), osloWallClock(addDays(date, 1), 0)];
+      dayStarts.set(daysAgo, day);
+    }
+    // A 24-hour day adds the seconds; the two DST days are read as wall-clock time.
+    return day[1] - day[0] === DAY ? day[0] + second * 1000 : osloWallClock(addDays(world.options.asOf, -daysAgo), second);
+  };
 
   const lrng = rng.fork('learners');
   // The last story of each account has no certificates yet: it is left out of every answer.
@@ -139,7 +165,7 @@ export function generateFalkorAccounts(world: World, names: readonly string[] = 
         const daysAgo = pending ? lrng.int(1, 20) : lrng.int(1, 4 * 365);
         // Mostly working hours, some at any time of day (so the Oslo date is sometimes the next UTC day).
         const second = lrng.chance(0.85) ? lrng.int(5 * 3600, 20 * 3600) : lrng.int(0, 86_399);
-        account.addCertificate({ story, learner: who, timestamp: asOfMs - daysAgo * DAY + second * 1000, state: pending ? PENDING : DELIVERED }, asOfMs);
+        account.addCertificate({ story, learner: who, timestamp: osloTime(daysAgo, second), state: pending ? PENDING : DELIVERED }, asOfMs);
       }
     }
   }

@@ -24,10 +24,6 @@ function weighted(rng: Rng, weights: readonly number[]): number {
   return weights.length - 1;
 }
 
-function weekday(date: string): number {
-  return new Date(`${date}T00:00:00Z`).getUTCDay();
-}
-
 function local(zc: ZonelessClock, text: string): number {
   const ms = zc.parse(text);
   if (ms === null) throw new Error(`bad local time ${text}`);
@@ -47,10 +43,9 @@ function makeCatalog(rng: Rng, zc: ZonelessClock, asOf: string, asOfMs: number):
   courses.forEach((course, c) => {
     const popular = (COURSE_SPECS[c]?.weight ?? 1) >= 6;
     let day = addDays(asOf, -6 * 365 - rng.int(0, 20));
+    // Every day of the week, weekends too: skipping weekends would make the number of coursedates (and so
+    // everything drawn after them) depend on which weekday asOf is, and the world must only shift with it.
     while (day <= last) {
-      const wd = weekday(day);
-      if (wd === 6) day = addDays(day, 2);
-      else if (wd === 0) day = addDays(day, 1);
       const startHour = rng.pick(['08', '09']);
       const endDay = addDays(day, course.days - 1);
       dates.push({

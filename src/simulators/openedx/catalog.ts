@@ -129,7 +129,8 @@ export function generateCatalog(rng: Rng, asOfMs: number): Catalog {
     for (const term of [...terms].sort((a, b) => a.slice(2).localeCompare(b.slice(2)) || a.localeCompare(b))) {
       const q = Number(term[0]);
       const year = Number(term.slice(2));
-      const startMs = Date.UTC(year, (q - 1) * 4, 1 + rng.int(0, 20));
+      // Laid in days from asOf (about where the term falls), not on the calendar: the world only shifts with asOf.
+      const startMs = asOfMs + ((asOfYear - year) * -365 + (q - 1) * 122 + rng.int(0, 20) - 182) * DAY;
       const endMs = startMs + rng.int(60, 110) * DAY;
       // Some organizations delay certificates to the end of the run (+ two weeks), most show them at once.
       const delayed = rng.chance(0.3);
