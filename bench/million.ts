@@ -35,7 +35,7 @@ export async function withMillionStore(
     const store = await createStore({ url: `sqlite:${file}`, secretKey });
     const hub = await createTestHub({ store, now: () => now });
     try {
-      const loaded = loadFixture({ file, secretKey, tenantId: hub.a.id, sourceId: hub.a.source.id, sourceSlug: hub.a.source.slug }, people, now);
+      const loaded = await loadFixture({ file, secretKey, tenantId: hub.a.id, sourceId: hub.a.source.id, sourceSlug: hub.a.source.slug }, people, now);
       console.log(`store: ${people} people, ${loaded.certificates} certificates, loaded in ${(loaded.ms / 1000).toFixed(1)} s`);
       await work(hub, file);
     } finally {

@@ -11,12 +11,15 @@ export interface Run {
   stderr: string;
 }
 
-/** A clean environment: nothing CERTHUB_* leaks in from the machine running the tests. */
+/**
+ * A clean environment: nothing CERTHUB_* leaks in from the machine running the tests. The clock does: the time zone,
+ * and libfaketime's variables when the suite runs under `faketime`, so that a command and the test that started it
+ * read one clock.
+ */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const key of ['PATH', 'HOME', 'TMPDIR', 'SYSTEMROOT']) {
-    const value = process.env[key];
-    if (value !== undefined) env[key] = value;
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && (['PATH', 'HOME', 'TMPDIR', 'SYSTEMROOT', 'TZ', 'LD_PRELOAD'].includes(key) || key.startsWith('FAKETIME'))) env[key] = value;
   }
   return { ...env, ...extra };
 }
@@ -42,7 +45,7 @@ export function startCli(args: string[], opts: { cwd: string; env?: Record<strin
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  const waitForOutput = (text: string | RegExp, timeoutMs = 15_000): Promise<string> =>
+  const waitForOutput = (text: string | RegExp, timeoutMs = 30_000): Promise<string> =>
     new Promise((resolve, reject) => {
       const found = (): boolean => (typeof text === 'string' ? stdout.includes(text) : text.test(stdout));
       if (found()) return resolve(stdout);

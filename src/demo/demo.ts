@@ -7,10 +7,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { sourceSchema, splitSourceSecrets } from '../config.ts';
 import type { RequirementRule } from '../domain/requirement.ts';
-import { calendarDate } from '../domain/validity.ts';
 import { isAppError } from '../errors.ts';
 import { startHub, type RunningHub } from '../hub.ts';
-import { startSandbox, type RunningSandbox } from '../simulators/sandbox.ts';
+import { defaultSandboxAsOf, startSandbox, type RunningSandbox } from '../simulators/sandbox.ts';
 import type { Source, Store, Tenant } from '../store/index.ts';
 
 export const DEMO_TENANT = 'demo';
@@ -81,7 +80,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     portBase: opts.sandboxPortBase,
     people: opts.people,
     seed: opts.seed,
-    asOf: calendarDate(new Date()),
+    asOf: defaultSandboxAsOf(new Date()),
   });
   try {
     const tenant =

@@ -185,16 +185,14 @@ describeEachDialect('identity on ingest', (h) => {
     expect(await count(store, 'people')).toBe(2);
   });
 
-  it('does no identity work for linked certificates that did not change, and resolves a page of 1000 quickly', async () => {
+  it('resolves a page of 1000 certificates of 400 people into 400 people with their identities, suggesting nothing', async () => {
     const { store, frontcore, resolvePeople } = await setup(h);
     const page = Array.from({ length: 1000 }, (_, i) =>
       sampleCertificate(i, {
         subject: { ...blank, email: `p${i % 400}@example.com`, provider_user_id: `u${i % 400}`, first_name: 'A', last_name: `B${i % 400}`, date_of_birth: '1990-01-01' },
       }),
     );
-    const started = Date.now();
     await store.certificates.savePage(frontcore, page, { p: 1 }, { resolvePeople });
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(await count(store, 'people')).toBe(400);
     expect(await count(store, 'person_identities')).toBe(1200);
     expect(await count(store, 'person_suggestions')).toBe(0);

@@ -19,6 +19,16 @@ export interface SandboxOptions {
   /** The sandbox's "today" (YYYY-MM-DD); dates in the data are relative to it. */
   asOf: string;
   host?: string;
+  /** The simulators' clock (default: the wall clock); tests pin one and give certhub the same. */
+  clock?: () => Date;
+}
+
+/**
+ * The default "today" of a sandbox started at `now`: the day before, by UTC date. Every record is then dated before
+ * the sandbox starts (FrontCore's up to noon of asOf in Oslo), so no sync ever reads an update from its future.
+ */
+export function defaultSandboxAsOf(now: Date): string {
+  return new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
 }
 
 export interface RunningSandbox {
@@ -36,11 +46,12 @@ export const SANDBOX_PORT_OFFSETS: Record<ProviderId, number> = { frontcore: 1, 
 export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
   const host = options.host ?? '127.0.0.1';
   const world = generateWorld({ seed: options.seed, people: options.people, asOf: options.asOf });
+  const clock = options.clock === undefined ? {} : { clock: options.clock };
   const instances: SimulatorInstance[] = [
-    createFrontcoreSimulator({ world }),
-    createFalkorSimulator({ world }),
-    createOpenedxSimulator({ world }),
-    createSpringestSimulator({ world }),
+    createFrontcoreSimulator({ world, ...clock }),
+    createFalkorSimulator({ world, ...clock }),
+    createOpenedxSimulator({ world, ...clock }),
+    createSpringestSimulator({ world, ...clock }),
   ];
   const started: RunningSandbox['simulators'] = [];
   const closeAll = async (): Promise<void> => {

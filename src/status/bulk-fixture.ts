@@ -117,7 +117,7 @@ export function asDomainCertificate(c: FixtureCertificate, i: number, sourceSlug
  * Writes `people` people (ids 0..people-1) with an email identity each, plus a national id, a name + birth date or a
  * provider user id by turn (see queryFor), and their certificates. The store's own connection may stay open.
  */
-export function loadFixture(target: FixtureTarget, people: number, now: Date): { certificates: number; ms: number } {
+export async function loadFixture(target: FixtureTarget, people: number, now: Date): Promise<{ certificates: number; ms: number }> {
   const t0 = performance.now();
   const box = createSecretBox(target.secretKey);
   const db = new Database(target.file);
@@ -141,10 +141,15 @@ export function loadFixture(target: FixtureTarget, people: number, now: Date): {
      values (?, ?, ?, ?, ?, ?, ?, null, null, 'course', ?, ?, ?, ?, ?, ?, null, 0, '{}', ?, null, ?, ?, ?)`,
   );
   let certificates = 0;
-  db.transaction(() => {
+  // One transaction, written in slices with a turn of the event loop between them: a test worker that blocks for a
+  // minute on a loaded machine misses its test runner's calls.
+  const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  db.exec('begin');
+  try {
     for (const { name } of indexes) db.exec(`drop index "${name}"`);
     const { tenantId, sourceId } = target;
     for (let i = 0; i < people; i++) {
+      if (i % 2000 === 0) await breathe();
       const pid = personId(i);
       const hmac = i % 4 === 1 ? nationalIdHmac(box, nationalIdOf(i)) : null;
       insertPerson.run(pid, tenantId, nameOf(i), '1990-01-01', hmac, stamp, stamp);
@@ -158,8 +163,16 @@ export function loadFixture(target: FixtureTarget, people: number, now: Date): {
         certificates++;
       }
     }
-    for (const { sql } of indexes) db.exec(sql);
-  })();
+    for (const { sql } of indexes) {
+      await breathe();
+      db.exec(sql);
+    }
+    db.exec('commit');
+  } catch (err) {
+    db.exec('rollback');
+    throw err;
+  }
+  await breathe();
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.exec('analyze');
   db.close();

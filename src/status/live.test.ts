@@ -17,6 +17,7 @@ import { createSourceConnector } from '../sources/session.ts';
 import { createStore, DEFAULT_TENANT_SLUG, type Store } from '../store/index.ts';
 import { syncConfiguredSource } from '../sync/configured.ts';
 import { defaultSyncDeps } from '../sync/deps.ts';
+import { createTestClock } from '../test-clock.testkit.ts';
 import type { FrontcoreLiveAnswer, LiveEntry, OpenedxLiveAnswer } from './live.ts';
 
 interface Answer {
@@ -34,10 +35,12 @@ describe('live status checks against the simulators', () => {
   let key: string;
   let tenantId: string;
   const slugs = { frontcore: '', openedx: '' };
+  // The simulators, the syncs and the hub share one pinned clock.
+  const clock = createTestClock();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'certhub-live-'));
-    sandbox = await startSandbox({ portBase: 0, people: 40, seed: 'status-live', asOf: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10) });
+    sandbox = await startSandbox({ portBase: 0, people: 40, seed: 'status-live', asOf: clock.asOf, clock: clock.now });
     const file = join(dir, 'certhub.yaml');
     writeFileSync(file, sandbox.configYaml(`sqlite:${join(dir, 'hub.db')}`));
     const config = loadConfig({ path: file, env: {} });
@@ -47,13 +50,13 @@ describe('live status checks against the simulators', () => {
     const deps = defaultSyncDeps();
     for (const source of config.sources.filter((s) => s.provider === 'frontcore' || s.provider === 'openedx')) {
       slugs[source.provider] = source.id;
-      const report = await syncConfiguredSource({ store, source, deps });
+      const report = await syncConfiguredSource({ store, source, deps, now: clock.now });
       expect(report.status).toBe('succeeded');
     }
     const tenant = (await store.tenants.getTenantBySlug(DEFAULT_TENANT_SLUG))!;
     tenantId = tenant.id;
     key = (await store.apiKeys.createKey(tenant.id, { name: 'live', role: 'read' })).secret;
-    app = createApp({ store, rateLimit: null, connector: createSourceConnector({ store, syncDeps: defaultSyncDeps() }) });
+    app = createApp({ store, rateLimit: null, now: clock.now, connector: createSourceConnector({ store, syncDeps: defaultSyncDeps() }) });
   }, 120_000);
   afterAll(async () => {
     await app?.close();
@@ -73,7 +76,7 @@ describe('live status checks against the simulators', () => {
   };
 
   it('FrontCore: asked per course by the user id the stored certificates give; it confirms the diploma', async () => {
-    const cert = (await awarded('frontcore', 'course')).find((c) => c.valid_from !== null && c.valid_from <= new Date().toISOString().slice(0, 10))!;
+    const cert = (await awarded('frontcore', 'course')).find((c) => c.valid_from !== null && c.valid_from <= clock.now().toISOString().slice(0, 10))!;
     const answer = await post<Answer>('/v1/status?live=true', {
       person: { email: cert.subject.email },
       achievements: [{ source: slugs.frontcore, type: 'course', external_id: cert.achievement.external_id }],

@@ -45,7 +45,7 @@ describe('certificate files from the provider simulators', () => {
     hub = await createTestHub({ store, connector: createSourceConnector({ store, syncDeps: defaultSyncDeps() }) });
     for (const c of CONTRACT_CASES) {
       const world = generateWorld({ seed: `files-${c.provider}`, people: Math.min(c.people, 40), asOf: clock.asOf });
-      const run = await c.start(world, { documentedRate: false, clock: clock.now });
+      const run = await c.start(world, { clock: clock.now });
       const source = { ...run.source, id: `sim-${c.provider}`, tenant: hub.a.slug };
       sims.set(c.provider, { run, source });
       await applyConfiguredSources(store, { sources: [source] } as Config);

@@ -158,11 +158,9 @@ describe('sources API, live', () => {
     expect(parseEvents(bStream.text())).toEqual([]);
     expect(aStream.text()).not.toContain(falkorSource.token);
 
-    // Closing the app ends the open streams instead of waiting for the clients.
-    const closing = Date.now();
+    // Closing the app ends the open streams instead of waiting for the clients (who never leave: waiting would hang).
     await h.app.close();
     await Promise.all([aStream.ended, bStream.ended]);
-    expect(Date.now() - closing).toBeLessThan(5_000);
     expect(h.events.listenerCount()).toBe(0);
   });
 

@@ -17,7 +17,7 @@ describe('certhub demo (the binary)', () => {
   async function startDemo(cwd: string): Promise<{ url: string; key: string; started: Started }> {
     const started = startCli(['demo', '--port', '0', '--port-base', '0', '--people', '20'], { cwd });
     running = started;
-    const out = await started.waitForOutput(/Open the web UI, signed in: +http:\/\/\S+/, 20_000);
+    const out = await started.waitForOutput(/Open the web UI, signed in: +http:\/\/\S+/, 45_000);
     const [, url, key] = /signed in: +(http:\/\/[^/\s]+)\/#key=(chk_\S+)/.exec(out)!;
     expect(out).toContain(`${url}/docs`);
     return { url: url!, key: key!, started };

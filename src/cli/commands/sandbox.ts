@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../errors.ts';
-import { startSandbox, type RunningSandbox } from '../../simulators/sandbox.ts';
+import { defaultSandboxAsOf, startSandbox, type RunningSandbox } from '../../simulators/sandbox.ts';
 import type { CliRuntime, GlobalOptions } from '../runtime.ts';
 import { watchStopSignals } from '../signals.ts';
 
@@ -48,13 +48,13 @@ export function registerSandboxCommand(program: Command, rt: CliRuntime): void {
     .option('--port-base <port>', 'FrontCore on base+1, Falkor base+2, Open edX base+3, Springest base+4 (0: any free ports)', '3100')
     .option('--people <n>', 'number of people in the seeded world', '200')
     .option('--seed <seed>', 'seed of the generated data (same seed, same data)', 'certhub')
-    .option('--as-of <date>', "the sandbox's today, YYYY-MM-DD (default: today in UTC)")
+    .option('--as-of <date>', "the sandbox's today, YYYY-MM-DD (default: yesterday in UTC, so nothing is dated after the sandbox starts)")
     .option('--host <host>', 'address to listen on (loopback only is wise)', '127.0.0.1')
     .option('--json', 'print one JSON line with URLs and credentials once all are listening')
     .option('--write-config <file>', 'write a certhub.yaml pointing at these simulators')
     .action(async (_o: SandboxOptions, cmd: Command) => {
       const opts = cmd.optsWithGlobals<SandboxOptions>();
-      const asOf = opts.asOf ?? new Date().toISOString().slice(0, 10);
+      const asOf = opts.asOf ?? defaultSandboxAsOf(new Date());
       if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(Date.parse(asOf))) throw new AppError('invalid_request', '--as-of must be a date YYYY-MM-DD');
       const portBase = positiveInt(opts.portBase, '--port-base', 65530);
       const people = positiveInt(opts.people, '--people', 2_000_000);

@@ -11,12 +11,12 @@ const json = (method: string, body: unknown): RequestInit => ({ method, body: JS
 export const frontcoreCase: ContractCase = {
   provider: 'frontcore',
   people: 40,
-  async start(world, { documentedRate, clock }) {
-    const sim = createFrontcoreSimulator({ world, clock, ...(documentedRate ? {} : { rateLimit: { limit: 100, windowMs: 1000 } }) });
+  async start(world, { clock }) {
+    const sim = createFrontcoreSimulator({ world, clock, rateLimit: { limit: 100, windowMs: 1000 } });
     const simUrl = await sim.sim.listen(0);
     const entry = sim.sourceConfigs()[0] ?? {};
     return {
-      source: parseSource(documentedRate ? entry : { ...entry, rate_limit: { requests: 90, per_seconds: 1 } }),
+      source: parseSource({ ...entry, rate_limit: { requests: 90, per_seconds: 1 } }),
       simUrl,
       truth: () => sim.truth(),
       async mutate() {
@@ -65,12 +65,12 @@ export const openedxCase: ContractCase = {
   people: 80,
   // A token, the one page of this world, the program titles and the course-run titles it names.
   noChangeRequests: 4,
-  async start(world, { documentedRate, clock }) {
-    const sim = createOpenedxSimulator({ world, clock, ...(documentedRate ? {} : { throttle: false }) });
+  async start(world, { clock }) {
+    const sim = createOpenedxSimulator({ world, clock, throttle: false });
     const simUrl = await sim.sim.listen(0);
     const entry = sim.sourceConfigs()[0] ?? {};
     return {
-      source: parseSource(documentedRate ? entry : { ...entry, rate_limit: { requests: 200, per_seconds: 1 } }),
+      source: parseSource({ ...entry, rate_limit: { requests: 200, per_seconds: 1 } }),
       simUrl,
       truth: () => sim.truth(),
       async mutate() {

@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generateWorld } from '../../simulators/common/world.ts';
 import { createTestClock } from '../../test-clock.testkit.ts';
 import { CONTRACT_CASES } from './cases.ts';
-import { clearFaults, counters, createSyncer, expectStoreEqualsTruth, openStore, resetCounters, setFaults, type RunningProvider } from './harness.ts';
+import { startSimulatorProcess } from '../../simulators/process/process.testkit.ts';
+import { clearFaults, counters, createSyncer, expectStoreEqualsTruth, openStore, parseSource, resetCounters, setFaults, type RunningProvider } from './harness.ts';
 
 /** Requests the simulator received on the provider's own endpoints (not its /__sim control API). */
 const providerRequests = (c: { requests_by_endpoint: Record<string, number> }): number =>
@@ -23,9 +24,9 @@ for (const testCase of CONTRACT_CASES) {
     afterEach(async () => {
       while (cleanups.length) await cleanups.pop()?.();
     });
-    const setup = async (documentedRate = false): Promise<{ running: RunningProvider; store: Awaited<ReturnType<typeof openStore>>['store']; syncer: ReturnType<typeof createSyncer> }> => {
+    const setup = async (): Promise<{ running: RunningProvider; store: Awaited<ReturnType<typeof openStore>>['store']; syncer: ReturnType<typeof createSyncer> }> => {
       const clock = createTestClock();
-      const running = await testCase.start(world(testCase.people, clock.asOf), { documentedRate, clock: clock.now });
+      const running = await testCase.start(world(testCase.people, clock.asOf), { clock: clock.now });
       cleanups.push(() => running.close());
       const opened = await openStore([running.source]);
       cleanups.push(() => opened.close());
@@ -75,7 +76,15 @@ for (const testCase of CONTRACT_CASES) {
     });
 
     it(`paced at the documented rate the simulator sends no 429; a sync with nothing changed makes at most ${testCase.noChangeRequests ?? 1} request(s)`, async () => {
-      const { running, syncer } = await setup(true);
+      // The simulator runs in a process of its own: it stamps each arrival on time, whatever certhub (in this
+      // process) is busy with, as a provider's server would.
+      const clock = createTestClock();
+      const sim = await startSimulatorProcess({ provider: testCase.provider, seed: 'contract', people: testCase.people, asOf: clock.asOf, clock: clock.now });
+      cleanups.push(() => sim.close());
+      const running = { source: parseSource(sim.sources[0] ?? {}), simUrl: sim.url };
+      const opened = await openStore([running.source]);
+      cleanups.push(() => opened.close());
+      const syncer = createSyncer(opened.store, running.source, clock.now);
       await resetCounters(running.simUrl);
       expect((await syncer.sync()).status).toBe('succeeded');
       expect((await counters(running.simUrl)).throttled_429).toBe(0);

@@ -68,7 +68,7 @@ describe('crash safety (SIGKILL at random moments) against the simulators', () =
       // The simulator, the killed children and the final runs share one pinned clock.
       const clock = createTestClock();
       const world = generateWorld({ seed: `crash-${testCase.provider}`, people: PEOPLE[testCase.provider] ?? 100, asOf: clock.asOf });
-      const running: RunningProvider = await testCase.start(world, { documentedRate: false, clock: clock.now });
+      const running: RunningProvider = await testCase.start(world, { clock: clock.now });
       cleanups.push(() => running.close());
       await setFaults(running.simUrl, { latency_ms: LATENCY_MS[testCase.provider] ?? 15, latency_jitter_ms: 30 });
       const opened = await openStore([running.source]);

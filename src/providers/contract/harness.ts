@@ -44,10 +44,11 @@ export interface ContractCase {
    */
   noChangeRequests?: number;
   /**
-   * `documentedRate`: the simulator enforces the provider's documented limit and certhub paces at its default
-   * (90% of it). Otherwise both are raised, so that the tests that are not about pacing run fast.
+   * Starts the simulator on the test's clock with its limits raised, and certhub's pacing with them, so that the tests
+   * that are not about pacing run fast (the pacing test runs the simulator at its documented limits in a process of
+   * its own: src/simulators/process/).
    */
-  start(world: World, opts: { documentedRate: boolean; clock: () => Date }): Promise<RunningProvider>;
+  start(world: World, opts: { clock: () => Date }): Promise<RunningProvider>;
 }
 
 export function parseSource(entry: Record<string, unknown>): SourceConfig {

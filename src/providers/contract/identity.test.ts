@@ -23,7 +23,7 @@ describe('identity across the four providers', () => {
 
   beforeAll(async () => {
     world = generateWorld({ seed: 'identity', people: 150, asOf: clock.asOf });
-    running = await Promise.all(CONTRACT_CASES.map((c) => c.start(world, { documentedRate: false, clock: clock.now })));
+    running = await Promise.all(CONTRACT_CASES.map((c) => c.start(world, { clock: clock.now })));
     const opened = await openStore(running.map((r) => r.source));
     store = opened.store;
     closeStore = () => opened.close();

@@ -266,7 +266,7 @@ describe('Open edX pull against the simulator', () => {
   });
 
   it('paced at 90% of the documented 2 requests/s the throttled simulator sends no 429; an unchanged second pull re-reads one page', async () => {
-    const s = await setup({ seed: 'oe-rate', people: 80, documentedRate: true });
+    const s = await setup({ seed: 'oe-rate', people: 60, documentedRate: true });
     const engine = createStoreEmulation();
     await engine.run(s);
     const first = await counters(s.url);
@@ -276,7 +276,7 @@ describe('Open edX pull against the simulator', () => {
     const again = await engine.run(s);
     const c = await counters(s.url);
     expect(c.throttled_429).toBe(0);
-    // 80 people -> under 100 credentials: one list page, its program titles, its run titles, and the token.
+    // 60 people -> under 100 credentials: one list page, its program titles, its run titles, and the token.
     expect(s.sim.truth().length).toBeLessThanOrEqual(100);
     expect(again.pages).toHaveLength(1);
     expect(apiRequests(c)).toBeLessThanOrEqual(4);
