@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextSince, pruneSeen, readFrontcoreCheckpoint, SEEN_CAP, settledBefore, updatedAtMin } from './checkpoint.ts';
+import { nextSince, pruneSeen, readFrontcoreCheckpoint, SEEN_CAP, settledBefore, stampedInstant, updatedAtMin } from './checkpoint.ts';
 
 const OSLO = 'Europe/Oslo';
 
@@ -35,6 +35,20 @@ describe('FrontCore incremental scan arithmetic', () => {
     expect(settledBefore('2026-06-02 12:00:04', started, OSLO)).toBe(true);
     expect(settledBefore('2026-06-02 12:00:05', started, OSLO)).toBe(false);
     expect(settledBefore('2026-06-02 12:00:06', started, OSLO)).toBe(false);
+  });
+
+  it('in the repeated autumn hour a time is the later of its two instants unless FrontCore answered before that', () => {
+    // 2026-10-25: Oslo's 02:00-03:00 happens twice, at 00:00-01:00 UTC (summer time) and 01:00-02:00 UTC (winter).
+    const firstPass = new Date('2026-10-25T00:55:30Z'); // 02:55:30 the first time
+    const secondPass = new Date('2026-10-25T01:55:30Z'); // 02:55:30 the second time
+    expect(stampedInstant('2026-10-25 02:55:00', OSLO, null)).toBe(Date.parse('2026-10-25T01:55:00Z'));
+    expect(stampedInstant('2026-10-25 02:55:00', OSLO, secondPass)).toBe(Date.parse('2026-10-25T01:55:00Z'));
+    expect(stampedInstant('2026-10-25 02:55:00', OSLO, firstPass)).toBe(Date.parse('2026-10-25T00:55:00Z'));
+    // Read half an hour later (still before the second 02:55), a change stamped in the first pass is settled.
+    expect(settledBefore('2026-10-25 02:55:00', new Date('2026-10-25T01:25:00Z'), OSLO, new Date('2026-10-25T01:25:00Z'))).toBe(true);
+    // Outside that hour, and without an answer time, nothing changes.
+    expect(stampedInstant('2026-10-25 03:30:00', OSLO, firstPass)).toBe(Date.parse('2026-10-25T02:30:00Z'));
+    expect(settledBefore('2026-10-25 02:55:00', new Date('2026-10-25T01:25:00Z'), OSLO)).toBe(false);
   });
 
   it('remembers only what the next scan reads again, newest first, at most SEEN_CAP', () => {

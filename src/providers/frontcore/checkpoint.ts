@@ -103,12 +103,24 @@ export function nextSince(previous: string | null, maxSeen: string | null, start
 }
 
 /**
- * Whether a participant read in a scan that began at `startedAt` may be remembered as handled: only if its
- * `updated_at` is a whole second before the scan began. A later change is then stamped differently, even one in the
- * same second as our read (FrontCore stamps whole seconds).
+ * The instant of a zone-less `updated_at` that FrontCore sent in an answer given at `answeredAt` (its clock). In the
+ * repeated autumn hour the text names two instants an hour apart; parseZoneless reads the later one, which cannot be
+ * right when it is after the answer that carried it (nothing is stamped in FrontCore's future), so then it is the earlier.
  */
-export function settledBefore(updatedAt: string, startedAt: Date, tz: string): boolean {
-  return instant(updatedAt, tz) <= Math.floor(startedAt.getTime() / 1000) * 1000 - 1000;
+export function stampedInstant(updatedAt: string, tz: string, answeredAt: Date | null): number {
+  const later = instant(updatedAt, tz);
+  const earlier = later - HOUR_MS;
+  if (answeredAt === null || later <= answeredAt.getTime() || formatZoneless(new Date(earlier), tz) !== updatedAt.trim()) return later;
+  return earlier;
+}
+
+/**
+ * Whether a participant read in a scan that began at `startedAt`, in a page FrontCore answered at `answeredAt`, may be
+ * remembered as handled: only if its `updated_at` is a whole second before the scan began. A later change is then
+ * stamped differently, even one in the same second as our read (FrontCore stamps whole seconds).
+ */
+export function settledBefore(updatedAt: string, startedAt: Date, tz: string, answeredAt: Date | null = null): boolean {
+  return stampedInstant(updatedAt, tz, answeredAt) <= Math.floor(startedAt.getTime() / 1000) * 1000 - 1000;
 }
 
 /**

@@ -29,14 +29,15 @@ import {
   readFrontcoreCheckpoint,
   type FrontcoreConfig,
 } from './index.ts';
-import { createTestClock } from '../../test-clock.testkit.ts';
+import { createTestClock, type TestClock } from '../../test-clock.testkit.ts';
 
 // One pinned clock for the simulator and the connector: the world is dated up to the day before it starts, so
 // changes made now are newer than all of it.
-const clock = createTestClock();
+const defaultClock = createTestClock();
 const RETRY = { baseDelayMs: 2, maxDelayMs: 20, maxAttempts: 10 };
 
 interface Running {
+  clock: TestClock;
   fc: FrontcoreSimulator;
   url: string;
   config: FrontcoreConfig;
@@ -48,7 +49,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function start(people: number, opts: { seed?: string } = {}): Promise<Running> {
+async function start(people: number, opts: { seed?: string; clock?: TestClock } = {}): Promise<Running> {
+  const clock = opts.clock ?? defaultClock;
   const world = generateWorld({ seed: opts.seed ?? 'fc-connector', people, asOf: clock.asOf });
   // Fast enough never to throttle: the pacing test runs FrontCore at its documented 5/s in a process of its own.
   const fc = createFrontcoreSimulator({ world, clock: clock.now, rateLimit: { limit: 100_000, windowMs: 1000 } });
@@ -56,7 +58,7 @@ async function start(people: number, opts: { seed?: string } = {}): Promise<Runn
   const config = frontcoreConfigSchema.parse(fc.sourceConfigs()[0]);
   const client = createProviderHttpClient({ secrets: [config.api_key], retry: RETRY });
   cleanups.push(() => fc.sim.close(), () => client.close());
-  return { fc, url, config, http: client };
+  return { clock, fc, url, config, http: client };
 }
 
 const ctxOf = (r: Running, signal: AbortSignal = new AbortController().signal, full = false): PullContext<FrontcoreConfig> => ({
@@ -65,7 +67,7 @@ const ctxOf = (r: Running, signal: AbortSignal = new AbortController().signal, f
   http: r.http,
   full,
   signal,
-  now: clock.now,
+  now: r.clock.now,
 });
 
 type Store = Map<string, NormalizedCertificate>;
@@ -122,7 +124,7 @@ async function mutate(r: Running, round: number): Promise<void> {
 }
 
 /** FrontCore stamps whole seconds: wait until the clock has left the second of the last change. */
-const nextSecond = (): Promise<void> => sleep(1005 - (clock.nowMs() % 1000));
+const nextSecond = (r: Running): Promise<void> => sleep(1005 - (r.clock.nowMs() % 1000));
 
 describe('FrontCore connector against the simulator', () => {
   it('a full pull equals the truth with one request per participants page plus one per user holding a diploma; changes arrive incrementally; nothing changed costs one request', async () => {
@@ -137,7 +139,7 @@ describe('FrontCore connector against the simulator', () => {
     expect(readFrontcoreCheckpoint(full.checkpoint)?.scan).toBeUndefined();
 
     await mutate(r, 1);
-    await nextSecond();
+    await nextSecond(r);
     const changed = await pull(r, store, full.checkpoint);
     expectStoreEqualsTruth(r, store);
     // Only the users the changes touched: the new holders, the edited user, the renamed course's holders...
@@ -149,6 +151,29 @@ describe('FrontCore connector against the simulator', () => {
     expect(again).toMatchObject({ pages: 1, requests: 1 });
     expectStoreEqualsTruth(r, store);
   });
+
+  // Oslo's clocks skip 02:00-03:00 on 2027-03-28 and repeat 02:00-03:00 on 2026-10-25 (00:00-01:00 UTC both times).
+  for (const [night, at] of [['spring-forward', '2027-03-28T00:55:00Z'], ['fall-back', '2026-10-25T00:55:00Z']] as const) {
+    it(`on a DST night (${night}) a change next to the clock change is found, and a sync with nothing changed still costs one request`, async () => {
+      const r = await start(60, { seed: 'fc-dst', clock: createTestClock(at) });
+      const store: Store = new Map();
+      const full = await pull(r, store, null);
+      await mutate(r, 4);
+      await nextSecond(r);
+      // The high-water mark now sits minutes before the change of offset: the next scan reads two hours further back.
+      const changed = await pull(r, store, full.checkpoint);
+      expectStoreEqualsTruth(r, store);
+      expect(readFrontcoreCheckpoint(changed.checkpoint)?.since).toMatch(/^2027-03-28 01:5|^2026-10-25 02:5/);
+      // Whatever the wider window reads again was handled already: no diploma is asked for twice.
+      r.clock.advance(30 * 60_000);
+      const idle = await pull(r, store, changed.checkpoint);
+      expect(idle).toMatchObject({ pages: 1, requests: 1 });
+      r.clock.advance(60 * 60_000);
+      const later = await pull(r, store, idle.checkpoint);
+      expect(later).toMatchObject({ pages: 1, requests: 1 });
+      expectStoreEqualsTruth(r, store);
+    });
+  }
 
   it('a crash after any page resumes from its checkpoint with nothing lost, also when FrontCore changes in between', async () => {
     const r = await start(110, { seed: 'fc-crash' });
@@ -165,7 +190,7 @@ describe('FrontCore connector against the simulator', () => {
       if (k < 2) expect(crashed.requests + resumed.requests).toBeLessThanOrEqual(whole.requests + 1);
       // Changes made behind the scan's position are found by the next run.
       if (k === 2) {
-        await nextSecond();
+        await nextSecond(r);
         await pull(r, store, resumed.checkpoint);
       }
       expectStoreEqualsTruth(r, store);
@@ -200,7 +225,7 @@ describe('FrontCore connector against the simulator', () => {
     expect(frontcoreProvider.rateLimit).toEqual({ requests: 5, perSeconds: 1 });
     // FrontCore at its documented 5/s in a process of its own, so that it stamps each arrival on time whatever this
     // process is busy with (as a provider's server would).
-    const sim = await startSimulatorProcess({ provider: 'frontcore', seed: 'fc-rate', people: 12, asOf: clock.asOf, clock: clock.now });
+    const sim = await startSimulatorProcess({ provider: 'frontcore', seed: 'fc-rate', people: 12, asOf: defaultClock.asOf, clock: defaultClock.now });
     cleanups.push(() => sim.close());
     const config = frontcoreConfigSchema.parse(sim.sources[0]);
     const bucket = createLimiterRegistry().bucket(frontcoreLimiterKey(config), FRONTCORE_DEFAULT_RATE);
@@ -212,7 +237,7 @@ describe('FrontCore connector against the simulator', () => {
     if (!someone) throw new Error('empty world');
     const store: Store = new Map();
     const pullAll = async (): Promise<void> => {
-      const ctx = { sourceId: config.id, config, http: client, full: false, signal: new AbortController().signal, now: clock.now };
+      const ctx = { sourceId: config.id, config, http: client, full: false, signal: new AbortController().signal, now: defaultClock.now };
       for await (const page of frontcoreProvider.pull(ctx, null)) for (const c of page.certificates) store.set(c.external_id, c);
     };
     // A second client of the same account (an on-demand status check) shares the bucket.

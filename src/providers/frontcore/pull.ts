@@ -51,11 +51,14 @@ export async function* pullFrontcoreDiplomas(ctx: PullContext<FrontcoreConfig>, 
   // (a change since then is stamped after the scan began, and the next scan reads it).
   const fetchedThisRun = new Set<number>();
   let read = 0;
+  // When FrontCore answered the participants page being handled (its clock), for times in the repeated autumn hour.
+  let pageAnsweredAt: Date | null = null;
 
   const pages = guardedPages<Participant, number>(
     async (afterId) => {
       const { participants, answeredAt } = await listParticipants(ctx, { since_id: afterId, updated_at_min });
       startedAt ??= answeredAt ?? ctx.now();
+      pageAnsweredAt = answeredAt;
       let last = afterId;
       for (const p of participants) {
         // since_id is "only items after that id": a page that breaks it would make keyed paging skip or loop.
@@ -83,7 +86,7 @@ export async function* pullFrontcoreDiplomas(ctx: PullContext<FrontcoreConfig>, 
       // Read again with the same updated_at as when a complete scan handled it: nothing of it changed.
       const unchanged = known[key] === p.updated_at;
       if (!unchanged && userId !== null && (p.certificate_issued_at || incremental)) users.set(userId, [...(users.get(userId) ?? []), p]);
-      if (settledBefore(p.updated_at, started, tz)) pageSeen[key] = p.updated_at;
+      if (settledBefore(p.updated_at, started, tz, pageAnsweredAt)) pageSeen[key] = p.updated_at;
     }
     // A resumed page skips a user only if the crashed run saved that user and none of its participants moved since.
     const saved = (ps: Participant[]): boolean => ps.every((p) => resumeDone[String(p.id)] === p.updated_at);
