@@ -7,7 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: a few files at a time; servers in tests bind port 0.
     pool: 'forks',
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    maxWorkers: 2,
     reporters: ['default'],
   },
 });

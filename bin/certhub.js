@@ -1,8 +1,17 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI directly through tsx's loader, so `npx certhub` works after `npm ci` with no build step.
-// tsx 4 refuses `module.register('tsx/esm')` ("must be loaded with --import"); its esm/api register() is the supported way.
-import { register } from 'tsx/esm/api';
+// The Node version is checked first: the static import below has no dependencies, and tsx (and through the CLI,
+// better-sqlite3, which needs Node 22+) are only loaded once the check has passed.
+import { unsupportedNodeMessage } from './node-version.js';
 
+const unsupported = unsupportedNodeMessage(process.version);
+if (unsupported !== undefined) {
+  process.stderr.write(`certhub: ${unsupported}\n`);
+  process.exit(2);
+}
+
+// tsx 4 refuses `module.register('tsx/esm')` ("must be loaded with --import"); its esm/api register() is the supported way.
+const { register } = await import('tsx/esm/api');
 register();
 // `certhub export | head`: a reader that stops early is not an error.
 process.stdout.on('error', (err) => {

@@ -1,10 +1,11 @@
 import { defineConfig } from 'vite';
 
-// The UI is plain React + TypeScript; esbuild (inside Vite) compiles TSX, so no framework plugin is needed.
+// The UI is plain React + TypeScript; Oxc (inside Vite 8) compiles TSX with the automatic JSX runtime, so no
+// framework plugin is needed.
 export default defineConfig({
   root: import.meta.dirname,
   base: '/',
-  esbuild: { jsx: 'automatic' },
+  oxc: { jsx: { runtime: 'automatic' } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

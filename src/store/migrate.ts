@@ -1,4 +1,5 @@
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import { AppError } from '../errors.ts';
 import type { StoreContext } from './context.ts';
 import * as m0001 from './migrations/0001_initial.ts';

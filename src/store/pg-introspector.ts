@@ -2,8 +2,8 @@ import {
   PostgresDialect,
   PostgresIntrospector,
   sql,
+  type ColumnMetadata,
   type DatabaseIntrospector,
-  type DatabaseMetadata,
   type DatabaseMetadataOptions,
   type Kysely,
   type SchemaMetadata,
@@ -48,14 +48,14 @@ class CurrentSchemaIntrospector implements DatabaseIntrospector {
       join pg_catalog.pg_namespace ns on c.relnamespace = ns.oid
       join pg_catalog.pg_type typ on a.atttypid = typ.oid
       join pg_catalog.pg_namespace dtns on typ.typnamespace = dtns.oid
-      where ns.nspname = current_schema() and c.relkind in ('r', 'v', 'p') and a.attnum >= 0 and not a.attisdropped
+      where ns.nspname = current_schema() and c.relkind in ('r', 'v', 'p', 'f') and a.attnum >= 0 and not a.attisdropped
       order by c.relname, a.attnum`.execute(this.#db);
-    const tables = new Map<string, TableMetadata & { columns: TableMetadata['columns'][number][] }>();
+    const tables = new Map<string, TableMetadata & { columns: ColumnMetadata[] }>();
     for (const row of rows) {
       if (!options.withInternalKyselyTables && row.table.startsWith('kysely_migration')) continue;
       let table = tables.get(row.table);
       if (table === undefined) {
-        table = { name: row.table, schema: row.schema, isView: row.table_type === 'v', columns: [] };
+        table = { name: row.table, schema: row.schema, isView: row.table_type === 'v', isForeign: row.table_type === 'f', columns: [] };
         tables.set(row.table, table);
       }
       table.columns.push({
@@ -68,10 +68,6 @@ class CurrentSchemaIntrospector implements DatabaseIntrospector {
       });
     }
     return [...tables.values()];
-  }
-
-  async getMetadata(options?: DatabaseMetadataOptions): Promise<DatabaseMetadata> {
-    return { tables: await this.getTables(options) };
   }
 }
 
