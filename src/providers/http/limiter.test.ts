@@ -57,8 +57,9 @@ describe('limiter registry', () => {
     await Promise.all([...Array.from({ length: 6 }, () => ping(sync, base, 'a')), ...Array.from({ length: 6 }, () => ping(onDemand, base, 'a'))]);
     const times = arrivals.get('a') ?? [];
     expect(times).toHaveLength(12);
-    // 12 requests at 20/s: 11 gaps of 50 ms.
-    expect(span(times)).toBeGreaterThanOrEqual(530);
+    // 12 requests at 20/s: 11 gaps of 50 ms (550 ms); two buckets of 6 would take 250. The first arrival may be seen
+    // late by a busy event loop's hand-over (150 ms allowed), which only shortens the span.
+    expect(span(times)).toBeGreaterThanOrEqual(400);
     expect(registry.keys()).toEqual([key]);
   });
 
@@ -70,8 +71,9 @@ describe('limiter registry', () => {
     await Promise.all([...Array.from({ length: 8 }, () => ping(a, base, 'a')), ...Array.from({ length: 8 }, () => ping(b, base, 'b'))]);
     const timesA = arrivals.get('a') ?? [];
     const timesB = arrivals.get('b') ?? [];
-    expect(span(timesA)).toBeGreaterThanOrEqual(320);
-    expect(span(timesB)).toBeGreaterThanOrEqual(320);
+    // Each paced on its own: 7 gaps of 50 ms (350 ms), less a busy event loop's hand-over of the first arrival.
+    expect(span(timesA)).toBeGreaterThanOrEqual(200);
+    expect(span(timesB)).toBeGreaterThanOrEqual(200);
     // One shared bucket would serve a's eight (queued first) before any of b's; two buckets pace them side by side.
     expect(Math.min(...timesB)).toBeLessThan(Math.max(...timesA));
     expect(Math.min(...timesA)).toBeLessThan(Math.max(...timesB));
