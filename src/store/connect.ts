@@ -77,6 +77,12 @@ export async function openDatabase(
   });
   // An idle client that loses its connection is dropped by the pool; without a listener it would crash the process.
   pool.on('error', () => undefined);
+  // pg-pool takes its listener off a client it hands out: a connection lost while the store holds it (a backend
+  // terminated mid-transaction, a restarted server) would be an unhandled 'error' event and end the process. The
+  // query or transaction in flight fails with the error instead, and the pool replaces the client.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
   try {
     await sql`select 1`.execute(db);
