@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from './logger.ts';
+import Fastify from 'fastify';
+import { createLogger, loggedUrl } from './logger.ts';
 
 function capture(): { stream: Writable; lines: () => string[] } {
   const chunks: string[] = [];
@@ -24,6 +25,19 @@ describe('createLogger', () => {
     for (const secret of ['k1', 'k2', 'k3', 'k4', 'k5', '01019012138', 'k6']) expect(text).not.toContain(secret);
     expect(text).toContain('[redacted]');
     expect(text).toContain('configured');
+  });
+
+  it('logs a request by its path and the names of its query parameters, never their values (people search by national id)', async () => {
+    const out = capture();
+    const app = Fastify({ loggerInstance: createLogger('info', out.stream) });
+    app.get('/v1/people', () => ({ items: [] }));
+    await app.inject({ method: 'GET', url: '/v1/people?q=01019012138&limit=5' });
+    await app.close();
+    const text = out.lines().join('\n');
+    expect(text).toContain('"url":"/v1/people?q=***&limit=***"');
+    expect(text).not.toContain('01019012138');
+    expect(loggedUrl('/v1/certificates')).toBe('/v1/certificates');
+    expect(loggedUrl('/v1/people?q=kari.nordmann%40example.com')).toBe('/v1/people?q=***');
   });
 
   it('respects the level', () => {
