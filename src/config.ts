@@ -17,7 +17,7 @@ import {
 } from './config/problems.ts';
 import { DEFAULT_LISTEN, DEFAULT_TENANT, fileSchema, type SourceConfig } from './config/schema.ts';
 
-export { joinSourceSecrets, MASK, splitSourceSecrets } from './config/credentials.ts';
+export { credentialsToResend, joinSourceSecrets, MASK, splitSourceSecrets } from './config/credentials.ts';
 export { formatProblem, InvalidConfigError, type ConfigProblem } from './config/problems.ts';
 export {
   DEFAULT_LISTEN,

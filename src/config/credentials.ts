@@ -113,3 +113,23 @@ export function joinSourceSecrets(
   joined.enabled = identity.enabled;
   return joined as unknown as SourceConfig;
 }
+
+/** Every path below `value` whose last key names a URL (`base_url`, `oauth.token_url`, `catalog_url`). */
+function urlPaths(value: unknown, prefix: string[] = []): string[][] {
+  if (!isRecord(value)) return [];
+  return Object.entries(value).flatMap(([key, child]) => (isRecord(child) ? urlPaths(child, [...prefix, key]) : /url$/i.test(key) ? [[...prefix, key]] : []));
+}
+
+/**
+ * The credentials a change to a stored source must carry again, as dotted paths: a source's credentials go only to
+ * the URLs they were given for, so a patch that moves any of its URLs elsewhere (`base_url`, `oauth.token_url`,
+ * `catalog_url`) must supply every credential the source holds, or the next request would carry the stored key, token
+ * or secret to the new host. Empty when the patch moves no URL or brings them all.
+ */
+export function credentialsToResend(current: SourceConfig, patch: Json): string[] {
+  const moved = urlPaths(patch).some((path) => valueAt(patch, path) !== valueAt(current, path));
+  if (!moved) return [];
+  return SOURCE_SECRET_PATHS[current.provider]
+    .filter((path) => valueAt(current, path) !== undefined && valueAt(patch, path) === undefined)
+    .map((path) => path.join('.'));
+}

@@ -3,6 +3,8 @@
  * by POST /v1/sources/{id}/sync or by the store-driven scheduler, its run report, and the events on GET /v1/events.
  */
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEventBus } from '../../events.ts';
 import { generateWorld } from '../../simulators/common/world.ts';
@@ -194,5 +196,38 @@ describe('sources API, live', () => {
     expect(next).toBeLessThanOrEqual(1.1 * 3_600_000 + 1000);
     // Only that source ran: the disabled ones were not scheduled.
     expect((await h.store.sync.listRuns()).map((r) => r.source_id)).toEqual([(await h.store.sources.getSourceBySlug(h.a.id, falkorSource.id))!.id]);
+  });
+
+  it('a PATCH that moves a URL without the credentials is refused, so the stored token never goes to the new host', async () => {
+    const h = (hub = await createLiveHub({ scheduler: false }));
+    // A listener that must receive no credentials: it records whatever reaches it.
+    const seen: string[] = [];
+    const listener = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`);
+      res.setHeader('content-type', 'application/json');
+      res.end('{"hash":"x","certificates":[]}');
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    try {
+      const elsewhere = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/api`;
+      expect((await h.call('POST', '/v1/sources', { key: h.a.adminKey, body: falkorSource })).statusCode).toBe(201);
+      const moved = await h.call('PATCH', `/v1/sources/${falkorSource.id}`, { key: h.a.adminKey, body: { base_url: elsewhere } });
+      expect(moved.statusCode).toBe(400);
+      expect(moved.json().error).toMatchObject({ code: 'invalid_request', message: expect.stringContaining('body.token') as string });
+      const stored = (await h.call('GET', `/v1/sources/${falkorSource.id}`, { key: h.a.readKey })).json<{ settings: { base_url: string } }>();
+      expect(stored.settings.base_url).toBe(falkorSource.base_url);
+      // The connection test still goes where the token belongs.
+      expect((await h.call('POST', `/v1/sources/${falkorSource.id}/test`, { key: h.a.adminKey })).json()).toMatchObject({ ok: true });
+      expect(seen).toEqual([]);
+      // With its own credentials the source may move; only those reach the new host.
+      const withToken = await h.call('PATCH', `/v1/sources/${falkorSource.id}`, { key: h.a.adminKey, body: { base_url: elsewhere, token: 'dGVzdDpuZXctdG9rZW4=' } });
+      expect(withToken.statusCode).toBe(200);
+      await h.call('POST', `/v1/sources/${falkorSource.id}/test`, { key: h.a.adminKey });
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.join('\n')).not.toContain(falkorSource.token);
+      expect(seen.join('\n')).toContain('dGVzdDpuZXctdG9rZW4=');
+    } finally {
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    }
   });
 });

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { joinSourceSecrets, splitSourceSecrets } from '../../config.ts';
+import { credentialsToResend, joinSourceSecrets, splitSourceSecrets } from '../../config.ts';
 import { sourceSchema, type SourceConfig } from '../../config/schema.ts';
 import { isRecord } from '../../config/problems.ts';
 import { PROVIDER_IDS } from '../../domain/certificate.ts';
@@ -226,6 +226,13 @@ export function registerSourceRoutes(table: RouteTable, deps: RouteDeps): void {
       const current = joinSourceSecrets({ slug: source.slug, provider: source.provider, tenant: '', enabled: source.enabled }, source.settings, credentials);
       const merged = mergeDeep(asYamlShape(current), body);
       const config = parseOrThrow(sourceSchema, merged, 'body');
+      const resend = credentialsToResend(current, body);
+      if (resend.length > 0) {
+        throw new AppError(
+          'invalid_request',
+          `body: a new URL for source ${source.slug} needs its credentials again (${resend.map((p) => `body.${p}`).join(', ')}); stored credentials are only sent where they were given for`,
+        );
+      }
       return viewOf(await storeSource(tenantId, config));
     },
   });
