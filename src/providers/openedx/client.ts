@@ -159,6 +159,10 @@ export function credentialsPageUrl(config: OpenedxConfig, page = 1, pageSize = P
  * null: `404 {"detail": "Invalid page."}` (the list shrank below this page since the link was made).
  */
 export async function listCredentialsPage(session: OpenedxSession, url: string, signal?: AbortSignal): Promise<CredentialsPage | null> {
+  // The `next` link comes from the provider's answer: the token goes only to the origin it was configured for.
+  if (new URL(url).origin !== new URL(session.config.base_url).origin) {
+    throw new AppError('provider_error', `${LIST_CREDENTIALS} answered with a next link to another origin than base_url; certhub sends its token only to base_url`);
+  }
   const res = await authorized(session, { method: 'GET', url, endpoint: LIST_CREDENTIALS, alsoAccept: [404], signal });
   if (res.status === 404) return null;
   return parsed(LIST_CREDENTIALS, credentialsPageSchema, res);

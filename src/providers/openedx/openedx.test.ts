@@ -3,6 +3,8 @@
  * truth after changes, a crash mid-scan resumes, faults and 429 bursts converge, pacing at the documented rate
  * draws no 429, token renewal, and the write / status endpoints.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openedxSourceSchema } from '../../config/schema.ts';
 import type { NormalizedCertificate } from '../../domain/certificate.ts';
@@ -12,12 +14,14 @@ import { generateWorld } from '../../simulators/common/world.ts';
 import { createOpenedxSimulator, type OpenedxSimulator } from '../../simulators/openedx/index.ts';
 import { accountKey, createLimiterRegistry, createProviderHttpClient, defaultRate, type ProviderHttpClient } from '../http/index.ts';
 import type { Checkpoint, Page, Provider } from '../provider.ts';
+import { credentialsPageUrl } from './client.ts';
 import {
   bulkLearnerCertStatus,
   createCredential,
   createOpenedxProvider,
   createOpenedxSession,
   getCredential,
+  listCredentialsPage,
   learnerCertStatus,
   openedxProvider,
   readOpenedxCheckpoint,
@@ -299,6 +303,27 @@ describe('Open edX pull against the simulator', () => {
       .run(wrong)
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'provider_error', message: 'Open edX rejected the client credentials' });
+  });
+
+  it('follows no next link to another origin: the token goes only to base_url', async () => {
+    const s = await setup({ seed: 'oe-origin', people: 20 });
+    const seen: string[] = [];
+    const elsewhere = http.createServer((req, res) => {
+      seen.push(`${req.url} ${req.headers.authorization ?? ''}`);
+      res.end('{"count":0,"next":null,"previous":null,"results":[]}');
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    try {
+      const other = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/api/v2/credentials/?page=2`;
+      const session = createOpenedxSession(s.http, s.config);
+      const err = await listCredentialsPage(session, other).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'provider_error', message: expect.stringContaining('another origin') as string });
+      expect(seen).toEqual([]);
+      // Its own origin is followed as before.
+      expect(await listCredentialsPage(session, credentialsPageUrl(s.config, 1))).toMatchObject({ count: expect.any(Number) as number });
+    } finally {
+      await new Promise<void>((resolve) => elsewhere.close(() => resolve()));
+    }
   });
 
   it('stops when the signal aborts', async () => {
