@@ -64,6 +64,11 @@ export interface HttpTimeouts {
   headersMs: number;
   /** Longest silence while the body arrives. */
   bodyMs: number;
+  /**
+   * The whole of one attempt, from sending to the last byte of the answer (to the headers for a streamed download): a
+   * provider that drips a byte now and then never trips `bodyMs`, and would hold a run (and its lock) for ever.
+   */
+  totalMs: number;
 }
 
 export interface ProviderHttpClientOptions {
@@ -96,7 +101,10 @@ export interface ProviderHttpClient {
   close(): Promise<void>;
 }
 
-export const DEFAULT_TIMEOUTS: HttpTimeouts = { connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000 };
+export const DEFAULT_TIMEOUTS: HttpTimeouts = { connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000, totalMs: 180_000 };
+
+/** Why an attempt was cut off by the whole-attempt deadline (HttpTimeouts.totalMs). */
+class AttemptDeadline extends Error {}
 export const DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024;
 /** Characters of a provider's error body kept in `details.body`. */
 const ERROR_BODY_KEEP = 1000;
@@ -164,6 +172,30 @@ export function createProviderHttpClient(opts: ProviderHttpClientOptions = {}): 
     bodyTimeout: timeouts.bodyMs,
     keepAliveTimeout: 10_000,
   });
+
+  /** One attempt, cut off after `timeouts.totalMs`: a retryable failure for an idempotent call, else unavailable. */
+  async function attemptWithinDeadline(
+    req: ProviderRequest,
+    url: URL,
+    headers: Record<string, string>,
+    body: Dispatcher.DispatchOptions['body'],
+    signal: AbortSignal | undefined,
+    known: readonly string[],
+  ): Promise<Attempt> {
+    const deadline = new AbortController();
+    const seconds = Math.round(timeouts.totalMs / 1000);
+    const timer = setTimeout(() => deadline.abort(new AttemptDeadline(`no complete answer within ${seconds} s`)), timeouts.totalMs);
+    timer.unref();
+    try {
+      return await attemptOnce(req, url, headers, body, signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]), known);
+    } catch (err) {
+      if (!(err instanceof AttemptDeadline) || signal?.aborted) throw err;
+      if (req.idempotent ?? true) return { kind: 'retry', reason: err.message, retryAfterMs: null, status: null, body: null, cause: undefined };
+      throw new AppError('provider_unavailable', `${req.endpoint} failed: ${err.message}`, { details: { endpoint: req.endpoint } });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   async function attemptOnce(
     req: ProviderRequest,
@@ -297,7 +329,7 @@ export function createProviderHttpClient(opts: ProviderHttpClientOptions = {}): 
       await opts.limiter?.acquire(signal);
       await req.limiter?.acquire(signal);
       stats.request(endpoint);
-      const outcome = await attemptOnce(req, url, headers, body, signal, known);
+      const outcome = await attemptWithinDeadline(req, url, headers, body, signal, known);
       if (outcome.kind === 'done') return outcome.response as ProviderResponse<T>;
       last = outcome;
 

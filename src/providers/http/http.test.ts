@@ -188,6 +188,23 @@ describe('timeouts, size cap, redaction', () => {
     expect((err as AppError).message).toMatch(/failed after 2 attempts/);
   });
 
+  it('cuts off a provider that drips its answer a byte at a time: a deadline for the whole attempt, then unavailable', async () => {
+    // Headers at once, then one byte every 100 ms for ever: no single silence is long enough for bodyMs.
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const drip = setInterval(() => res.write(' '), 100);
+      res.on('close', () => clearInterval(drip));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }));
+    const port = (server.address() as AddressInfo).port;
+    const c = client({ timeouts: { bodyMs: 5_000, totalMs: 600 }, retry: { ...fast, maxAttempts: 2 } });
+    const err = await c.request({ method: 'GET', url: `http://127.0.0.1:${port}/x`, endpoint: 'GET /x' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'provider_unavailable', message: 'GET /x failed after 2 attempts: no complete answer within 1 s' });
+    const post = await c.request({ method: 'POST', url: `http://127.0.0.1:${port}/x`, endpoint: 'POST /x', json: {}, idempotent: false }).catch((e: unknown) => e);
+    expect(post).toMatchObject({ code: 'provider_unavailable', message: 'POST /x failed: no complete answer within 1 s' });
+  });
+
   it('refuses a response over the size cap', async () => {
     const { base } = await startSim();
     const err = await client({ maxResponseBytes: 1000 }).request({ method: 'GET', url: `${base}/big`, endpoint: 'GET /big' }).catch((e: unknown) => e);
