@@ -47,7 +47,8 @@ function readOrCreateKeyFile(path: string, dataDir: string): Buffer {
   const existing = readKeyFile(path);
   if (existing !== null) return existing;
   try {
-    mkdirSync(dataDir, { recursive: true });
+    // A data directory certhub creates is its own (0700): the key, the database and its PDFs are in it.
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     // 'wx': never overwrite a key another process generated a moment ago; that one wins below.
     writeFileSync(path, `${randomBytes(KEY_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   } catch (err) {

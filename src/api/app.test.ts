@@ -33,11 +33,21 @@ describe('createApp', () => {
     const app = createApp({ store: down });
     const res = await app.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toEqual({
-      error: { code: 'database_unavailable', message: 'cannot connect to PostgreSQL at db:5432/certhub: ECONNREFUSED' },
-    });
+    // What is unavailable, not where it lives: the host and port stay in the log.
+    expect(res.json()).toEqual({ error: { code: 'database_unavailable', message: 'the database does not answer' } });
+    expect(res.body).not.toContain('db:5432');
     await app.close();
     await store.close();
+  });
+
+  it('sends security headers on every answer: nosniff, no framing, no referrer', async () => {
+    for (const url of ['/healthz', '/v1/me', '/openapi.json', '/nope']) {
+      const res = await hub.call('GET', url);
+      expect(res.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(res.headers['referrer-policy'], url).toBe('no-referrer');
+      expect(res.headers['x-frame-options'], url).toBe('DENY');
+      expect(String(res.headers['content-security-policy']), url).toContain("frame-ancestors 'none'");
+    }
   });
 
   it('answers unknown routes with a 404 in the error shape', async () => {

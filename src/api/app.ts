@@ -66,13 +66,24 @@ export function createApp(deps: ApiDeps): FastifyInstance {
     try {
       await deps.store.ping();
     } catch (err) {
-      return sendError(reply, 'database_unavailable', describeError(err));
+      // Which host, port or file did not answer is for the log, not for whoever asks /readyz.
+      app.log.warn({ err: describeError(err) }, 'not ready: the database does not answer');
+      return sendError(reply, 'database_unavailable', 'the database does not answer');
     }
     return { status: 'ready' };
   });
   app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
+  });
+
+  // On every answer (API, UI, docs, files): no MIME sniffing, no framing by other sites, no Referer to elsewhere.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', "frame-ancestors 'none'");
+    done(null, payload);
   });
 
   app.addHook('onResponse', (request, reply, done) => {

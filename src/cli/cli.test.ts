@@ -1,7 +1,7 @@
 /**
  * The real `certhub` binary, run the way a user runs it: `node bin/certhub.js ...` in a fresh directory.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -149,6 +149,11 @@ describe('certhub migrate', () => {
     expect(first.stdout).toMatch(/applied 0001_initial/);
     expect(existsSync(join(cwd, 'data', 'certhub.db'))).toBe(true);
     expect(existsSync(join(cwd, 'data', 'secret.key'))).toBe(true);
+    // Its owner's only: the directory, the key and the database (the same test as `ls -l`, without the umask's say).
+    const mode = (name: string): string => (statSync(join(cwd, ...(name === '' ? ['data'] : ['data', name]))).mode & 0o777).toString(8);
+    expect(mode('')).toBe('700');
+    expect(mode('secret.key')).toBe('600');
+    expect(mode('certhub.db')).toBe('600');
 
     const again = await certhub(['migrate', '--json']);
     expect(again.code).toBe(0);

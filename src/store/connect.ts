@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
@@ -97,8 +97,12 @@ function openSqlite(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): Kys
   const inMemory = target.path === ':memory:';
   let handle: SqliteDatabase.Database | undefined;
   try {
-    if (!inMemory) mkdirSync(dirname(target.path), { recursive: true });
+    // A directory certhub creates, and a database file it creates, are readable by their owner only: the file holds
+    // encrypted credentials, national id HMACs and archived PDFs. (SQLite gives its -wal and -shm files the same mode.)
+    const created = !inMemory && !existsSync(target.path);
+    if (!inMemory) mkdirSync(dirname(target.path), { recursive: true, mode: 0o700 });
     handle = new SqliteDatabase(target.path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+    if (created) chmodSync(target.path, 0o600);
     // journal_mode also reads the file header, so "file is not a database" surfaces here, not on first use.
     if (!inMemory) handle.pragma('journal_mode = WAL');
     handle.pragma('foreign_keys = ON');
