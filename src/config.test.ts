@@ -274,6 +274,15 @@ sources:
     ]);
   });
 
+  it('refuses a YAML alias bomb as a problem of the file, without expanding it', () => {
+    const levels = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]'];
+    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    const path = write('bomb.yaml', `${levels.join('\n')}\n`);
+    const problems = problemsOf(() => loadConfig({ cwd: dir, env: {}, path }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ path: 'bomb.yaml', message: expect.stringMatching(/alias/i) as string });
+  });
+
   it('refuses duplicate keys', () => {
     const path = write('certhub.yaml', 'listen: { port: 1 }\nlisten: { port: 2 }\n');
     expect(problemsOf(() => loadConfig({ cwd: dir, env: {}, path }))[0]?.message).toMatch(/unique/i);

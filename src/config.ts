@@ -153,7 +153,14 @@ function readYaml(file: string): { data: unknown; problems: ConfigProblem[] } {
     });
     return { data: undefined, problems };
   }
-  return { data: references.restore(doc.toJS({ maxAliasCount: 100 }) as unknown), problems: [] };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // An alias bomb (aliases of aliases, billions of nodes): yaml refuses to expand it, and so do we, as a problem.
+    return { data: undefined, problems: [{ path: basename(file), message: (err as Error).message.split('\n')[0] ?? 'cannot expand the YAML aliases' }] };
+  }
+  return { data: references.restore(data), problems: [] };
 }
 
 /** Reads and validates the configuration; throws one AppError('invalid_config') listing every problem in `details`. */
