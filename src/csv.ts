@@ -1,8 +1,9 @@
 /** CSV as RFC 4180 (CRLF records, quotes doubled), shared by `certhub export` and the API's CSV answers. */
 
 /**
- * One field: quoted when it holds a comma, quote, CR or LF; null is empty. Text starting with = + - @ (or a tab/CR)
- * gets a leading apostrophe, so a spreadsheet shows it instead of running it as a formula (CSV injection).
+ * One field: quoted when it holds a comma, semicolon, quote, CR or LF; null is empty. Text starting with = + - @ (or a
+ * tab/CR) gets a leading apostrophe, so a spreadsheet shows it instead of running it as a formula (CSV injection); a
+ * semicolon is quoted too, since spreadsheets in many locales split on it and would start a new cell (a formula) there.
  */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
@@ -13,7 +14,7 @@ export function csvField(value: unknown): string {
         ? String(value)
         : JSON.stringify(value);
   if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return /[",;\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export function csvRecord(fields: readonly unknown[]): string {

@@ -244,5 +244,8 @@ describe('certhub export', () => {
     expect(csvField('+1')).toBe("'+1");
     expect(csvField('@SUM(A1)')).toBe("'@SUM(A1)");
     expect(csvField(-5)).toBe('-5');
+    // A spreadsheet that splits on `;` (many European locales) would start a new cell after it: quoted, it cannot.
+    expect(csvField('Kari;=1+2')).toBe('"Kari;=1+2"');
+    expect(csvField('a;b')).toBe('"a;b"');
   });
 });
