@@ -50,6 +50,20 @@ describe('createApp', () => {
     }
   });
 
+  it('checks the key before it reads the body: without one, even malformed or oversized JSON is a 401', async () => {
+    const broken = await hub.call('POST', '/v1/requirements', { rawBody: '{"name": ' });
+    expect(broken.statusCode).toBe(401);
+    expect(broken.json().error.code).toBe('unauthorized');
+    const huge = await hub.call('POST', '/v1/requirements', { rawBody: `{"pad": "${'x'.repeat(5 * 1024 * 1024)}"}` });
+    expect(huge.statusCode).toBe(401);
+    // With a key the same body is read, and refused for what it is.
+    const keyed = await hub.call('POST', '/v1/requirements', { key: hub.a.adminKey, rawBody: '{"name": ' });
+    expect(keyed.statusCode).toBe(400);
+    expect(keyed.json().error.code).toBe('invalid_request');
+    const read = await hub.call('POST', '/v1/requirements', { key: hub.a.readKey, rawBody: '{"name": ' });
+    expect(read.statusCode).toBe(403);
+  });
+
   it('answers unknown routes with a 404 in the error shape', async () => {
     const res = await hub.call('POST', '/nope?x=1');
     expect(res.statusCode).toBe(404);

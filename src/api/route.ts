@@ -174,15 +174,27 @@ function acceptsArray(schema: z.ZodType): boolean {
 }
 
 export function mountRoutes(app: FastifyInstance, table: RouteTable, opts: MountOptions): void {
+  // The caller of each request, known before its body is read.
+  const callers = new WeakMap<FastifyRequest, Caller>();
   for (const route of table.routes) {
+    const access = route.access;
     app.route({
       method: route.method,
       url: route.url,
       ...(route.bodyLimit === undefined ? {} : { bodyLimit: route.bodyLimit }),
       ...(route.logLevel === undefined ? {} : { logLevel: route.logLevel }),
       config: { operationId: route.operationId },
+      // The key is checked as the request arrives, before its body is read or parsed: nobody without a key makes
+      // certhub parse megabytes of JSON.
+      ...(access === 'public'
+        ? {}
+        : {
+            onRequest: async (request: FastifyRequest) => {
+              callers.set(request, await opts.authenticate(request, access));
+            },
+          }),
       handler: async (request, reply) => {
-        const caller = route.access === 'public' ? null : await opts.authenticate(request, route.access);
+        const caller = access === 'public' ? null : (callers.get(request) ?? (await opts.authenticate(request, access)));
         const params = route.params === undefined ? {} : parseOrThrow(route.params, request.params, 'path');
         const query = route.query === undefined ? {} : parseOrThrow(route.query, queryObject(request.query, route.query), 'query');
         let body: unknown = undefined;
