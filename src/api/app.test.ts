@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../errors.ts';
 import { createStore, type Store } from '../store/index.ts';
 import { createApp } from './app.ts';
+import { jsonDeeperThan } from './json-depth.ts';
 import { createTestHub, type TestHub } from './testkit.ts';
 
 describe('createApp', () => {
@@ -62,6 +63,21 @@ describe('createApp', () => {
     expect(keyed.json().error.code).toBe('invalid_request');
     const read = await hub.call('POST', '/v1/requirements', { key: hub.a.readKey, rawBody: '{"name": ' });
     expect(read.statusCode).toBe(403);
+  });
+
+  it('refuses JSON nested deeper than 32 levels before parsing it, and keeps answering', async () => {
+    const deep = `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`;
+    const res = await hub.call('POST', '/v1/requirements', { key: hub.a.adminKey, rawBody: deep });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toEqual({ code: 'invalid_request', message: 'body: JSON nested deeper than 32 levels' });
+    expect((await hub.call('GET', '/healthz')).statusCode).toBe(200);
+    // Brackets inside strings are text, not nesting; 32 levels are still read (and judged by the route's schema).
+    expect(jsonDeeperThan(`{"name": "${'['.repeat(100)}\\"[{"}`, 32)).toBe(false);
+    expect(jsonDeeperThan(`${'['.repeat(32)}${']'.repeat(32)}`, 32)).toBe(false);
+    expect(jsonDeeperThan(`${'{"a":'.repeat(33)}1${'}'.repeat(33)}`, 32)).toBe(true);
+    const ok = await hub.call('POST', '/v1/requirements', { key: hub.a.adminKey, rawBody: `${'['.repeat(32)}${']'.repeat(32)}` });
+    expect(ok.statusCode).toBe(400);
+    expect(ok.json().error.message).not.toContain('nested');
   });
 
   it('answers unknown routes with a 404 in the error shape', async () => {

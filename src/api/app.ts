@@ -5,6 +5,7 @@ import { createAuthenticator } from './auth.ts';
 import type { ApiDeps, RouteDeps } from './deps.ts';
 import { registerDocs } from './docs.ts';
 import { httpStatusFor, sendError } from './errors.ts';
+import { jsonDeeperThan, MAX_JSON_DEPTH } from './json-depth.ts';
 import { createMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { createKeyRateLimiter, DEFAULT_API_RATE_LIMIT } from './rate-limit.ts';
@@ -35,6 +36,17 @@ export function createApp(deps: ApiDeps): FastifyInstance {
   };
   const app: FastifyInstance =
     deps.logger === undefined ? Fastify({ ...options, logger: false }) : Fastify({ ...options, loggerInstance: deps.logger });
+  // Fastify's JSON parser (prototype-poisoning checks included), after a nesting check that needs no parse.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (jsonDeeperThan(text, MAX_JSON_DEPTH)) {
+      done(Object.assign(new Error(`body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`), { statusCode: 400 }), undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
   const metrics = deps.metrics ?? createMetrics({ processMetrics: false });
   const routeDeps: RouteDeps = {
     store: deps.store,
