@@ -45,7 +45,7 @@ export function createApp(deps: ApiDeps): FastifyInstance {
       done(Object.assign(new Error(`body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`), { statusCode: 400 }), undefined);
       return;
     }
-    parseJson(request, text, done);
+    void parseJson(request, text, done);
   });
   const metrics = deps.metrics ?? createMetrics({ processMetrics: false });
   const routeDeps: RouteDeps = {
