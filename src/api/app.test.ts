@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../errors.ts';
 import { createStore, type Store } from '../store/index.ts';
 import { createApp } from './app.ts';
-import { jsonDeeperThan } from './json-depth.ts';
+import { jsonDeeperThan } from '../json-depth.ts';
 import { createTestHub, type TestHub } from './testkit.ts';
 
 describe('createApp', () => {

@@ -5,7 +5,7 @@ import { createAuthenticator } from './auth.ts';
 import type { ApiDeps, RouteDeps } from './deps.ts';
 import { registerDocs } from './docs.ts';
 import { httpStatusFor, sendError } from './errors.ts';
-import { jsonDeeperThan, MAX_JSON_DEPTH } from './json-depth.ts';
+import { jsonDeeperThan, MAX_JSON_DEPTH } from '../json-depth.ts';
 import { createMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { createKeyRateLimiter, DEFAULT_API_RATE_LIMIT } from './rate-limit.ts';

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { AppError } from '../../errors.ts';
+import { jsonDeeperThan } from '../../json-depth.ts';
 import { BodyTooLargeError, cappedStream, discard, readCapped, readHead } from './body.ts';
 import type { Limiter } from './limiter.ts';
 import { redact, redactError, isSensitiveKey } from './redact.ts';
@@ -106,6 +107,8 @@ export const DEFAULT_TIMEOUTS: HttpTimeouts = { connectMs: 10_000, headersMs: 30
 /** Why an attempt was cut off by the whole-attempt deadline (HttpTimeouts.totalMs). */
 class AttemptDeadline extends Error {}
 export const DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024;
+/** No provider's payload nests anywhere near this deep. */
+export const MAX_PROVIDER_JSON_DEPTH = 64;
 /** Characters of a provider's error body kept in `details.body`. */
 const ERROR_BODY_KEEP = 1000;
 /** Characters of a provider's error body quoted in an error message. */
@@ -284,8 +287,13 @@ export function createProviderHttpClient(opts: ProviderHttpClientOptions = {}): 
     if (parse === 'buffer') return { kind: 'done', response: { status, headers: resHeaders, data: buf } };
     if (parse === 'text') return { kind: 'done', response: { status, headers: resHeaders, data: buf.toString('utf8') } };
     if (buf.length === 0) return { kind: 'done', response: { status, headers: resHeaders, data: null } };
+    const text = buf.toString('utf8');
+    // Walks over a payload (hashing, redaction, normalizing) recurse: one nested a million deep would fail every run.
+    if (jsonDeeperThan(text, MAX_PROVIDER_JSON_DEPTH)) {
+      throw new AppError('provider_error', `${endpoint} returned JSON nested deeper than ${MAX_PROVIDER_JSON_DEPTH} levels`, { details: { status, endpoint } });
+    }
     try {
-      return { kind: 'done', response: { status, headers: resHeaders, data: JSON.parse(buf.toString('utf8')) as unknown } };
+      return { kind: 'done', response: { status, headers: resHeaders, data: JSON.parse(text) as unknown } };
     } catch (err) {
       const snippet = scrub(buf.subarray(0, ERROR_BODY_KEEP).toString('utf8'));
       // A 200 whose JSON is cut off is a transfer failure: ask again (unless asking again could act twice).

@@ -205,6 +205,20 @@ describe('timeouts, size cap, redaction', () => {
     expect(post).toMatchObject({ code: 'provider_unavailable', message: 'POST /x failed: no complete answer within 1 s' });
   });
 
+  it('refuses a payload nested deeper than 64 levels as a provider_error, without walking it', async () => {
+    const { base } = await startSim(() => jsonResponse(200, 0));
+    const deep = http.createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(`${'['.repeat(200_000)}${']'.repeat(200_000)}`);
+    });
+    await new Promise<void>((r) => deep.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => deep.close(() => r())));
+    const err = await client().request({ method: 'GET', url: `http://127.0.0.1:${(deep.address() as AddressInfo).port}/x`, endpoint: 'GET /x' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'provider_error', message: 'GET /x returned JSON nested deeper than 64 levels' });
+    // An ordinary payload is read as before.
+    expect((await client().request({ method: 'GET', url: `${base}/items`, endpoint: 'GET /items' })).data).toBe(0);
+  });
+
   it('refuses a response over the size cap', async () => {
     const { base } = await startSim();
     const err = await client({ maxResponseBytes: 1000 }).request({ method: 'GET', url: `${base}/big`, endpoint: 'GET /big' }).catch((e: unknown) => e);
