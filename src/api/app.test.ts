@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../errors.ts';
 import { createStore, type Store } from '../store/index.ts';
@@ -78,6 +79,29 @@ describe('createApp', () => {
     const ok = await hub.call('POST', '/v1/requirements', { key: hub.a.adminKey, rawBody: `${'['.repeat(32)}${']'.repeat(32)}` });
     expect(ok.statusCode).toBe(400);
     expect(ok.json().error.message).not.toContain('nested');
+  });
+
+  it('answers what Node refuses before Fastify (headers too large, not HTTP) in the error shape, over a socket', async () => {
+    const app = createApp({ store: hub.store });
+    const url = new URL(await app.listen({ host: '127.0.0.1', port: 0 }));
+    try {
+      const ask = (raw: string): Promise<string> =>
+        new Promise((resolve, reject) => {
+          const socket = connect(Number(url.port), '127.0.0.1', () => socket.end(raw));
+          let got = '';
+          socket.on('data', (c: Buffer) => (got += c.toString('utf8')));
+          socket.on('close', () => resolve(got));
+          socket.on('error', reject);
+        });
+      const big = await ask(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`);
+      expect(big).toMatch(/^HTTP\/1\.1 431 /);
+      expect(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'invalid_request', message: 'the request headers are too large' } });
+      const junk = await ask('NOT HTTP AT ALL\r\n\r\n');
+      expect(junk).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(junk.slice(junk.indexOf('\r\n\r\n') + 4)).error.code).toBe('invalid_request');
+    } finally {
+      await app.close();
+    }
   });
 
   it('answers unknown routes with a 404 in the error shape', async () => {

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { describeError, isAppError } from '../errors.ts';
 import { createEventBus } from '../events.ts';
@@ -25,6 +26,21 @@ Authenticate with an API key: \`Authorization: Bearer chk_...\` (\`certhub keys 
 Everything a key sees belongs to its tenant; ids of other tenants answer 404. Errors always look like
 \`{"error": {"code": "...", "message": "..."}}\`. Lists are cursor-paginated: pass \`next_cursor\` as \`?cursor=\`.`;
 
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'the request did not arrive in time']
+        : [400, 'Bad Request', 'the request is not valid HTTP'];
+  const body = JSON.stringify({ error: { code: 'invalid_request', message } });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
 /** The HTTP API, not yet listening: `app.inject()` in tests, `app.listen()` in `certhub serve`. */
 export function createApp(deps: ApiDeps): FastifyInstance {
   const options = {
@@ -33,6 +49,9 @@ export function createApp(deps: ApiDeps): FastifyInstance {
     // Errors the router raises before any route runs (a malformed URL, an overlong id) still answer in our shape.
     frameworkErrors: (err: Error & { statusCode?: number }, _request: unknown, reply: FastifyReply) =>
       sendError(reply, 'invalid_request', err.message.split('\n')[0] ?? 'bad request', err.statusCode ?? 400),
+    // What Node's HTTP parser refuses before Fastify sees a request (headers too large, a malformed request line)
+    // answers in our error shape too.
+    clientErrorHandler: answerClientError,
   };
   const app: FastifyInstance =
     deps.logger === undefined ? Fastify({ ...options, logger: false }) : Fastify({ ...options, loggerInstance: deps.logger });
