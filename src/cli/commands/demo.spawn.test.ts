@@ -46,6 +46,9 @@ describe('certhub demo (the binary)', () => {
     expect(sources.items.length).toBe(5);
     // The key lives in the data folder, readable by its owner only.
     expect(statSync(join(cwd, 'data', 'demo-admin-key')).mode & 0o077).toBe(0);
+    // So is the folder, and the database in it.
+    expect(statSync(join(cwd, 'data')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(cwd, 'data', 'certhub.db')).mode & 0o077).toBe(0);
     await stop(first.started);
 
     const second = await startDemo(cwd);

@@ -50,7 +50,7 @@ export function registerDemoCommand(program: Command, rt: CliRuntime): void {
       // The demo's own lines go to the terminal; the hub's log lines only when something goes wrong.
       const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
       const signals = watchStopSignals();
-      if (config.dataDir !== null) mkdirSync(config.dataDir, { recursive: true });
+      if (config.dataDir !== null) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
       const store = await openStoreFromConfig(config);
       try {
         const demo = await startDemo({
