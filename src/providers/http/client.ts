@@ -104,6 +104,15 @@ export interface ProviderHttpClient {
 
 export const DEFAULT_TIMEOUTS: HttpTimeouts = { connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000, totalMs: 180_000 };
 
+/** One request as every attempt at it sends it; `known` are the secrets to scrub from what it reports. */
+interface AttemptInput {
+  req: ProviderRequest;
+  url: URL;
+  headers: Record<string, string>;
+  body: Dispatcher.DispatchOptions['body'];
+  known: readonly string[];
+}
+
 /** Why an attempt was cut off by the whole-attempt deadline (HttpTimeouts.totalMs). */
 class AttemptDeadline extends Error {}
 export const DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024;
@@ -177,20 +186,14 @@ export function createProviderHttpClient(opts: ProviderHttpClientOptions = {}): 
   });
 
   /** One attempt, cut off after `timeouts.totalMs`: a retryable failure for an idempotent call, else unavailable. */
-  async function attemptWithinDeadline(
-    req: ProviderRequest,
-    url: URL,
-    headers: Record<string, string>,
-    body: Dispatcher.DispatchOptions['body'],
-    signal: AbortSignal | undefined,
-    known: readonly string[],
-  ): Promise<Attempt> {
+  async function attemptWithinDeadline(attempt: AttemptInput, signal: AbortSignal | undefined): Promise<Attempt> {
+    const { req } = attempt;
     const deadline = new AbortController();
     const seconds = Math.round(timeouts.totalMs / 1000);
     const timer = setTimeout(() => deadline.abort(new AttemptDeadline(`no complete answer within ${seconds} s`)), timeouts.totalMs);
     timer.unref();
     try {
-      return await attemptOnce(req, url, headers, body, signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]), known);
+      return await attemptOnce(attempt, signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]));
     } catch (err) {
       if (!(err instanceof AttemptDeadline) || signal?.aborted) throw err;
       if (req.idempotent ?? true) return { kind: 'retry', reason: err.message, retryAfterMs: null, status: null, body: null, cause: undefined };
@@ -200,14 +203,7 @@ export function createProviderHttpClient(opts: ProviderHttpClientOptions = {}): 
     }
   }
 
-  async function attemptOnce(
-    req: ProviderRequest,
-    url: URL,
-    headers: Record<string, string>,
-    body: Dispatcher.DispatchOptions['body'],
-    signal: AbortSignal | undefined,
-    known: readonly string[],
-  ): Promise<Attempt> {
+  async function attemptOnce({ req, url, headers, body, known }: AttemptInput, signal: AbortSignal | undefined): Promise<Attempt> {
     const scrub = (text: string): string => redact(text, known);
     const idempotent = req.idempotent ?? true;
     const parse = req.parse ?? 'json';
@@ -337,7 +333,7 @@ export function createProviderHttpClient(opts: ProviderHttpClientOptions = {}): 
       await opts.limiter?.acquire(signal);
       await req.limiter?.acquire(signal);
       stats.request(endpoint);
-      const outcome = await attemptWithinDeadline(req, url, headers, body, signal, known);
+      const outcome = await attemptWithinDeadline({ req, url, headers, body, known }, signal);
       if (outcome.kind === 'done') return outcome.response as ProviderResponse<T>;
       last = outcome;
 
