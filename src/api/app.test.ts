@@ -206,4 +206,26 @@ describe('per-key rate limiting', () => {
       await hub.close();
     }
   });
+
+  it('an address that keeps failing to authenticate is answered 429 for its next failures; a valid key still works', async () => {
+    const hub = await createTestHub({ rateLimit: { requests: 1000, perSeconds: 60 } });
+    try {
+      const wrong = 'chk_not-a-key-0123456789abcdefghijklmnopqrstu';
+      for (let i = 0; i < 20; i++) {
+        const res = await hub.call('GET', '/v1/me', { key: i % 2 === 0 ? wrong : null });
+        expect(res.statusCode, `attempt ${i + 1}`).toBe(401);
+      }
+      const blocked = await hub.call('GET', '/v1/me', { key: wrong });
+      expect(blocked.statusCode).toBe(429);
+      expect(blocked.json().error.code).toBe('rate_limited');
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect((await hub.call('GET', '/v1/me', { key: null })).statusCode).toBe(429);
+      // Someone else behind the same address, with a valid key, is not locked out; another address is not held back.
+      expect((await hub.call('GET', '/v1/me', { key: hub.a.readKey })).statusCode).toBe(200);
+      const other = await hub.app.inject({ method: 'GET', url: '/v1/me', remoteAddress: '127.0.0.2', headers: { authorization: 'Bearer chk_wrong' } });
+      expect(other.statusCode).toBe(401);
+    } finally {
+      await hub.close();
+    }
+  });
 });

@@ -9,7 +9,7 @@ import { httpStatusFor, sendError } from './errors.ts';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from '../json-depth.ts';
 import { createMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
-import { createKeyRateLimiter, DEFAULT_API_RATE_LIMIT } from './rate-limit.ts';
+import { createKeyRateLimiter, DEFAULT_API_RATE_LIMIT, FAILED_AUTH_LIMIT } from './rate-limit.ts';
 import { createRouteTable, mountRoutes } from './route.ts';
 import { registerAllRoutes } from './routes/index.ts';
 import { registerWebUi } from './web.ts';
@@ -83,6 +83,7 @@ export function createApp(deps: ApiDeps): FastifyInstance {
   const auth = createAuthenticator({
     keys: deps.store.apiKeys,
     limiter,
+    failures: deps.rateLimit === null ? null : createKeyRateLimiter(FAILED_AUTH_LIMIT),
     onLimited: (request, wait) => retryAfter.set(request, wait),
   });
   mountRoutes(app, table, auth);

@@ -26,6 +26,8 @@ export function bearerKey(request: FastifyRequest): string | null {
 export function createAuthenticator(opts: {
   keys: ApiKeyRepository;
   limiter: KeyRateLimiter | null;
+  /** Failed authentications per client address (wrong, revoked or missing keys); over it, 429 before any key lookup. */
+  failures?: KeyRateLimiter | null;
   /** Called with the seconds to wait when a key is over its limit (the route answers 429 with Retry-After). */
   onLimited?: (request: FastifyRequest, retryAfterSeconds: number) => void;
   now?: () => number;
@@ -36,12 +38,26 @@ export function createAuthenticator(opts: {
   const touchedAt = new Map<string, number>();
   return {
     async authenticate(request, access) {
-      const secret = bearerKey(request);
-      if (secret === null) {
-        throw new AppError('unauthorized', 'an API key is required: send "Authorization: Bearer chk_..."');
+      const failures = opts.failures ?? null;
+      // An address that keeps failing is answered 429 for its next failures until its budget refills. A valid key
+      // from it still works: others behind the same address (a proxy, an office) are not locked out by one client.
+      function refuse(message: string): never {
+        const wait = failures?.take(request.ip) ?? 0;
+        if (wait > 0) {
+          opts.onLimited?.(request, wait);
+          throw new AppError('rate_limited', `too many requests without a valid API key from this address; retry in ${wait} s`);
+        }
+        throw new AppError('unauthorized', message);
       }
+      let secret: string | null;
+      try {
+        secret = bearerKey(request);
+      } catch (err) {
+        return refuse((err as Error).message);
+      }
+      if (secret === null) refuse('an API key is required: send "Authorization: Bearer chk_..."');
       const key = await opts.keys.authenticate(secret);
-      if (key === null) throw new AppError('unauthorized', 'the API key is not valid (unknown or revoked)');
+      if (key === null) refuse('the API key is not valid (unknown or revoked)');
       const caller: Caller = { keyId: key.id, tenantId: key.tenant_id, role: key.role };
       if (opts.limiter !== null) {
         const wait = opts.limiter.take(key.id);
