@@ -4,6 +4,7 @@
  * from the wall clock, while "a change made now is newer than the last sync" and waits still hold.
  */
 import { performance } from 'node:perf_hooks';
+import { defaultSandboxAsOf } from './simulators/common/world.ts';
 
 export interface TestClock {
   /** The seeded world's "today" (YYYY-MM-DD): the day before the clock's start, so changes made now are newer. */
@@ -24,11 +25,19 @@ export function createTestClock(start: string = DEFAULT_TEST_START): TestClock {
   let offset = 0;
   const nowMs = (): number => Math.floor(startMs + offset + (performance.now() - origin));
   return {
-    asOf: new Date(startMs - 86_400_000).toISOString().slice(0, 10),
+    asOf: defaultSandboxAsOf(new Date(startMs)),
     now: () => new Date(nowMs()),
     nowMs,
     advance: (ms) => {
       offset += ms;
     },
   };
+}
+
+/**
+ * In a child process: the parent's test clock, as it read when it spawned this process (`atSpawn`, ISO), running on
+ * from this process's start, so that parent and child read one clock.
+ */
+export function continueTestClock(atSpawn: string): TestClock {
+  return createTestClock(new Date(Date.parse(atSpawn) + performance.now()).toISOString());
 }

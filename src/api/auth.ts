@@ -26,7 +26,7 @@ export function bearerKey(request: FastifyRequest): string | null {
 export function createAuthenticator(opts: {
   keys: ApiKeyRepository;
   limiter: KeyRateLimiter | null;
-  /** Failed authentications per client address (wrong, revoked or missing keys); over it, 429 before any key lookup. */
+  /** Failed authentications per client address (wrong, revoked or missing keys); past it, further failures are 429. */
   failures?: KeyRateLimiter | null;
   /** Called with the seconds to wait when a key is over its limit (the route answers 429 with Retry-After). */
   onLimited?: (request: FastifyRequest, retryAfterSeconds: number) => void;

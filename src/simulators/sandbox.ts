@@ -23,14 +23,6 @@ export interface SandboxOptions {
   clock?: () => Date;
 }
 
-/**
- * The default "today" of a sandbox started at `now`: the day before, by UTC date. Every record is then dated before
- * the sandbox starts (FrontCore's up to noon of asOf in Oslo), so no sync ever reads an update from its future.
- */
-export function defaultSandboxAsOf(now: Date): string {
-  return new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
-}
-
 export interface RunningSandbox {
   options: SandboxOptions;
   simulators: { provider: ProviderId; url: string; instance: SimulatorInstance }[];
@@ -40,6 +32,8 @@ export interface RunningSandbox {
   configYaml(database?: string): string;
   close(): Promise<void>;
 }
+
+export { defaultSandboxAsOf } from './common/world.ts';
 
 export const SANDBOX_PORT_OFFSETS: Record<ProviderId, number> = { frontcore: 1, falkor: 2, openedx: 3, springest: 4 };
 

@@ -9,7 +9,7 @@ import { createStore } from '../../store/index.ts';
 import { defaultSyncDeps } from '../../sync/deps.ts';
 import { runSourceSync } from '../../sync/engine.ts';
 import { getProvider } from '../index.ts';
-import { createTestClock } from '../../test-clock.testkit.ts';
+import { continueTestClock } from '../../test-clock.testkit.ts';
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -17,8 +17,8 @@ const env = (name: string): string => {
   return value;
 };
 
-// The parent's test clock as it read when it spawned us, running on from this process's start.
-const clock = createTestClock(new Date(Date.parse(env('CRASH_CLOCK_AT_SPAWN')) + performance.now()).toISOString());
+// The parent's test clock, running on in this process.
+const clock = continueTestClock(env('CRASH_CLOCK_AT_SPAWN'));
 const source = JSON.parse(env('CRASH_SOURCE')) as SourceConfig;
 const store = await createStore({ url: env('CRASH_DB_URL'), secretKey: Buffer.from(env('CRASH_SECRET_KEY'), 'base64') });
 const provider = getProvider(source.provider);

@@ -8,6 +8,7 @@ import { createLimiterRegistry, createTokenBucket, defaultRate } from './limiter
 import { guardedPages } from './paginate.ts';
 import { redact } from './redact.ts';
 import { parseRetryAfter } from './retry.ts';
+import { createTestClock } from '../../test-clock.testkit.ts';
 
 const SECRET = 'sk_live_very_secret_value';
 const fast = { baseDelayMs: 5, maxDelayMs: 50 };
@@ -22,7 +23,7 @@ async function startSim(handle?: Parameters<typeof createSimServer>[0]['routes']
     name: 'test',
     ...(clock ? { clock } : {}),
     routes: [
-      { method: 'GET', path: '/items', name: 'GET /items', handle: handle ?? (() => { arrivals.push(Date.now()); return jsonResponse(200, { ok: true, pad: 'x'.repeat(64) }); }) },
+      { method: 'GET', path: '/items', name: 'GET /items', handle: handle ?? (() => { arrivals.push(performance.now()); return jsonResponse(200, { ok: true, pad: 'x'.repeat(64) }); }) },
       { method: 'GET', path: '/bad', name: 'GET /bad', handle: () => jsonResponse(400, { error: `bad key ${SECRET}` }) },
       { method: 'GET', path: '/big', name: 'GET /big', handle: () => jsonResponse(200, { pad: 'y'.repeat(10_000) }) },
     ],
@@ -104,7 +105,7 @@ describe('retries', () => {
     const { base, arrivals } = await startSim();
     await faults(base, { burst_429: 1, retry_after_seconds: 1, retry_after_format: 'seconds' });
     const c = client();
-    const t0 = Date.now();
+    const t0 = performance.now();
     const res = await c.request<{ ok: boolean }>({ method: 'GET', url: `${base}/items`, endpoint: 'GET /items' });
     expect(res.data.ok).toBe(true);
     expect((arrivals[0] ?? 0) - t0).toBeGreaterThanOrEqual(990);
@@ -115,25 +116,27 @@ describe('retries', () => {
     const { base, arrivals } = await startSim();
     await faults(base, { burst_429: 1, retry_after_seconds: 2, retry_after_format: 'http-date' });
     const c = client();
-    const t0 = Date.now();
+    const t0 = performance.now();
     await c.request({ method: 'GET', url: `${base}/items`, endpoint: 'GET /items' });
     // HTTP dates have one-second resolution: at least ~1 s, and the header was read as a date, not ignored.
     expect((arrivals[0] ?? 0) - t0).toBeGreaterThanOrEqual(1000);
-    expect(parseRetryAfter(new Date(Date.now() + 5000).toUTCString(), Date.now())).toBeGreaterThan(3000);
+    const at = Date.parse('2026-06-11T10:00:00Z');
+    expect(parseRetryAfter(new Date(at + 5000).toUTCString(), at)).toBe(5000);
   });
 
   it('reads a Retry-After date against the server\'s own Date header, whatever our clock says', async () => {
-    // The server's clock is half a year behind ours: its retry date is in our past, yet it asks for about 2 s.
-    const { base, arrivals } = await startSim(undefined, () => new Date(Date.now() - 182 * 86_400_000));
+    // The server's clock is years behind ours: its retry date is in our past, yet it asks for about 2 s.
+    const { base, arrivals } = await startSim(undefined, createTestClock('2020-01-01T00:00:00Z').now);
     await faults(base, { burst_429: 1, retry_after_seconds: 2, retry_after_format: 'http-date' });
     const c = client();
-    const t0 = Date.now();
+    const t0 = performance.now();
     await c.request({ method: 'GET', url: `${base}/items`, endpoint: 'GET /items' });
     expect((arrivals[0] ?? 0) - t0).toBeGreaterThanOrEqual(1000);
     expect(c.stats()).toMatchObject({ throttled_429: 1, retries: 1 });
-    const serverNow = new Date(Date.now() - 182 * 86_400_000);
-    expect(parseRetryAfter(new Date(serverNow.getTime() + 5000).toUTCString(), Date.now(), serverNow.toUTCString())).toBe(5000);
-    expect(parseRetryAfter(new Date(serverNow.getTime() + 5000).toUTCString(), Date.now())).toBe(0);
+    const ours = Date.parse('2026-06-11T10:00:00Z');
+    const serverNow = new Date('2020-01-01T00:00:00Z');
+    expect(parseRetryAfter(new Date(serverNow.getTime() + 5000).toUTCString(), ours, serverNow.toUTCString())).toBe(5000);
+    expect(parseRetryAfter(new Date(serverNow.getTime() + 5000).toUTCString(), ours)).toBe(0);
   });
 
   it('retries 5xx, connection resets and truncated JSON until it gets through', async () => {

@@ -96,6 +96,14 @@ export function makeNorwegianNationalId(dateOfBirth: string, rng: Rng): string {
   throw new Error(`no valid national id for ${dateOfBirth}`);
 }
 
+/**
+ * The default "today" of a sandbox started at `now`: the day before, by UTC date. Every record is then dated before
+ * the sandbox starts (FrontCore's up to noon of asOf in Oslo), so no sync ever reads an update from its future.
+ */
+export function defaultSandboxAsOf(now: Date): string {
+  return new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
+}
+
 export function addDays(date: string, days: number): string {
   const t = Date.parse(`${date}T00:00:00Z`) + days * 86_400_000;
   return new Date(t).toISOString().slice(0, 10);

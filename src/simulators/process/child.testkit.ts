@@ -4,7 +4,6 @@
  * SIGTERM. Tests about pacing run the simulator here, so that the time it stamps on each arrival is not held up by
  * the synchronous work (page saves, JSON) of the certhub that is being paced, in the test's own process.
  */
-import { performance } from 'node:perf_hooks';
 import type { ProviderId } from '../../domain/certificate.ts';
 import type { SimulatorInstance } from '../common/instance.ts';
 import { generateWorld } from '../common/world.ts';
@@ -12,6 +11,7 @@ import { createFalkorSimulator } from '../falkor/index.ts';
 import { createFrontcoreSimulator } from '../frontcore/index.ts';
 import { createOpenedxSimulator } from '../openedx/index.ts';
 import { createSpringestSimulator } from '../springest/index.ts';
+import { continueTestClock } from '../../test-clock.testkit.ts';
 
 interface ChildOptions {
   provider: ProviderId;
@@ -23,8 +23,7 @@ interface ChildOptions {
 }
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as ChildOptions;
-const startMs = Date.parse(opts.clockAtSpawn);
-const clock = (): Date => new Date(Math.floor(startMs + performance.now()));
+const clock = continueTestClock(opts.clockAtSpawn).now;
 const world = generateWorld({ seed: opts.seed, people: opts.people, asOf: opts.asOf });
 const makers: Record<ProviderId, () => SimulatorInstance> = {
   frontcore: () => createFrontcoreSimulator({ world, clock }),
