@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestHub, type TestHub } from '../src/api/testkit.ts';
-import { loadFixture } from '../src/status/bulk-fixture.ts';
+import { createTestHub, type TestHub } from '../src/api/app.testkit.ts';
+import { loadFixture } from '../src/compliance/bulk-fixture.testkit.ts';
 import { createStore } from '../src/store/index.ts';
 
 /** The fastest of `rounds` runs, in ms. */
@@ -19,7 +19,7 @@ export async function best(rounds: number, run: () => unknown): Promise<number> 
 }
 
 /**
- * A hub over a SQLite file holding `people` x 10 certificates of tenant `a` (src/status/bulk-fixture.ts), handed to
+ * A hub over a SQLite file holding `people` x 10 certificates of tenant `a` (src/compliance/bulk-fixture.testkit.ts), handed to
  * `work`; the file is removed afterwards.
  */
 export async function withMillionStore(

@@ -8,7 +8,7 @@
  */
 import Database from 'better-sqlite3';
 import { best, withMillionStore } from './million.ts';
-import { courseCode, personId } from '../src/status/bulk-fixture.ts';
+import { courseCode, personId } from '../src/compliance/bulk-fixture.testkit.ts';
 
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);

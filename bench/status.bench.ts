@@ -9,8 +9,8 @@
  */
 import Database from 'better-sqlite3';
 import { best, withMillionStore } from './million.ts';
-import { CERTS_PER_PERSON, courseCode, personId, queryFor } from '../src/status/bulk-fixture.ts';
-import { checkPeople } from '../src/status/service.ts';
+import { CERTS_PER_PERSON, courseCode, personId, queryFor } from '../src/compliance/bulk-fixture.testkit.ts';
+import { checkPeople } from '../src/compliance/status-check.ts';
 
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 100_000);
 const ASKED = Math.min(10_000, PEOPLE);

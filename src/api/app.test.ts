@@ -5,7 +5,7 @@ import { AppError } from '../errors.ts';
 import { createStore, type Store } from '../store/index.ts';
 import { createApp } from './app.ts';
 import { jsonDeeperThan } from '../json-depth.ts';
-import { createTestHub, type TestHub } from './testkit.ts';
+import { createTestHub, type TestHub } from './app.testkit.ts';
 
 describe('createApp', () => {
   let hub: TestHub;

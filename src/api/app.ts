@@ -9,7 +9,7 @@ import { httpStatusFor, sendError } from './errors.ts';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from '../json-depth.ts';
 import { createMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
-import { createKeyRateLimiter, DEFAULT_API_RATE_LIMIT, FAILED_AUTH_LIMIT } from './rate-limit.ts';
+import { createKeyRateLimiter, DEFAULT_API_RATE_LIMIT, FAILED_AUTH_LIMIT } from './key-quota.ts';
 import { createRouteTable, mountRoutes } from './route.ts';
 import { registerAllRoutes } from './routes/index.ts';
 import { registerWebUi } from './web.ts';

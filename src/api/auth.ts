@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
 import type { ApiKeyRepository } from '../store/index.ts';
-import type { KeyRateLimiter } from './rate-limit.ts';
+import type { KeyRateLimiter } from './key-quota.ts';
 import type { Caller, RouteAccess } from './route.ts';
 
 /** How often a key's last use is written (the store keeps the same minute). */

@@ -1,11 +1,11 @@
 /** What the API is built from: createApp(deps). Tests build their own; `certhub serve` builds the real ones. */
 import type { FastifyBaseLogger } from 'fastify';
 import type { EventBus } from '../events.ts';
-import type { SourceConnector } from '../sources/session.ts';
+import type { SourceConnector } from '../providers/connector.ts';
 import type { Store } from '../store/index.ts';
 import type { SyncRun } from '../store/index.ts';
 import type { Metrics } from './metrics.ts';
-import type { ApiRateLimit } from './rate-limit.ts';
+import type { ApiRateLimit } from './key-quota.ts';
 
 /** Starts sync runs of stored sources in the background (the scheduler's and the API's way in). */
 export interface SyncLauncher {

@@ -5,9 +5,9 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleCertificate } from '../store/sample-certificate.ts';
+import { sampleCertificate } from '../store/sample-certificate.testkit.ts';
 import type { RegisteredRoute } from './route.ts';
-import { createTestHub, type TestHub } from './testkit.ts';
+import { createTestHub, type TestHub } from './app.testkit.ts';
 import { createRouteTable } from './route.ts';
 import { registerAllRoutes } from './routes/index.ts';
 import { createEventBus } from '../events.ts';

@@ -6,11 +6,11 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventBus } from '../events.ts';
-import { sampleCertificate } from '../store/sample-certificate.ts';
+import { sampleCertificate } from '../store/sample-certificate.testkit.ts';
 import { createMetrics } from './metrics.ts';
 import { createRouteTable, type RegisteredRoute } from './route.ts';
 import { registerAllRoutes } from './routes/index.ts';
-import { createTestHub, type TestHub } from './testkit.ts';
+import { createTestHub, type TestHub } from './app.testkit.ts';
 
 const NIN = '01019012138';
 

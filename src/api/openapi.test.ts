@@ -4,7 +4,7 @@ import { createEventBus } from '../events.ts';
 import { createMetrics } from './metrics.ts';
 import { createRouteTable } from './route.ts';
 import { registerAllRoutes } from './routes/index.ts';
-import { createTestHub, type TestHub } from './testkit.ts';
+import { createTestHub, type TestHub } from './app.testkit.ts';
 
 describe('the OpenAPI document', () => {
   let hub: TestHub;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig, splitSourceSecrets, type Config } from '../config.ts';
+import { loadConfig, splitSourceSecrets, type Config } from '../config/index.ts';
 import { loadSecretKey } from '../secrets.ts';
 import { createStore, type Store } from '../store/index.ts';
 import type { GlobalOptions } from './runtime.ts';

@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { LogLevel } from '../config.ts';
+import type { LogLevel } from '../config/index.ts';
 
 /** Keys whose values never reach a log line, at any of the first few levels of nesting. */
 export const REDACTED_KEYS = [

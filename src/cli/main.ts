@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { InvalidConfigError } from '../config.ts';
+import { InvalidConfigError } from '../config/index.ts';
 import { describeError, isAppError } from '../errors.ts';
 import { registerConfigCommand } from './commands/config.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';

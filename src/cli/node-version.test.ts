@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MIN_NODE_MAJOR, unsupportedNodeMessage } from '../../bin/node-version.js';
-import { BIN } from './testkit.ts';
+import { BIN } from './cli.testkit.ts';
 
 const root = new URL('../../', import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {

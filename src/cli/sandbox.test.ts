@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, startCli, type Started } from './testkit.ts';
+import { runCli, startCli, type Started } from './cli.testkit.ts';
 
 interface Summary {
   seed: string;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, type Started } from './testkit.ts';
+import { runCli, startCli, type Started } from './cli.testkit.ts';
 
 interface Summary {
   simulators: Record<string, { url: string }>;

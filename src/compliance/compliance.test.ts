@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import type { NormalizedCertificate } from '../domain/certificate.ts';
 import { createPersonResolver } from '../identity/index.ts';
 import type { Store } from '../store/index.ts';
-import { describeEachDialect, sampleCertificate, type StoreHarness } from '../store/test-dialects.ts';
+import { describeEachDialect, sampleCertificate, type StoreHarness } from '../store/dialects.testkit.ts';
 import { createComplianceService, type ComplianceRow, type ExpiringItem } from './index.ts';
 
 const T1 = new Date('2025-01-10T08:00:00.000Z');

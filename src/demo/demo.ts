@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { sourceSchema, splitSourceSecrets } from '../config.ts';
+import { sourceSchema, splitSourceSecrets } from '../config/index.ts';
 import type { RequirementRule } from '../domain/requirement.ts';
 import { isAppError } from '../errors.ts';
 import { startHub, type RunningHub } from '../hub.ts';

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import type { CertificateSubject, NormalizedCertificate } from '../domain/certificate.ts';
 import type { Store } from '../store/index.ts';
-import { describeEachDialect, sampleCertificate, type StoreHarness } from '../store/test-dialects.ts';
+import { describeEachDialect, sampleCertificate, type StoreHarness } from '../store/dialects.testkit.ts';
 import { createPersonResolver } from './resolver.ts';
 
 // Valid fødselsnummer (both mod-11 control digits right), as in domain/identity.test.ts.

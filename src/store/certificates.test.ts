@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import type { CertificateStatus, NormalizedCertificate } from '../domain/certificate.ts';
 import type { Store } from './index.ts';
-import { describeEachDialect, sampleCertificate as cert, type StoreHarness } from './test-dialects.ts';
+import { describeEachDialect, sampleCertificate as cert, type StoreHarness } from './dialects.testkit.ts';
 
 async function setup(h: StoreHarness): Promise<{ store: Store; tenantId: string; sourceId: string }> {
   const store = await h.open();

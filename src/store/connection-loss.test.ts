@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { expect, it } from 'vitest';
-import { describeEachDialect } from './test-dialects.ts';
+import { describeEachDialect } from './dialects.testkit.ts';
 
 describeEachDialect('a lost database connection', (h) => {
   it.runIf(h.dialect === 'postgres')('a backend terminated mid-transaction fails that transaction, not the process; the next query reconnects', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { describeEachDialect, sampleCertificate } from './test-dialects.ts';
+import { describeEachDialect, sampleCertificate } from './dialects.testkit.ts';
 
 const T1 = new Date('2024-06-01T10:00:00.000Z');
 

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { AppError } from '../errors.ts';
 import type { Store } from './index.ts';
-import { describeEachDialect, sampleCertificate, type StoreHarness } from './test-dialects.ts';
+import { describeEachDialect, sampleCertificate, type StoreHarness } from './dialects.testkit.ts';
 
 const NIN = '01019012138';
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 
-const CHILD = fileURLToPath(new URL('./native-gc-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./native-gc-child.testkit.ts', import.meta.url));
 
 it('survives the garbage collector finalising 20,000 dropped statements while the event loop is idle', { timeout: 120_000 }, async () => {
   const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD], { stdio: ['ignore', 'pipe', 'pipe'] });

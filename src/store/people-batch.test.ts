@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
-import { describeEachDialect } from './test-dialects.ts';
+import { describeEachDialect } from './dialects.testkit.ts';
 
 describeEachDialect('findPeopleByIdentities', (h) => {
   it('answers thousands of values of one kind in a few statements, per tenant and per source, national ids by HMAC', async () => {

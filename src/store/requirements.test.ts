@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { describeEachDialect } from './test-dialects.ts';
+import { describeEachDialect } from './dialects.testkit.ts';
 
 describeEachDialect('requirements', (h) => {
   it('creates, lists by name, updates and deletes, per tenant, refusing duplicate names', async () => {

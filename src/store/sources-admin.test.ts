@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { createPersonResolver } from '../identity/index.ts';
 import type { Store } from './index.ts';
-import { describeEachDialect, sampleCertificate, type StoreHarness } from './test-dialects.ts';
+import { describeEachDialect, sampleCertificate, type StoreHarness } from './dialects.testkit.ts';
 
 async function setup(h: StoreHarness) {
   const store = await h.open();

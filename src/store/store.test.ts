@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors.ts';
 import { createIdGenerator } from './ids.ts';
 import { createStore, DEFAULT_TENANT_SLUG } from './index.ts';
-import { describeEachDialect } from './test-dialects.ts';
+import { describeEachDialect } from './dialects.testkit.ts';
 
 async function expectAppError(promise: Promise<unknown>, code: string, message?: RegExp): Promise<AppError> {
   const err = await promise.then(

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { insertSuggestions } from './index.ts';
-import { describeEachDialect, sampleCertificate, type StoreHarness } from './test-dialects.ts';
+import { describeEachDialect, sampleCertificate, type StoreHarness } from './dialects.testkit.ts';
 
 async function setup(h: StoreHarness) {
   const store = await h.open();

@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
-import type { SourceConfig } from '../config.ts';
-import { describeEachDialect } from '../store/test-dialects.ts';
+import type { SourceConfig } from '../config/index.ts';
+import { describeEachDialect } from '../store/dialects.testkit.ts';
 import { syncConfiguredSource, type SyncDeps } from './configured.ts';
-import { createFakeHttp } from './testkit.ts';
+import { createFakeHttp } from './sync.testkit.ts';
 
 const source = (id: string, provider: SourceConfig['provider'], everyMs: number): SourceConfig =>
   ({

@@ -2,7 +2,7 @@
  * Syncing the sources certhub.yaml configures: pick the connector, build the source's HTTP client, run the engine.
  * Used by `certhub sync` (`certhub serve` syncs what the store holds: stored-scheduler.ts).
  */
-import type { SourceConfig } from '../config.ts';
+import type { SourceConfig } from '../config/index.ts';
 import type { ProviderId } from '../domain/certificate.ts';
 import { AppError } from '../errors.ts';
 import type { AnyProvider } from '../providers/index.ts';

@@ -7,10 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import type { Store } from '../store/index.ts';
-import { describeEachDialect } from '../store/test-dialects.ts';
+import { describeEachDialect } from '../store/dialects.testkit.ts';
 import type { SyncReport } from './report.ts';
 
-const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./crash-child.testkit.ts', import.meta.url));
 const CERTIFICATES = 400;
 const PEOPLE = 150;
 const TRIALS = 6;

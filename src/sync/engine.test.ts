@@ -2,9 +2,9 @@ import { expect, it } from 'vitest';
 import type { NormalizedCertificate } from '../domain/certificate.ts';
 import { AppError } from '../errors.ts';
 import type { Store, SyncRun } from '../store/index.ts';
-import { describeEachDialect, sampleCertificate, type StoreHarness } from '../store/test-dialects.ts';
+import { describeEachDialect, sampleCertificate, type StoreHarness } from '../store/dialects.testkit.ts';
 import { runSourceSync, type SyncProgress } from './engine.ts';
-import { createFakeHttp, createListProvider, setupSource } from './testkit.ts';
+import { createFakeHttp, createListProvider, setupSource } from './sync.testkit.ts';
 
 const certs = (from: number, to: number): NormalizedCertificate[] =>
   Array.from({ length: to - from + 1 }, (_, i) => sampleCertificate(from + i));

@@ -6,13 +6,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { SourceConfig } from '../config.ts';
+import type { SourceConfig } from '../config/index.ts';
 import type { NormalizedCertificate } from '../domain/certificate.ts';
 import type { Provider } from '../providers/provider.ts';
-import { describeEachDialect } from '../store/test-dialects.ts';
+import { describeEachDialect } from '../store/dialects.testkit.ts';
 import { syncConfiguredSource } from './configured.ts';
 import { defaultSyncDeps } from './deps.ts';
-import { fakeCertificate, setupSource } from './testkit.ts';
+import { fakeCertificate, setupSource } from './sync.testkit.ts';
 
 const TOTAL = 25;
 const PAGE = 10;

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NormalizedCertificate } from '../domain/certificate.ts';
 import { createEventBus, type EventBus, type HubEvent } from '../events.ts';
-import { createSourceConnector } from '../sources/session.ts';
+import { createSourceConnector } from '../providers/connector.ts';
 import { createStore, type Source, type Store } from '../store/index.ts';
-import { sampleCertificate } from '../store/sample-certificate.ts';
+import { sampleCertificate } from '../store/sample-certificate.testkit.ts';
 import type { SyncDeps } from './configured.ts';
 import { createSyncLauncher, type BackgroundSyncLauncher } from './launcher.ts';
 import type { SyncReport } from './report.ts';
-import { createFakeHttp, createListProvider, type ListProviderOptions } from './testkit.ts';
+import { createFakeHttp, createListProvider, type ListProviderOptions } from './sync.testkit.ts';
 
 const certs = (from: number, to: number): NormalizedCertificate[] =>
   Array.from({ length: to - from + 1 }, (_, i) => sampleCertificate(from + i));

@@ -6,7 +6,7 @@
  */
 import { AppError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
-import type { SourceConnector } from '../sources/session.ts';
+import type { SourceConnector } from '../providers/connector.ts';
 import type { Source, Store, SyncRun } from '../store/index.ts';
 import type { SyncDeps } from './configured.ts';
 import { runSourceSync, type SyncProgress } from './engine.ts';

@@ -3,19 +3,19 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { applyConfiguredSources } from '../../cli/context.ts';
-import type { Config, SourceConfig } from '../../config.ts';
+import type { Config, SourceConfig } from '../../config/index.ts';
 import type { Certificate, ProviderId } from '../../domain/certificate.ts';
-import { CONTRACT_CASES } from '../../providers/contract/cases.ts';
-import { counters, type RunningProvider } from '../../providers/contract/harness.ts';
+import { CONTRACT_CASES } from '../../contract/cases.testkit.ts';
+import { counters, type RunningProvider } from '../../contract/harness.testkit.ts';
 import type { AnyProvider } from '../../providers/index.ts';
 import { generateWorld } from '../../simulators/common/world.ts';
 import { createTestClock } from '../../test-clock.testkit.ts';
-import { createSourceConnector, type SourceConnector } from '../../sources/session.ts';
+import { createSourceConnector, type SourceConnector } from '../../providers/connector.ts';
 import { createStore, type Store } from '../../store/index.ts';
-import { sampleCertificate } from '../../store/sample-certificate.ts';
+import { sampleCertificate } from '../../store/sample-certificate.testkit.ts';
 import { syncConfiguredSource } from '../../sync/configured.ts';
 import { defaultSyncDeps } from '../../sync/deps.ts';
-import { createTestHub, type TestHub } from '../testkit.ts';
+import { createTestHub, type TestHub } from '../app.testkit.ts';
 
 interface Running {
   run: RunningProvider;

@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Certificate } from '../../domain/certificate.ts';
 import { AppError, isAppError } from '../../errors.ts';
-import type { SourceSession } from '../../sources/session.ts';
+import type { SourceSession } from '../../providers/connector.ts';
 import type { FileBlob } from '../../store/index.ts';
 import type { RouteDeps } from '../deps.ts';
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VALIDITIES, type Certificate } from '../../domain/certificate.ts';
-import { sampleCertificate as cert } from '../../store/sample-certificate.ts';
+import { sampleCertificate as cert } from '../../store/sample-certificate.testkit.ts';
 import type { Source } from '../../store/index.ts';
-import { createTestHub, type TestHub } from '../testkit.ts';
+import { createTestHub, type TestHub } from '../app.testkit.ts';
 
 const NOW = new Date('2025-06-15T12:00:00.000Z');
 const T1 = new Date('2025-01-10T10:00:00.000Z');

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CertificateSubject } from '../../domain/certificate.ts';
 import type { Source } from '../../store/index.ts';
-import { sampleCertificate } from '../../store/sample-certificate.ts';
-import { createTestHub, type TestHub } from '../testkit.ts';
+import { sampleCertificate } from '../../store/sample-certificate.testkit.ts';
+import { createTestHub, type TestHub } from '../app.testkit.ts';
 
 // A valid fødselsnummer (both control digits right), so the resolver matches on it.
 const NIN = '01019012138';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NormalizedCertificate } from '../../domain/certificate.ts';
-import { sampleCertificate } from '../../store/sample-certificate.ts';
-import { createTestHub, type TestHub } from '../testkit.ts';
+import { sampleCertificate } from '../../store/sample-certificate.testkit.ts';
+import { createTestHub, type TestHub } from '../app.testkit.ts';
 
 // Oslo calendar day 2025-06-15 for everything the hub computes "now".
 const NOW = new Date('2025-06-15T10:00:00Z');

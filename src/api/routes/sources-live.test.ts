@@ -9,13 +9,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEventBus } from '../../events.ts';
 import { generateWorld } from '../../simulators/common/world.ts';
 import { createFalkorSimulator, type FalkorSimulator } from '../../simulators/falkor/index.ts';
-import { createSourceConnector } from '../../sources/session.ts';
+import { createSourceConnector } from '../../providers/connector.ts';
 import { createStore } from '../../store/index.ts';
 import { defaultSyncDeps } from '../../sync/deps.ts';
 import { createSyncLauncher, type BackgroundSyncLauncher } from '../../sync/launcher.ts';
 import { startStoredScheduler, type StoredSyncScheduler } from '../../sync/stored-scheduler.ts';
 import type { SyncLauncher } from '../deps.ts';
-import { createTestHub, type TestHub } from '../testkit.ts';
+import { createTestHub, type TestHub } from '../app.testkit.ts';
 
 let falkor: FalkorSimulator;
 let falkorSource: { id: string; provider: string; base_url: string; token: string };

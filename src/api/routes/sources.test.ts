@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NormalizedCertificate } from '../../domain/certificate.ts';
 import { createEventBus } from '../../events.ts';
-import { createSourceConnector } from '../../sources/session.ts';
+import { createSourceConnector } from '../../providers/connector.ts';
 import { createStore, type Source } from '../../store/index.ts';
-import { sampleCertificate } from '../../store/sample-certificate.ts';
+import { sampleCertificate } from '../../store/sample-certificate.testkit.ts';
 import type { SyncDeps } from '../../sync/configured.ts';
 import { createSyncLauncher, type BackgroundSyncLauncher } from '../../sync/launcher.ts';
-import { createFakeHttp, createListProvider, type ListProviderOptions } from '../../sync/testkit.ts';
+import { createFakeHttp, createListProvider, type ListProviderOptions } from '../../sync/sync.testkit.ts';
 import type { ApiDeps } from '../deps.ts';
-import { createTestHub, type TestHub } from '../testkit.ts';
+import { createTestHub, type TestHub } from '../app.testkit.ts';
 
 const certs = (from: number, to: number): NormalizedCertificate[] =>
   Array.from({ length: to - from + 1 }, (_, i) => sampleCertificate(from + i));

@@ -4,13 +4,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { credentialsToResend, joinSourceSecrets, splitSourceSecrets } from '../../config.ts';
+import { credentialsToResend, joinSourceSecrets, splitSourceSecrets } from '../../config/index.ts';
 import { sourceSchema, type SourceConfig } from '../../config/schema.ts';
 import { isRecord } from '../../config/problems.ts';
 import { PROVIDER_IDS } from '../../domain/certificate.ts';
 import { AppError } from '../../errors.ts';
 import type { HubEvent } from '../../events.ts';
-import { testSourceConnection } from '../../sources/test-connection.ts';
+import { testSourceConnection } from '../../providers/connection-test.ts';
 import type { Source, TenantSyncRun } from '../../store/index.ts';
 import type { SyncReport } from '../../sync/report.ts';
 import type { RouteDeps } from '../deps.ts';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isValidNorwegianNationalId } from '../../domain/identity.ts';
-import { sampleCertificate } from '../../store/sample-certificate.ts';
-import { createTestHub, type TestHub } from '../testkit.ts';
+import { sampleCertificate } from '../../store/sample-certificate.testkit.ts';
+import { createTestHub, type TestHub } from '../app.testkit.ts';
 
 const NOW = new Date('2025-06-01T10:00:00Z');
 

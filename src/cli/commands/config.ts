@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import { InvalidConfigError, maskSecrets } from '../../config.ts';
+import { InvalidConfigError, maskSecrets } from '../../config/index.ts';
 import { loadCliConfig } from '../context.ts';
 import type { CliRuntime, GlobalOptions } from '../runtime.ts';
 

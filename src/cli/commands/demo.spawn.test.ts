@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCli, type Started } from '../testkit.ts';
+import { startCli, type Started } from '../cli.testkit.ts';
 
 /** `npm start` is `certhub demo`: run it as a user would, twice in the same folder. */
 describe('certhub demo (the binary)', () => {

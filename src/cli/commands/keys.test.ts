@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../testkit.ts';
+import { runCli } from '../cli.testkit.ts';
 
 describe('certhub keys (the binary)', () => {
   let cwd: string;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWorld } from '../../simulators/common/world.ts';
 import { createFalkorSimulator, type FalkorSimulator } from '../../simulators/falkor/index.ts';
-import { runCli, startCli } from '../testkit.ts';
+import { runCli, startCli } from '../cli.testkit.ts';
 
 let cwd: string;
 let falkor: FalkorSimulator;

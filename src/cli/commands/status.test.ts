@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isValidNorwegianNationalId } from '../../domain/identity.ts';
 import { createPersonResolver } from '../../identity/index.ts';
 import { createStore, DEFAULT_TENANT_SLUG } from '../../store/index.ts';
-import { sampleCertificate } from '../../store/sample-certificate.ts';
-import { runCli } from '../testkit.ts';
+import { sampleCertificate } from '../../store/sample-certificate.testkit.ts';
+import { runCli } from '../cli.testkit.ts';
 
 const nin = (() => {
   for (let i = 10000; i < 99999; i++) if (isValidNorwegianNationalId(`150190${i}`)) return `150190${i}`;

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import type { AchievementMatcher } from '../../domain/requirement.ts';
 import { AppError } from '../../errors.ts';
-import { createSourceConnector } from '../../sources/session.ts';
-import { liveStatus, type LiveEntry } from '../../status/live.ts';
-import { personQuerySchema, statusScopeShape, type PersonQuery } from '../../status/query.ts';
-import { checkPeople, findRequirement, type StatusAnswer } from '../../status/service.ts';
+import { createSourceConnector } from '../../providers/connector.ts';
+import { liveStatus, type LiveEntry } from '../../compliance/live.ts';
+import { personQuerySchema, statusScopeShape, type PersonQuery } from '../../compliance/person-query.ts';
+import { checkPeople, findRequirement, type StatusAnswer } from '../../compliance/status-check.ts';
 import { DEFAULT_TENANT_SLUG, type Store } from '../../store/index.ts';
 import { defaultSyncDeps } from '../../sync/deps.ts';
 import { applyConfiguredSources, loadCliConfig, openStoreFromConfig } from '../context.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CSV_COLUMNS } from './export.ts';
-import { runCli, type Run } from '../testkit.ts';
+import { runCli, type Run } from '../cli.testkit.ts';
 
 let cwd: string;
 beforeEach(() => {

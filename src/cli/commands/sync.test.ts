@@ -11,7 +11,7 @@ import type { Certificate } from '../../domain/certificate.ts';
 import { AppError } from '../../errors.ts';
 import type { AnyProvider } from '../../providers/index.ts';
 import type { SyncReport } from '../../sync/report.ts';
-import { createFakeHttp, createListProvider, fakeCertificate, type ListProviderOptions } from '../../sync/testkit.ts';
+import { createFakeHttp, createListProvider, fakeCertificate, type ListProviderOptions } from '../../sync/sync.testkit.ts';
 import type { CliRuntime } from '../runtime.ts';
 import { csvField } from '../../csv.ts';
 import { CSV_COLUMNS, registerExportCommand } from './export.ts';

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import type { Config, SourceConfig } from '../../config.ts';
+import type { Config, SourceConfig } from '../../config/index.ts';
 import { AppError } from '../../errors.ts';
 import type { Store } from '../../store/index.ts';
 import { syncConfiguredSource, type SyncDeps } from '../../sync/configured.ts';
-import { formatPageLine, formatSummary, LiveProgress, type ProgressWriter } from '../../sync/progress.ts';
+import { formatPageLine, formatSummary, LiveProgress, type ProgressWriter } from '../sync-progress.ts';
 import type { SyncReport } from '../../sync/report.ts';
 import { applyConfiguredSources, loadCliConfig, openStoreFromConfig } from '../context.ts';
 import type { CliRuntime, GlobalOptions } from '../runtime.ts';

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TruthCertificate } from '../common/truth.ts';
 import { createFalkorSimulator } from './index.ts';
-import { items, startFalkor, testWorld, uidOf, type FalkorAnswer, type RunningFalkor } from './testkit.ts';
+import { items, startFalkor, testWorld, uidOf, type FalkorAnswer, type RunningFalkor } from './falkor.testkit.ts';
 
 let r: RunningFalkor;
 beforeEach(async () => {

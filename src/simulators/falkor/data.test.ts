@@ -8,7 +8,7 @@ import { generateFalkorAccounts } from './generate.ts';
 import { createUidCodec, PENDING } from './model.ts';
 import { createOsloFormat } from './oslo.ts';
 import { dataBody, storyBlocks } from './present.ts';
-import { AS_OF, testWorld } from './testkit.ts';
+import { AS_OF, testWorld } from './falkor.testkit.ts';
 
 const DAY = 86_400_000;
 

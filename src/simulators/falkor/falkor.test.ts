@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatWithOffset } from '../common/time.ts';
-import { items, startFalkor, uidOf, type CertItem, type FalkorAnswer, type RunningFalkor } from './testkit.ts';
+import { items, startFalkor, uidOf, type CertItem, type FalkorAnswer, type RunningFalkor } from './falkor.testkit.ts';
 
 let r: RunningFalkor;
 let everything: FalkorAnswer;

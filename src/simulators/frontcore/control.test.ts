@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatZoneless } from '../common/time.ts';
 import type { TruthCertificate } from '../common/truth.ts';
 import { generateWorld } from '../common/world.ts';
-import { normalizeServed, startFrontcore, walkApi, type DiplomaJson, type DiplomasJson, type Harness, type ParticipantJson } from './testkit.ts';
+import { normalizeServed, startFrontcore, walkApi, type DiplomaJson, type DiplomasJson, type Harness, type ParticipantJson } from './frontcore.testkit.ts';
 
 describe('FrontCore control routes', () => {
   let h: Harness;

@@ -4,7 +4,7 @@
  * routes are in the sibling test files.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFrontcore, type DiplomasJson, type Harness } from './testkit.ts';
+import { startFrontcore, type DiplomasJson, type Harness } from './frontcore.testkit.ts';
 
 const ZONELESS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseZoneless } from '../common/time.ts';
-import { allParticipants, startFrontcore, type Harness, type ParticipantJson } from './testkit.ts';
+import { allParticipants, startFrontcore, type Harness, type ParticipantJson } from './frontcore.testkit.ts';
 
 const oslo = (text: string): number => parseZoneless(text, 'Europe/Oslo')?.getTime() ?? Number.NaN;
 

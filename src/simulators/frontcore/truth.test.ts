@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatZoneless, parseZoneless } from '../common/time.ts';
-import { AS_OF, normalizeServed, startFrontcore, walkApi, type DiplomaJson, type Harness } from './testkit.ts';
+import { AS_OF, normalizeServed, startFrontcore, walkApi, type DiplomaJson, type Harness } from './frontcore.testkit.ts';
 import { createZonelessClock } from './zoneless.ts';
 
 describe('FrontCore ground truth', () => {

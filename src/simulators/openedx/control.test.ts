@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TruthCertificate } from '../common/truth.ts';
 import type { CredentialJson } from './present.ts';
-import { startOpenedx, type Harness, type Page } from './testkit.ts';
+import { startOpenedx, type Harness, type Page } from './openedx.testkit.ts';
 
 let h: Harness;
 beforeAll(async () => {

@@ -3,7 +3,7 @@
  * Credentials API. Test names quote the doc sentence (or DRF convention) they check.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOpenedx, type Harness, type Page } from './testkit.ts';
+import { startOpenedx, type Harness, type Page } from './openedx.testkit.ts';
 
 let h: Harness;
 beforeAll(async () => {

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CredentialJson } from './present.ts';
 import type { StatusAnswer } from './status.ts';
-import { startOpenedx, type Harness } from './testkit.ts';
+import { startOpenedx, type Harness } from './openedx.testkit.ts';
 
 interface CatalogJson {
   courses: { uuid: string; key: string; runs: { uuid: string; key: string; mode: string; certificate_available_date: string | null }[] }[];

@@ -1,7 +1,7 @@
 /** The write side of the Credentials API: POST (create) and PATCH (status only). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CredentialJson } from './present.ts';
-import { startOpenedx, T0, type Harness, type Page } from './testkit.ts';
+import { startOpenedx, T0, type Harness, type Page } from './openedx.testkit.ts';
 
 let h: Harness;
 let programUuid: string;

@@ -5,7 +5,7 @@ import { makeCertificatePdf } from '../common/pdf.ts';
 import type { TruthCertificate } from '../common/truth.ts';
 import { createSpringestSimulator } from './index.ts';
 import { certificatesBody, presentCertificate } from './present.ts';
-import { AS_OF, normalizeServed, startSpringest, testWorld, type Harness } from './testkit.ts';
+import { AS_OF, normalizeServed, startSpringest, testWorld, type Harness } from './springest.testkit.ts';
 
 let h: Harness;
 beforeEach(async () => {

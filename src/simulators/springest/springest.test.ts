@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeCertificatePdf } from '../common/pdf.ts';
 import type { Certification } from './index.ts';
-import { AS_OF, startSpringest, type Harness } from './testkit.ts';
+import { AS_OF, startSpringest, type Harness } from './springest.testkit.ts';
 
 const DOC_FIELDS = ['id', 'name', 'description', 'certification_id', 'valid_from', 'valid_until', 'status', 'created_at', 'user'];
 const pdf = makeCertificatePdf(['Certificate', 'Åse Ødegård', 'VCA Basis']);

@@ -3,10 +3,10 @@
  * HTTP client that shares the process's rate-limit buckets with the sync. Used by the API for file downloads and
  * live status checks, and by the sync of sources created through the API.
  */
-import { joinSourceSecrets, type SourceConfig } from '../config.ts';
+import { joinSourceSecrets, type SourceConfig } from '../config/index.ts';
 import { AppError } from '../errors.ts';
-import type { AnyProvider } from '../providers/index.ts';
-import type { ProviderHttpClient } from '../providers/http/client.ts';
+import type { AnyProvider } from './index.ts';
+import type { ProviderHttpClient } from './http/client.ts';
 import type { Source, Store } from '../store/index.ts';
 import type { SyncDeps } from '../sync/configured.ts';
 

@@ -3,8 +3,8 @@
  * says how far it is), plain lines per page otherwise, and a one-line summary per finished run. Pure formatting plus a
  * small renderer that redraws the live lines in place.
  */
-import type { SyncProgress } from './engine.ts';
-import type { SyncReport } from './report.ts';
+import type { SyncProgress } from '../sync/engine.ts';
+import type { SyncReport } from '../sync/report.ts';
 
 const RATE_WINDOW_MS = 10_000;
 

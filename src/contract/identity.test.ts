@@ -3,12 +3,12 @@
  * them into one store, and the people it resolves are compared with the world's ground truth.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Certificate } from '../../domain/certificate.ts';
-import { generateWorld, type World } from '../../simulators/common/world.ts';
-import type { Store } from '../../store/index.ts';
-import { createTestClock } from '../../test-clock.testkit.ts';
-import { CONTRACT_CASES } from './cases.ts';
-import { createSyncer, openStore, storedCertificates, type RunningProvider } from './harness.ts';
+import type { Certificate } from '../domain/certificate.ts';
+import { generateWorld, type World } from '../simulators/common/world.ts';
+import type { Store } from '../store/index.ts';
+import { createTestClock } from '../test-clock.testkit.ts';
+import { CONTRACT_CASES } from './cases.testkit.ts';
+import { createSyncer, openStore, storedCertificates, type RunningProvider } from './harness.testkit.ts';
 
 // The simulators and certhub share one pinned clock; the world is dated up to the day before it starts.
 const clock = createTestClock();

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import type { Certificate, CertificateStatus } from '../domain/certificate.ts';
 import { createSecretBox } from '../secrets.ts';
 import { nationalIdHmac } from '../store/national-id.ts';
-import type { PersonQuery } from './query.ts';
+import type { PersonQuery } from './person-query.ts';
 
 export const CERTS_PER_PERSON = 10;
 export const COURSE_COUNT = 20;

@@ -1,10 +1,10 @@
 /** One entry per provider: how the contract suite starts its simulator and changes it over time. */
-import { createFalkorSimulator } from '../../simulators/falkor/index.ts';
-import { createFrontcoreSimulator } from '../../simulators/frontcore/index.ts';
-import { createOpenedxSimulator } from '../../simulators/openedx/index.ts';
-import { createSpringestSimulator } from '../../simulators/springest/index.ts';
-import type { ContractCase } from './harness.ts';
-import { parseSource, simJson } from './harness.ts';
+import { createFalkorSimulator } from '../simulators/falkor/index.ts';
+import { createFrontcoreSimulator } from '../simulators/frontcore/index.ts';
+import { createOpenedxSimulator } from '../simulators/openedx/index.ts';
+import { createSpringestSimulator } from '../simulators/springest/index.ts';
+import type { ContractCase } from './harness.testkit.ts';
+import { parseSource, simJson } from './harness.testkit.ts';
 
 const json = (method: string, body: unknown): RequestInit => ({ method, body: JSON.stringify(body) });
 

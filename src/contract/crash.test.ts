@@ -6,14 +6,14 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRng } from '../../simulators/common/prng.ts';
-import { generateWorld } from '../../simulators/common/world.ts';
-import { createTestClock, type TestClock } from '../../test-clock.testkit.ts';
-import { CONTRACT_CASES } from './cases.ts';
-import type { Store } from '../../store/index.ts';
-import { createSyncer, expectStoreEqualsTruth, openStore, setFaults, type RunningProvider } from './harness.ts';
+import { createRng } from '../simulators/common/prng.ts';
+import { generateWorld } from '../simulators/common/world.ts';
+import { createTestClock, type TestClock } from '../test-clock.testkit.ts';
+import { CONTRACT_CASES } from './cases.testkit.ts';
+import type { Store } from '../store/index.ts';
+import { createSyncer, expectStoreEqualsTruth, openStore, setFaults, type RunningProvider } from './harness.testkit.ts';
 
-const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./crash-child.testkit.ts', import.meta.url));
 const LOCK_TTL_MS = 1500;
 /** A bigger world than the contract's, and latency on every request, so that kills land in the middle of runs. */
 const PEOPLE: Record<string, number> = { frontcore: 60, falkor: 200, openedx: 500, springest: 300 };

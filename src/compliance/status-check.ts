@@ -19,7 +19,7 @@ import {
 } from '../domain/requirement.ts';
 import { AppError } from '../errors.ts';
 import type { Requirement, Source, Store } from '../store/index.ts';
-import { identifiedBy, type IdentifiedBy, type PersonQuery, type StatusScope } from './query.ts';
+import { identifiedBy, type IdentifiedBy, type PersonQuery, type StatusScope } from './person-query.ts';
 
 export const DEFAULT_WARN_DAYS = 30;
 

@@ -10,7 +10,7 @@ import {
   splitSourceSecrets,
   type Config,
   type ConfigProblem,
-} from './config.ts';
+} from './index.ts';
 
 let dir: string;
 beforeEach(() => {

@@ -5,11 +5,11 @@
  * simulator sends no 429; a sync with nothing changed costs at most one page of requests.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateWorld } from '../../simulators/common/world.ts';
-import { createTestClock } from '../../test-clock.testkit.ts';
-import { CONTRACT_CASES } from './cases.ts';
-import { startSimulatorProcess } from '../../simulators/process/process.testkit.ts';
-import { clearFaults, counters, createSyncer, expectStoreEqualsTruth, openStore, parseSource, resetCounters, setFaults, type RunningProvider } from './harness.ts';
+import { generateWorld } from '../simulators/common/world.ts';
+import { createTestClock } from '../test-clock.testkit.ts';
+import { CONTRACT_CASES } from './cases.testkit.ts';
+import { startSimulatorProcess } from '../simulators/process/process.testkit.ts';
+import { clearFaults, counters, createSyncer, expectStoreEqualsTruth, openStore, parseSource, resetCounters, setFaults, type RunningProvider } from './harness.testkit.ts';
 
 /** Requests the simulator received on the provider's own endpoints (not its /__sim control API). */
 const providerRequests = (c: { requests_by_endpoint: Record<string, number> }): number =>

@@ -7,10 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_SEED, startDemo, type RunningDemo } from '../demo/demo.ts';
-import { defaultWebRoot } from '../hub.ts';
-import { createStore, type Store } from '../store/index.ts';
-import { CHROMIUM, launchBrowser, newPage, screenshot, seriousViolations } from './browser.ts';
+import { DEMO_SEED, startDemo, type RunningDemo } from '../../src/demo/demo.ts';
+import { defaultWebRoot } from '../../src/hub.ts';
+import { createStore, type Store } from '../../src/store/index.ts';
+import { CHROMIUM, launchBrowser, newPage, screenshot, seriousViolations } from './browser.testkit.ts';
 
 const hasBrowser = existsSync(CHROMIUM) && defaultWebRoot() !== null;
 if (!hasBrowser && process.env.CI === 'true') {

@@ -1,5 +1,5 @@
 /**
- * Run by native-gc.test.ts as `node --expose-gc --import tsx native-gc-child.ts`: churns through 20,000 better-sqlite3
+ * Run by native-gc.test.ts as `node --expose-gc --import tsx native-gc-child.testkit.ts`: churns through 20,000 better-sqlite3
  * statements and lets the garbage collector finalise them while the event loop is idle, outside any JS call.
  * better-sqlite3 before 13 aborted there on Node 24.19+ (`Assertion failed: (env) != nullptr` in
  * RemoveEnvironmentCleanupHook from Statement::~Statement()), killing the process with SIGABRT.

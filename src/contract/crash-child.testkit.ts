@@ -3,13 +3,13 @@
  * CRASH_SOURCE) against its running simulator, into the store named by the environment, waiting while a killed
  * predecessor's lock expires. Prints the run report as JSON when done.
  */
-import type { SourceConfig } from '../../config.ts';
-import { isAppError } from '../../errors.ts';
-import { createStore } from '../../store/index.ts';
-import { defaultSyncDeps } from '../../sync/deps.ts';
-import { runSourceSync } from '../../sync/engine.ts';
-import { getProvider } from '../index.ts';
-import { continueTestClock } from '../../test-clock.testkit.ts';
+import type { SourceConfig } from '../config/index.ts';
+import { isAppError } from '../errors.ts';
+import { createStore } from '../store/index.ts';
+import { defaultSyncDeps } from '../sync/deps.ts';
+import { runSourceSync } from '../sync/engine.ts';
+import { getProvider } from '../providers/index.ts';
+import { continueTestClock } from '../test-clock.testkit.ts';
 
 const env = (name: string): string => {
   const value = process.env[name];

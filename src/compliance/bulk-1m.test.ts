@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestHub, type TestHub } from '../api/testkit.ts';
+import { createTestHub, type TestHub } from '../api/app.testkit.ts';
 import { bestStanding, evaluateRequirement, type AchievementMatcher, type RequirementRule } from '../domain/requirement.ts';
 import { createStore } from '../store/index.ts';
-import { asDomainCertificate, certificatesOf, courseCode, loadFixture, personId, queryFor } from './bulk-fixture.ts';
+import { asDomainCertificate, certificatesOf, courseCode, loadFixture, personId, queryFor } from './bulk-fixture.testkit.ts';
 
 const PEOPLE = 100_000;
 const NOW = new Date('2025-06-01T10:00:00Z');

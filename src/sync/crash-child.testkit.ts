@@ -1,12 +1,12 @@
 /**
- * Test support, run as a child process by crash.test.ts (`node --import tsx crash-child.ts`): one sync of a fake
+ * Test support, run as a child process by crash.test.ts (`node --import tsx crash-child.testkit.ts`): one sync of a fake
  * slow provider against the store named by the environment, retrying while the source's lock is held (after a SIGKILL
  * the dead run's lock has to expire first). Prints the run report as JSON when done.
  */
 import { createStore } from '../store/index.ts';
 import { isAppError } from '../errors.ts';
 import { runSourceSync } from './engine.ts';
-import { createFakeHttp, createListProvider, fakeCertificate } from './testkit.ts';
+import { createFakeHttp, createListProvider, fakeCertificate } from './sync.testkit.ts';
 
 const env = (name: string): string => {
   const value = process.env[name];

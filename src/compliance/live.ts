@@ -17,9 +17,9 @@ import type { AchievementMatcher } from '../domain/requirement.ts';
 import { describeError, isAppError, type ErrorCode } from '../errors.ts';
 import { checkStatusByDobName, checkStatusByNin, checkStatusByUserId, type FrontcoreCall, type StatusAnswer as FrontcoreAnswer } from '../providers/frontcore/index.ts';
 import { bulkLearnerCertStatus, createOpenedxSession, openedxConfigSchema, type LearnerCertStatus, type LearnerCertStatusQuery } from '../providers/openedx/index.ts';
-import type { SourceConnector, SourceSession } from '../sources/session.ts';
+import type { SourceConnector, SourceSession } from '../providers/connector.ts';
 import type { Source, Store } from '../store/index.ts';
-import type { CheckedPerson } from './service.ts';
+import type { CheckedPerson } from './status-check.ts';
 
 export const LIVE_BULK_MAX_PEOPLE = 100;
 export const FRONTCORE_LIVE_REQUEST_BUDGET = 50;

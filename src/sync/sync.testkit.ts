@@ -7,11 +7,11 @@ import type { NormalizedCertificate, ProviderId } from '../domain/certificate.ts
 import { AppError } from '../errors.ts';
 import type { CatalogAchievement, Checkpoint, Provider } from '../providers/provider.ts';
 import type { Source, Store } from '../store/index.ts';
-import { sampleCertificate } from '../store/sample-certificate.ts';
+import { sampleCertificate } from '../store/sample-certificate.testkit.ts';
 import type { HttpClient, SyncSourceInput } from './engine.ts';
 import type { RequestStats } from './report.ts';
 
-/** A normalized certificate for tests (store/sample-certificate.ts). */
+/** A normalized certificate for tests (store/sample-certificate.testkit.ts). */
 export const fakeCertificate = sampleCertificate;
 
 export const fakeConfigSchema = z.looseObject({ id: z.string(), provider: z.string(), api_key: z.string().optional() });

@@ -143,4 +143,4 @@ export function describeEachDialect(title: string, suite: (h: StoreHarness) => v
   }
 }
 
-export { sampleCertificate } from './sample-certificate.ts';
+export { sampleCertificate } from './sample-certificate.testkit.ts';

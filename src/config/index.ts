@@ -5,20 +5,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { AppError } from './errors.ts';
-import { maskDatabaseUrl, maskSourceSecrets, MASK } from './config/credentials.ts';
-import { interpolate, shieldReferences } from './config/interpolate.ts';
+import { AppError } from '../errors.ts';
+import { maskDatabaseUrl, maskSourceSecrets, MASK } from './credentials.ts';
+import { interpolate, shieldReferences } from './interpolate.ts';
 import {
   describeIssue,
   inDocumentOrder,
   InvalidConfigError,
   isRecord,
   type ConfigProblem,
-} from './config/problems.ts';
-import { DEFAULT_LISTEN, DEFAULT_TENANT, fileSchema, type SourceConfig } from './config/schema.ts';
+} from './problems.ts';
+import { DEFAULT_LISTEN, DEFAULT_TENANT, fileSchema, type SourceConfig } from './schema.ts';
 
-export { credentialsToResend, joinSourceSecrets, MASK, splitSourceSecrets } from './config/credentials.ts';
-export { formatProblem, InvalidConfigError, type ConfigProblem } from './config/problems.ts';
+export { credentialsToResend, joinSourceSecrets, MASK, splitSourceSecrets } from './credentials.ts';
+export { formatProblem, InvalidConfigError, type ConfigProblem } from './problems.ts';
 export {
   DEFAULT_LISTEN,
   DEFAULT_SYNC_EVERY,
@@ -34,7 +34,7 @@ export {
   type OpenedxSourceConfig,
   type SourceConfig,
   type SpringestSourceConfig,
-} from './config/schema.ts';
+} from './schema.ts';
 
 export const DEFAULT_CONFIG_FILE = 'certhub.yaml';
 export const DEFAULT_DATABASE = 'sqlite:./data/certhub.db';

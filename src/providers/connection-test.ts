@@ -6,7 +6,7 @@ import { AppError } from '../errors.ts';
 import type { Source } from '../store/index.ts';
 import { reportError, secretValues } from '../sync/report.ts';
 import type { ErrorCode } from '../errors.ts';
-import type { SourceConnector } from './session.ts';
+import type { SourceConnector } from './connector.ts';
 
 export type ConnectionTestResult =
   | { ok: true; latency_ms: number; certificates: number }
