@@ -14,8 +14,8 @@ import { describeError } from './errors.ts';
 import { createEventBus, type EventBus } from './events.ts';
 import { createLimiterRegistry } from './providers/http/index.ts';
 import { createSourceConnector } from './providers/connector.ts';
+import { findProvider } from './providers/registry.ts';
 import type { Store } from './store/index.ts';
-import { defaultSyncDeps } from './sync/deps.ts';
 import { createSyncLauncher, type BackgroundSyncLauncher } from './sync/launcher.ts';
 import { startStoredScheduler } from './sync/stored-scheduler.ts';
 
@@ -58,9 +58,8 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
   // keep everything talking to one provider account (syncs, tests, downloads, live checks) under its limit together.
   const events = createEventBus();
   const metrics = createMetrics();
-  const syncDeps = defaultSyncDeps({ limiters: createLimiterRegistry(), logger });
-  const connector = createSourceConnector({ store, syncDeps });
-  const launcher = createSyncLauncher({ store, connector, syncDeps, events, metrics, logger });
+  const connector = createSourceConnector({ store, limiters: createLimiterRegistry(), logger });
+  const launcher = createSyncLauncher({ store, connector, events, metrics, logger });
   let scheduler: ReturnType<typeof startStoredScheduler> | null = null;
   const sync: SyncLauncher = {
     start: (sourceId, startOpts) => launcher.start(sourceId, startOpts),
@@ -91,7 +90,7 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
   const port = typeof address === 'object' && address !== null ? address.port : opts.port;
   if (opts.schedule ?? true) {
     // Every enabled source in the store (certhub.yaml's and those added through the API), each on its sync_every.
-    scheduler = startStoredScheduler({ store, launcher, hasConnector: (p) => syncDeps.findProvider(p) !== null, logger });
+    scheduler = startStoredScheduler({ store, launcher, hasConnector: (p) => findProvider(p) !== null, logger });
   }
   let stopped: Promise<void> | undefined;
   return {

@@ -1,6 +1,7 @@
 /** zod schemas the routes share: the error body, the certificate, ids, pagination, instants, CSV negotiation. */
 import { z } from 'zod';
-import { ACHIEVEMENT_TYPES, CERTIFICATE_STATUSES, PROVIDER_IDS, VALIDITIES } from '../domain/certificate.ts';
+import { ACHIEVEMENT_TYPES, CERTIFICATE_STATUSES, VALIDITIES } from '../domain/certificate.ts';
+import { providerIdSchema } from '../providers/registry.ts';
 import type { FastifyRequest } from 'fastify';
 import { ERROR_CODES } from '../errors.ts';
 
@@ -56,21 +57,32 @@ export const boolQuery = z
   .transform((v) => v === 'true' || v === '1')
   .optional();
 
-/** A query parameter that may repeat (`?status=a&status=b`) or list values with commas (`?status=a,b`). */
-export function listQuery<T extends readonly [string, ...string[]]>(values: T, description: string) {
+/** A query parameter that may repeat (`?status=a&status=b`) or list values with commas (`?status=a,b`), each an `item`. */
+export function listQueryOf<T extends string>(item: z.ZodType<T, string>, description: string) {
   return z
     .union([z.string(), z.array(z.string())])
     .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
-    .pipe(z.array(z.enum(values)).max(50))
+    .pipe(z.array(item).max(50))
     .optional()
     .describe(description);
 }
+
+/** listQueryOf one of `values`. */
+export function listQuery<T extends readonly [string, ...string[]]>(values: T, description: string) {
+  return listQueryOf(z.enum(values), description);
+}
+
+/** A provider id in an answer (the ones this hub knows: GET /v1/providers). */
+export const providerIdOutput = z.string().describe('The provider id (GET /v1/providers lists them)');
+
+/** A provider id in a request: one this hub knows. */
+export const providerIdInput = providerIdSchema;
 
 export const certificateSchema = z
   .object({
     id: z.string(),
     source: z.string().describe('The source id (slug) as configured'),
-    provider: z.enum(PROVIDER_IDS),
+    provider: providerIdOutput,
     external_id: z.string(),
     status: z.enum(CERTIFICATE_STATUSES),
     validity: z.enum(VALIDITIES).describe('Computed at read time (or at as_of) from status and dates'),

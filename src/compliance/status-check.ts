@@ -8,7 +8,8 @@
  * none of them: certificates of one would otherwise be reported as the other's.
  */
 import type { Certificate } from '../domain/certificate.ts';
-import { normalizeEmail, normalizeName, normalizeProviderUserId } from '../domain/identity.ts';
+import { normalizeEmail, normalizeName } from '../domain/identity.ts';
+import { normalizeProviderUserId } from '../providers/registry.ts';
 import type { IdentityKind } from '../domain/person.ts';
 import {
   bestStanding,

@@ -1,19 +1,9 @@
-/** Which fields of a source are credentials: kept encrypted in the store, masked when printed. */
-import type { ProviderId } from '../domain/certificate.ts';
+/** A source's credentials (its provider's `secrets` paths): kept encrypted in the store, masked when printed. */
+import { secretPathsOf } from '../providers/registry.ts';
 import { isRecord, valueAt } from './problems.ts';
 import type { SourceConfig } from './schema.ts';
 
 export const MASK = '***';
-
-const SOURCE_SECRET_PATHS: Record<ProviderId, readonly (readonly string[])[]> = {
-  frontcore: [['api_key']],
-  falkor: [['token']],
-  openedx: [
-    ['oauth', 'client_id'],
-    ['oauth', 'client_secret'],
-  ],
-  springest: [['api_key'], ['certifications_api_key']],
-};
 
 /** Fields that identify the source rather than configure it; they have their own columns in the store. */
 const SOURCE_IDENTITY_FIELDS = ['id', 'provider', 'tenant', 'enabled'] as const;
@@ -60,7 +50,7 @@ export function splitSourceSecrets(source: SourceConfig): { settings: Json; cred
   const settings: Json = cloneJson<Json>(source);
   for (const field of SOURCE_IDENTITY_FIELDS) delete settings[field];
   const credentials: Json = {};
-  for (const path of SOURCE_SECRET_PATHS[source.provider]) {
+  for (const path of secretPathsOf(source.provider)) {
     const value = takePath(settings, path);
     if (value !== undefined) putPath(credentials, path, value);
   }
@@ -69,7 +59,7 @@ export function splitSourceSecrets(source: SourceConfig): { settings: Json; cred
 
 export function maskSourceSecrets(source: SourceConfig): SourceConfig {
   const masked = cloneJson(source) as unknown as Json;
-  for (const path of SOURCE_SECRET_PATHS[source.provider]) {
+  for (const path of secretPathsOf(source.provider)) {
     if (valueAt(masked, path) !== undefined) putPath(masked, path, MASK);
   }
   return masked as unknown as SourceConfig;
@@ -129,7 +119,7 @@ function urlPaths(value: unknown, prefix: string[] = []): string[][] {
 export function credentialsToResend(current: SourceConfig, patch: Json): string[] {
   const moved = urlPaths(patch).some((path) => valueAt(patch, path) !== valueAt(current, path));
   if (!moved) return [];
-  return SOURCE_SECRET_PATHS[current.provider]
+  return secretPathsOf(current.provider)
     .filter((path) => valueAt(current, path) !== undefined && valueAt(patch, path) === undefined)
     .map((path) => path.join('.'));
 }

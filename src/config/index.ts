@@ -22,18 +22,12 @@ export { formatProblem, InvalidConfigError, type ConfigProblem } from './problem
 export {
   DEFAULT_LISTEN,
   DEFAULT_SYNC_EVERY,
+  DEFAULT_SYNC_EVERY_MS,
   DEFAULT_TENANT,
-  falkorSourceSchema,
-  frontcoreSourceSchema,
-  openedxSourceSchema,
   parseDuration,
+  providerSourceSchema,
   sourceSchema,
-  springestSourceSchema,
-  type FalkorSourceConfig,
-  type FrontcoreSourceConfig,
-  type OpenedxSourceConfig,
   type SourceConfig,
-  type SpringestSourceConfig,
 } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILE = 'certhub.yaml';
@@ -182,7 +176,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const brokenPaths = new Set(problems.map((p) => p.path));
 
   problems.push(...duplicateSourceProblems(interpolated));
-  const parsed = fileSchema.safeParse(interpolated);
+  const parsed = fileSchema().safeParse(interpolated);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       for (const problem of describeIssue(issue, interpolated)) {

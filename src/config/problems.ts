@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { PROVIDER_IDS } from '../domain/certificate.ts';
+import { providerIds } from '../providers/registry.ts';
 import { AppError } from '../errors.ts';
 
 /** One thing wrong with the configuration, e.g. `{ path: 'sources[2].base_url', message: 'must be an http(s) URL' }`. */
@@ -63,7 +63,7 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown): ConfigPr
     case 'invalid_union':
       if (issue.discriminator !== undefined) {
         const missing = valueAt(input, issue.path) === undefined;
-        const options = PROVIDER_IDS.join(', ');
+        const options = providerIds().join(', ');
         return [{ path, message: missing ? `is required (one of ${options})` : `must be one of ${options}` }];
       }
       return [{ path, message: issue.message }];

@@ -6,9 +6,8 @@
 import type { SourceConfig } from '../config/index.ts';
 import { isAppError } from '../errors.ts';
 import { createStore } from '../store/index.ts';
-import { defaultSyncDeps } from '../sync/deps.ts';
+import { createSourceConnector } from '../providers/connector.ts';
 import { runSourceSync } from '../sync/engine.ts';
-import { getProvider } from '../providers/index.ts';
 import { continueTestClock } from '../test-clock.testkit.ts';
 
 const env = (name: string): string => {
@@ -21,20 +20,22 @@ const env = (name: string): string => {
 const clock = continueTestClock(env('CRASH_CLOCK_AT_SPAWN'));
 const source = JSON.parse(env('CRASH_SOURCE')) as SourceConfig;
 const store = await createStore({ url: env('CRASH_DB_URL'), secretKey: Buffer.from(env('CRASH_SECRET_KEY'), 'base64') });
-const provider = getProvider(source.provider);
-const deps = defaultSyncDeps();
+const connector = createSourceConnector({ store });
 try {
+  const tenant = await store.tenants.getTenantBySlug(source.tenant);
+  const stored = tenant === null ? null : await store.sources.getSourceBySlug(tenant.id, source.id);
+  if (stored === null) throw new Error(`source ${source.id} is not in the store`);
   for (let attempt = 0; ; attempt++) {
-    const http = deps.createHttp(source, provider, undefined);
+    const session = await connector.open(stored);
     try {
-      const report = await runSourceSync({ store, source, provider, http, now: clock.now, lockTtlMs: Number(env('CRASH_LOCK_TTL_MS')) });
+      const report = await runSourceSync({ store, session, now: clock.now, lockTtlMs: Number(env('CRASH_LOCK_TTL_MS')) });
       process.stdout.write(`${JSON.stringify(report)}\n`);
       break;
     } catch (err) {
       if (!isAppError(err) || err.code !== 'conflict' || attempt > 400) throw err;
       await new Promise((resolve) => setTimeout(resolve, 50));
     } finally {
-      await http.close();
+      await session.close();
     }
   }
 } finally {

@@ -87,7 +87,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       (await store.tenants.getTenantBySlug(DEMO_TENANT)) ?? (await store.tenants.createTenant({ slug: DEMO_TENANT, name: 'Demo company' }));
     const sources: Source[] = [];
     for (const entry of sandbox.sources()) {
-      const config = sourceSchema.parse({ ...entry, tenant: DEMO_TENANT, sync_every: opts.syncEvery ?? '15m' });
+      const config = sourceSchema().parse({ ...entry, tenant: DEMO_TENANT, sync_every: opts.syncEvery ?? '15m' });
       const { settings, credentials } = splitSourceSecrets(config);
       sources.push(await store.sources.upsertSourceFromConfig(tenant.id, { slug: config.id, provider: config.provider, settings, credentials }));
     }

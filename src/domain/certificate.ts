@@ -8,8 +8,8 @@ export type CertificateStatus = (typeof CERTIFICATE_STATUSES)[number];
 export const VALIDITIES = ['valid', 'expired', 'not_yet_valid', 'revoked', 'pending', 'deleted'] as const;
 export type Validity = (typeof VALIDITIES)[number];
 
-export const PROVIDER_IDS = ['frontcore', 'falkor', 'openedx', 'springest'] as const;
-export type ProviderId = (typeof PROVIDER_IDS)[number];
+/** A provider's id (`Provider.id`): which ones this build knows is the provider registry's (providers/registry.ts). */
+export type ProviderId = string;
 
 export const ACHIEVEMENT_TYPES = [
   'course',

@@ -9,6 +9,7 @@ import {
   normalizeNationalId,
 } from './identity.ts';
 import { maskNationalId } from './person.ts';
+import { findProvider } from '../providers/registry.ts';
 
 // Built with both mod-11 control digits (the same algorithm the simulators use).
 const VALID_FNR = '01019012138';
@@ -86,7 +87,7 @@ describe('identityKeys', () => {
   };
 
   it('builds every key the subject offers, provider ids scoped to the source', () => {
-    expect(identityKeys(subject, 'frontcore', 'frontcore-main')).toEqual([
+    expect(identityKeys(subject, findProvider('frontcore')!, 'frontcore-main')).toEqual([
       { kind: 'national_id', value: VALID_FNR, source_id: null },
       { kind: 'email', value: 'john.doe@example.com', source_id: null },
       { kind: 'provider_user', value: '289252', source_id: 'frontcore-main' },
@@ -103,11 +104,11 @@ describe('identityKeys', () => {
       date_of_birth: null,
       national_id: '01019012139',
     };
-    expect(identityKeys(sparse, 'springest', 'springest-nl')).toEqual([]);
+    expect(identityKeys(sparse, findProvider('springest')!, 'springest-nl')).toEqual([]);
   });
 
   it('treats Open edX usernames case-insensitively', () => {
     const edx: CertificateSubject = { ...subject, provider_user_id: 'JDoe', national_id: null };
-    expect(identityKeys(edx, 'openedx', 'edx').find((k) => k.kind === 'provider_user')?.value).toBe('jdoe');
+    expect(identityKeys(edx, findProvider('openedx')!, 'edx').find((k) => k.kind === 'provider_user')?.value).toBe('jdoe');
   });
 });

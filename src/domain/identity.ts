@@ -1,4 +1,4 @@
-import type { CertificateSubject, ProviderId } from './certificate.ts';
+import type { CertificateSubject } from './certificate.ts';
 import type { IdentityKind } from './person.ts';
 
 /** A key that may tie a certificate's subject to a person. Plain values: the store hashes national ids. */
@@ -84,25 +84,29 @@ export function matchableNationalId(value: string | null | undefined): string | 
   return digits.length >= 6 && digits.length <= 20 ? digits : null;
 }
 
-/** How a provider user id is matched: trimmed; Open edX usernames lower-cased. Null when empty. */
-export function normalizeProviderUserId(provider: ProviderId, value: string | null): string | null {
+/** How a provider compares its user ids (Provider.normalizeUserId): Open edX usernames are case-insensitive. */
+export interface UserIdRule {
+  normalizeUserId?(id: string): string;
+}
+
+/** How a provider user id is matched: trimmed, then the provider's rule. Null when empty. */
+export function normalizeUserId(value: string | null | undefined, rule: UserIdRule): string | null {
   const id = value?.trim() ?? '';
   if (id === '') return null;
-  // Open edX user ids are usernames, which the LMS treats case-insensitively.
-  return provider === 'openedx' ? id.toLowerCase() : id;
+  return rule.normalizeUserId?.(id) ?? id;
 }
 
 /**
  * Every key the subject can be matched by, strongest first: national id, email, provider user id
  * (scoped to the source), then name + date of birth.
  */
-export function identityKeys(subject: CertificateSubject, provider: ProviderId, sourceId: string): IdentityKey[] {
+export function identityKeys(subject: CertificateSubject, provider: UserIdRule, sourceId: string): IdentityKey[] {
   const keys: IdentityKey[] = [];
   const nationalId = matchableNationalId(subject.national_id);
   if (nationalId !== null) keys.push({ kind: 'national_id', value: nationalId, source_id: null });
   const email = normalizeEmail(subject.email);
   if (email !== null) keys.push({ kind: 'email', value: email, source_id: null });
-  const userId = normalizeProviderUserId(provider, subject.provider_user_id);
+  const userId = normalizeUserId(subject.provider_user_id, provider);
   if (userId !== null) keys.push({ kind: 'provider_user', value: userId, source_id: sourceId });
   const name = normalizeName([subject.first_name, subject.last_name].filter((n) => n !== null).join(' '));
   const dob = subject.date_of_birth?.trim() ?? '';

@@ -7,13 +7,14 @@
  * fallback validity, and the warning window.
  */
 import { z } from 'zod';
-import { ACHIEVEMENT_TYPES, PROVIDER_IDS, type Certificate } from './certificate.ts';
+import { providerIdSchema } from '../providers/registry.ts';
+import { ACHIEVEMENT_TYPES, type Certificate } from './certificate.ts';
 import { calendarDate, DEFAULT_TIME_ZONE } from './validity.ts';
 
 /** Which certificates count: every field given must match; at least one of external_id / code is required. */
 export const achievementMatcherSchema = z
   .strictObject({
-    provider: z.enum(PROVIDER_IDS).optional().describe('Only certificates from this provider'),
+    provider: providerIdSchema.optional().describe('Only certificates from this provider'),
     source: z.string().min(1).max(100).optional().describe('Only certificates from this source (its id/slug)'),
     type: z.enum(ACHIEVEMENT_TYPES).optional().describe('Achievement type, e.g. course or certification'),
     external_id: z.string().min(1).max(200).optional().describe("The achievement's id at the provider, e.g. 44724 or 42"),

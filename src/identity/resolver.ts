@@ -5,6 +5,7 @@
  */
 import type { Transaction } from 'kysely';
 import { identityKeys } from '../domain/identity.ts';
+import { findProvider } from '../providers/registry.ts';
 import {
   chunk,
   createIdGenerator,
@@ -25,7 +26,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** The subject's keys as person_identities stores them (national id by the HMAC the store computed). */
 export function subjectKeys(subject: PageSubject, page: Pick<PersonResolverInput, 'provider' | 'sourceId'>): SubjectKeys {
   const cert = subject.certificate;
-  const keys = identityKeys(cert.subject, page.provider, page.sourceId);
+  const keys = identityKeys(cert.subject, findProvider(page.provider) ?? {}, page.sourceId);
   const strong: StrongKey[] = [];
   let nationalId: SubjectKeys['nationalId'] = null;
   let nameDob: string | null = null;

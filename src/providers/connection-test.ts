@@ -2,10 +2,9 @@
  * "Does this source work?": open the source and read the first page of its pull, then stop. Nothing is saved (no
  * certificates, no checkpoint, no run): the page is thrown away. The answer never carries a secret.
  */
-import { AppError } from '../errors.ts';
+import { AppError, type ErrorCode } from '../errors.ts';
+import { reportError } from '../redact.ts';
 import type { Source } from '../store/index.ts';
-import { reportError, secretValues } from '../sync/report.ts';
-import type { ErrorCode } from '../errors.ts';
 import type { SourceConnector } from './connector.ts';
 
 export type ConnectionTestResult =
@@ -31,12 +30,10 @@ export async function testSourceConnection(
   let secrets: string[] = [];
   try {
     const session = await connector.open(source, controller.signal);
-    secrets = secretValues(session.config);
+    secrets = session.secrets;
     try {
-      const parsed = session.provider.configSchema.safeParse(session.config);
-      if (!parsed.success) throw new AppError('invalid_config', `source ${source.slug}: its stored settings are not valid`);
       const pages = session.provider.pull(
-        { sourceId: source.id, config: parsed.data, http: session.http, full: true, signal: controller.signal, now: opts.now ?? (() => new Date()) },
+        { sourceId: source.id, config: session.config, http: session.http, full: true, signal: controller.signal, now: opts.now ?? (() => new Date()) },
         null,
       );
       const iterator = pages[Symbol.asyncIterator]();

@@ -3,10 +3,36 @@
  * `pull`, writes each page with its checkpoint in one transaction, and sweeps what a full-scan
  * source no longer returns, only after a run that completed.
  */
-import type { ZodType } from 'zod';
+import { z, type ZodType } from 'zod';
 import type { ProviderId, NormalizedCertificate, AchievementType } from '../domain/certificate.ts';
 import type { CertificateFile, CertificateFileRef, FileContext } from './file.ts';
 import type { ProviderHttpClient } from './http/client.ts';
+import type { LiveCheck } from './live.ts';
+
+/** A provider's own certhub.yaml keys (besides id, tenant, enabled, rate_limit and sync_every), as zod fields. */
+export type SettingsShape = Record<string, z.ZodType>;
+
+/** Where a setting sits in a source, as nested in certhub.yaml: `['oauth', 'client_secret']`. */
+export type SettingPath = readonly string[];
+
+/** One input of the add-source form (`GET /v1/providers`): a setting as the web UI asks for it. */
+export interface SettingsField {
+  /** The setting's path, dotted: `base_url`, `oauth.token_url`. */
+  name: string;
+  label: string;
+  optional?: boolean;
+  placeholder?: string;
+}
+
+/**
+ * The schema a provider's `configSchema` is: its settings over the resolved source (certhub.yaml's entry as the store
+ * keeps it and the connector hands it over: `id` is the source's slug, `sync_every` already `sync_every_ms`). The
+ * same field definitions as certhub.yaml's (config/schema.ts builds the YAML entry from `settings`), so the two never
+ * disagree; keys the provider does not read pass through.
+ */
+export function resolvedConfigSchema<S extends SettingsShape>(settings: S) {
+  return z.looseObject({ id: z.string().min(1), ...settings });
+}
 
 /** Whatever the provider needs to resume: opaque to the engine, stored as JSON with each page. */
 export type Checkpoint = Record<string, unknown>;
@@ -63,8 +89,23 @@ export interface PullContext<Cfg> {
  * - A failed run never sweeps.
  */
 export interface Provider<Cfg> {
+  /** Its name in certhub.yaml (`provider: frontcore`), in the store and in the API. */
   id: ProviderId;
+  /** How people call it: `FrontCore`. */
+  title: string;
+  /** Its own certhub.yaml keys: config/schema.ts adds the common ones and makes the entry strict. */
+  settings: SettingsShape;
+  /** resolvedConfigSchema(settings): what pull, fetchFile and checkStatus are given. */
   configSchema: ZodType<Cfg>;
+  /** Which settings are credentials: encrypted at rest, write-only in the API, masked when printed, scrubbed from errors. */
+  secrets: readonly SettingPath[];
+  /** The add-source form of the web UI, in order. */
+  form: readonly SettingsField[];
+  /**
+   * How the provider's user ids compare (identity matching, status checks by user id), given the trimmed id: Open edX
+   * usernames are case-insensitive. Default: as given.
+   */
+  normalizeUserId?(id: string): string;
   completeness: 'incremental' | 'full-scan';
   /**
    * The account's documented request limit (FrontCore: 5 per second), if any. The sync gives the source's HTTP client
@@ -78,4 +119,9 @@ export interface Provider<Cfg> {
    * provider no longer has is AppError('not_found'); bytes that are not a PDF are AppError('provider_error').
    */
   fetchFile?(ctx: FileContext<Cfg>, cert: CertificateFileRef): Promise<CertificateFile>;
+  /** Asks the provider's own status endpoint about people (`?live=true`); absent when it has none. */
+  checkStatus?: LiveCheck<Cfg>;
 }
+
+/** A provider of any configuration type: the engine hands it only what its own configSchema parsed. */
+export type AnyProvider = Provider<unknown>;

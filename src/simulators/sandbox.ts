@@ -4,7 +4,7 @@
  */
 import { stringify } from 'yaml';
 import { AppError } from '../errors.ts';
-import type { ProviderId } from '../domain/certificate.ts';
+import type { SimulatedProvider } from './common/world.ts';
 import { generateWorld } from './common/world.ts';
 import type { SimulatorInstance } from './common/instance.ts';
 import { createFrontcoreSimulator } from './frontcore/index.ts';
@@ -25,7 +25,7 @@ export interface SandboxOptions {
 
 export interface RunningSandbox {
   options: SandboxOptions;
-  simulators: { provider: ProviderId; url: string; instance: SimulatorInstance }[];
+  simulators: { provider: SimulatedProvider; url: string; instance: SimulatorInstance }[];
   /** certhub.yaml `sources:` entries for every simulator, credentials included. */
   sources(): Record<string, unknown>[];
   /** A ready-to-use certhub.yaml for these simulators. */
@@ -35,7 +35,7 @@ export interface RunningSandbox {
 
 export { defaultSandboxAsOf } from './common/world.ts';
 
-export const SANDBOX_PORT_OFFSETS: Record<ProviderId, number> = { frontcore: 1, falkor: 2, openedx: 3, springest: 4 };
+export const SANDBOX_PORT_OFFSETS: Record<SimulatedProvider, number> = { frontcore: 1, falkor: 2, openedx: 3, springest: 4 };
 
 export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
   const host = options.host ?? '127.0.0.1';

@@ -5,7 +5,6 @@ import type {
   CertificateStatus,
   CertificateSubject,
   NormalizedCertificate,
-  ProviderId,
 } from '../domain/certificate.ts';
 import { validity } from '../domain/validity.ts';
 import type { SecretBox } from '../secrets.ts';
@@ -100,7 +99,7 @@ export function toCertificate(row: CertificateViewRow, opts: ReadOptions | undef
   return {
     id: row.id,
     source: row.source_slug,
-    provider: row.provider as ProviderId,
+    provider: row.provider,
     external_id: row.external_id,
     status,
     validity: opts?.timeZone === undefined ? validity(dates, now) : validity(dates, now, opts.timeZone),

@@ -171,7 +171,7 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
             : await opts.resolvePeople(trx, {
                 tenantId: source.tenant_id,
                 sourceId,
-                provider: source.provider as ProviderId,
+                provider: source.provider,
                 now,
                 certificates: page.map(({ cert, fields }) => {
                   const found = existing.get(cert.external_id);

@@ -54,7 +54,7 @@ function toSource(row: Omit<SourcesTable, 'credentials_ciphertext'> & { has_cred
     id: row.id,
     tenant_id: row.tenant_id,
     slug: row.slug,
-    provider: row.provider as ProviderId,
+    provider: row.provider,
     settings: JSON.parse(row.config_json) as Record<string, unknown>,
     has_credentials: Boolean(row.has_credentials),
     enabled: row.enabled === 1,

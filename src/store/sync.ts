@@ -94,7 +94,7 @@ export async function writeCheckpoint(
 }
 
 function toTenantRun(row: SyncRunsTable & { source: string; provider: string }): TenantSyncRun {
-  return { ...toRun(row), source: row.source, provider: row.provider as ProviderId };
+  return { ...toRun(row), source: row.source, provider: row.provider };
 }
 
 function toRun(row: SyncRunsTable): SyncRun {

@@ -6,7 +6,7 @@
 import { createStore } from '../store/index.ts';
 import { isAppError } from '../errors.ts';
 import { runSourceSync } from './engine.ts';
-import { createFakeHttp, createListProvider, fakeCertificate } from './sync.testkit.ts';
+import { createFakeHttp, createListProvider, fakeCertificate, sessionOf } from './sync.testkit.ts';
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -40,13 +40,15 @@ const provider = createListProvider({
   delayMs: Number(env('CRASH_DELAY_MS')),
 });
 try {
+  const tenant = await store.tenants.getTenantBySlug('default');
+  const source = tenant === null ? null : await store.sources.getSourceBySlug(tenant.id, 'crash-src');
+  if (source === null) throw new Error('source crash-src is not in the store');
+  const input = { id: 'crash-src', provider: 'frontcore', tenant: 'default' };
   for (let attempt = 0; ; attempt++) {
     try {
       const report = await runSourceSync({
         store,
-        source: { id: 'crash-src', provider: 'frontcore', tenant: 'default' },
-        provider,
-        http: createFakeHttp().client,
+        session: sessionOf(input, source, provider, createFakeHttp().client),
         lockTtlMs: Number(env('CRASH_LOCK_TTL_MS')),
       });
       process.stdout.write(`${JSON.stringify(report)}\n`);

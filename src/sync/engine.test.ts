@@ -4,7 +4,7 @@ import { AppError } from '../errors.ts';
 import type { Store, SyncRun } from '../store/index.ts';
 import { describeEachDialect, sampleCertificate, type StoreHarness } from '../store/dialects.testkit.ts';
 import { runSourceSync, type SyncProgress } from './engine.ts';
-import { createFakeHttp, createListProvider, setupSource } from './sync.testkit.ts';
+import { createFakeHttp, createListProvider, sessionOf, setupSource } from './sync.testkit.ts';
 
 const certs = (from: number, to: number): NormalizedCertificate[] =>
   Array.from({ length: to - from + 1 }, (_, i) => sampleCertificate(from + i));
@@ -35,7 +35,7 @@ describeEachDialect('sync engine', (h) => {
     const { store, input, source, http, now } = await setup(h);
     const provider = createListProvider({ items: () => certs(1, 25), pageSize: 10 });
     const progress: SyncProgress[] = [];
-    const first = await runSourceSync({ store, source: input, provider, http: http.client, now, onProgress: (p) => progress.push(p) });
+    const first = await runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now, onProgress: (p) => progress.push(p) });
 
     expect(first).toMatchObject({
       source: 'fake-main',
@@ -64,9 +64,9 @@ describeEachDialect('sync engine', (h) => {
     expect(await store.locks.get(source.id)).toBeNull();
 
     // Incremental: the second run continues from the checkpoint; from the top with --full it sees all, unchanged.
-    const second = await runSourceSync({ store, source: input, provider, http: http.client, now });
+    const second = await runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now });
     expect(second).toMatchObject({ status: 'succeeded', pages: 0, requests_by_endpoint: {} });
-    const full = await runSourceSync({ store, source: input, provider, http: http.client, now, full: true });
+    const full = await runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now, full: true });
     expect(full).toMatchObject({
       status: 'succeeded',
       pages: 3,
@@ -81,7 +81,7 @@ describeEachDialect('sync engine', (h) => {
     const { store, input, source, http, now } = await setup(h);
     const provider = createListProvider({ items: () => certs(1, 50), pageSize: 10, failOnPage: { page: 3 } });
 
-    const failed = await runSourceSync({ store, source: input, provider, http: http.client, now });
+    const failed = await runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now });
     expect(failed).toMatchObject({
       status: 'failed',
       pages: 2,
@@ -97,7 +97,7 @@ describeEachDialect('sync engine', (h) => {
       report: failed,
     });
 
-    const resumed = await runSourceSync({ store, source: input, provider, http: http.client, now });
+    const resumed = await runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now });
     expect(resumed).toMatchObject({ status: 'succeeded', pages: 3, certificates: { created: 30, unchanged: 0 } });
     expect(provider.checkpointsGiven).toEqual([null, { offset: 20 }]);
     const stored = await storedCertificates(store, source.id);
@@ -110,7 +110,7 @@ describeEachDialect('sync engine', (h) => {
     const { store, input, source, http, now } = await setup(h);
     let items = certs(1, 30);
     const provider = createListProvider({ completeness: 'full-scan', items: () => items, pageSize: 10 });
-    const run = () => runSourceSync({ store, source: input, provider, http: http.client, now });
+    const run = () => runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now });
 
     expect(await run()).toMatchObject({ status: 'succeeded', certificates: { created: 30, deleted: 0 } });
     // A completed scan ends the scan; the provider's last checkpoint makes the next run scan from the top.
@@ -120,13 +120,13 @@ describeEachDialect('sync engine', (h) => {
     // ext-5 and ext-25 disappear from the provider; the next scan fails on its second page.
     items = items.filter((c) => c.external_id !== 'ext-5' && c.external_id !== 'ext-25');
     const failing = createListProvider({ completeness: 'full-scan', items: () => items, pageSize: 10, failOnPage: { page: 2 } });
-    const failed = await runSourceSync({ store, source: input, provider: failing, http: http.client, now });
+    const failed = await runSourceSync({ store, session: sessionOf(input, source, failing, http.client), now });
     expect(failed).toMatchObject({ status: 'failed', pages: 1, certificates: { deleted: 0 } });
     expect((await storedCertificates(store, source.id)).filter((c) => c.status === 'deleted')).toEqual([]);
 
     // The next run resumes the interrupted scan (from page 2) and, having completed it, sweeps against the scan's
     // start: page 1, seen by the failed run, is not swept.
-    const resumed = await runSourceSync({ store, source: input, provider: failing, http: http.client, now });
+    const resumed = await runSourceSync({ store, session: sessionOf(input, source, failing, http.client), now });
     expect(failing.checkpointsGiven).toEqual([{ offset: 0 }, { offset: 10 }]);
     expect(resumed).toMatchObject({ status: 'succeeded', pages: 2, certificates: { deleted: 2 } });
     const deleted = (await storedCertificates(store, source.id)).filter((c) => c.status === 'deleted');
@@ -134,7 +134,7 @@ describeEachDialect('sync engine', (h) => {
 
     // A scan the provider answers with "unchanged" re-reads nothing and sweeps nothing.
     const unchanged = createListProvider({ completeness: 'full-scan', items: () => [], pageSize: 10, unchanged: () => true });
-    expect(await runSourceSync({ store, source: input, provider: unchanged, http: http.client, now })).toMatchObject({
+    expect(await runSourceSync({ store, session: sessionOf(input, source, unchanged, http.client), now })).toMatchObject({
       status: 'succeeded',
       pages: 1,
       certificates: { created: 0, updated: 0, unchanged: 0, deleted: 0 },
@@ -152,7 +152,7 @@ describeEachDialect('sync engine', (h) => {
     const { store, input, source, http, now } = await setup(h);
     const all = certs(1, 12);
     const full = createListProvider({ completeness: 'full-scan', items: () => all, pageSize: 5 });
-    expect(await runSourceSync({ store, source: input, provider: full, http: http.client, now })).toMatchObject({ status: 'succeeded' });
+    expect(await runSourceSync({ store, session: sessionOf(input, source, full, http.client), now })).toMatchObject({ status: 'succeeded' });
 
     // ext-3 disappears. The next scan saves every page, its last checkpoint included, then the process dies.
     const remaining = all.filter((c) => c.external_id !== 'ext-3');
@@ -164,12 +164,12 @@ describeEachDialect('sync engine', (h) => {
         throw new AppError('internal', 'process killed before the sweep');
       },
     };
-    expect(await runSourceSync({ store, source: input, provider: crashing, http: http.client, now })).toMatchObject({ status: 'failed', certificates: { deleted: 0 } });
+    expect(await runSourceSync({ store, session: sessionOf(input, source, crashing, http.client), now })).toMatchObject({ status: 'failed', certificates: { deleted: 0 } });
 
     // The provider now says "nothing changed since your last complete answer" (Falkor's hash): the resumed scan is
     // complete, so what it did not return is swept.
     const unchanged = createListProvider({ completeness: 'full-scan', items: () => [], pageSize: 5, unchanged: () => true });
-    expect(await runSourceSync({ store, source: input, provider: unchanged, http: http.client, now })).toMatchObject({ status: 'succeeded', certificates: { deleted: 1 } });
+    expect(await runSourceSync({ store, session: sessionOf(input, source, unchanged, http.client), now })).toMatchObject({ status: 'succeeded', certificates: { deleted: 1 } });
     expect((await store.certificates.getCertificateByExternalId(source.id, 'ext-3'))?.status).toBe('deleted');
     expect(await store.scans.get(source.id)).toBeNull();
   });
@@ -179,7 +179,7 @@ describeEachDialect('sync engine', (h) => {
     let items = certs(1, 10);
     let fullScan = true;
     const provider = createListProvider({ items: () => items, pageSize: 4, fullScan: () => fullScan });
-    const run = () => runSourceSync({ store, source: input, provider, http: http.client, now });
+    const run = () => runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now });
     expect(await run()).toMatchObject({ status: 'succeeded', certificates: { created: 10, deleted: 0 } });
     items = items.filter((c) => c.external_id !== 'ext-2' && c.external_id !== 'ext-7');
     fullScan = false;
@@ -196,7 +196,7 @@ describeEachDialect('sync engine', (h) => {
     let open = () => undefined as void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     const slow = createListProvider({ items: () => certs(1, 5), pageSize: 5, gate });
-    const first = runSourceSync({ store, source: input, provider: slow, http: http.client, now });
+    const first = runSourceSync({ store, session: sessionOf(input, source, slow, http.client), now });
 
     // Wait until the first run holds the lock with its run id.
     let holder = await store.locks.get(source.id);
@@ -205,7 +205,7 @@ describeEachDialect('sync engine', (h) => {
       holder = await store.locks.get(source.id);
     }
     const second = createListProvider({ items: () => certs(1, 5), pageSize: 5 });
-    const err = await runSourceSync({ store, source: input, provider: second, http: http.client, now }).catch((e: unknown) => e);
+    const err = await runSourceSync({ store, session: sessionOf(input, source, second, http.client), now }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('conflict');
     expect((err as AppError).message).toBe(`source fake-main is already syncing (run ${holder?.run_id})`);
@@ -215,7 +215,7 @@ describeEachDialect('sync engine', (h) => {
     expect(await first).toMatchObject({ status: 'succeeded', certificates: { created: 5 } });
     expect(await store.locks.get(source.id)).toBeNull();
     // Free again.
-    expect(await runSourceSync({ store, source: input, provider: second, http: http.client, now })).toMatchObject({
+    expect(await runSourceSync({ store, session: sessionOf(input, source, second, http.client), now })).toMatchObject({
       status: 'succeeded',
     });
   });
@@ -226,7 +226,7 @@ describeEachDialect('sync engine', (h) => {
     const gate = new Promise<void>((resolve) => (open = resolve));
     const provider = createListProvider({ items: () => certs(1, 3), pageSize: 10, gate });
     let started: SyncRun | null = null;
-    const run = runSourceSync({ store, source: input, provider, http: http.client, now, onRunStarted: (r) => (started = r) });
+    const run = runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now, onRunStarted: (r) => (started = r) });
     for (let i = 0; i < 200 && started === null; i++) await new Promise((r) => setTimeout(r, 5));
     const seen = started as SyncRun | null;
     expect(seen).toMatchObject({ source_id: source.id, status: 'running', finished_at: null });
@@ -238,11 +238,11 @@ describeEachDialect('sync engine', (h) => {
     // A run that cannot start never calls it; a listener that throws does not fail the run.
     await store.locks.acquire(source.id, 'other:1:x', 10_000);
     const calls: SyncRun[] = [];
-    await expect(runSourceSync({ store, source: input, provider, http: http.client, now, onRunStarted: (r) => calls.push(r) })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now, onRunStarted: (r) => calls.push(r) })).rejects.toMatchObject({ code: 'conflict' });
     expect(calls).toEqual([]);
     await store.locks.release(source.id, 'other:1:x');
     const report = await runSourceSync({
-      store, source: input, provider, http: http.client, now, full: true,
+      store, session: sessionOf(input, source, provider, http.client), now, full: true,
       onRunStarted: () => {
         throw new Error('listener broke');
       },
@@ -258,11 +258,11 @@ describeEachDialect('sync engine', (h) => {
     await store.locks.setRun(source.id, 'dead-host:1:abc', ghost.id);
 
     const provider = createListProvider({ items: () => certs(1, 3), pageSize: 10 });
-    await expect(runSourceSync({ store, source: input, provider, http: http.client, now })).rejects.toThrow(
+    await expect(runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now })).rejects.toThrow(
       `source fake-main is already syncing (run ${ghost.id})`,
     );
     await new Promise((r) => setTimeout(r, 250));
-    expect(await runSourceSync({ store, source: input, provider, http: http.client, now })).toMatchObject({
+    expect(await runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now })).toMatchObject({
       status: 'succeeded',
       certificates: { created: 3 },
     });
@@ -277,9 +277,7 @@ describeEachDialect('sync engine', (h) => {
     const provider = createListProvider({ items: () => certs(1, 100), pageSize: 10, delayMs: 20 });
     const running = runSourceSync({
       store,
-      source: input,
-      provider,
-      http: http.client,
+      session: sessionOf(input, source, provider, http.client),
       now,
       signal: controller.signal,
       onProgress: (p) => {
@@ -293,7 +291,7 @@ describeEachDialect('sync engine', (h) => {
   });
 
   it('never puts a credential into the error it reports', async () => {
-    const { store, input, http, now } = await setup(h);
+    const { store, input, source, http, now } = await setup(h);
     const provider = createListProvider({
       items: () => certs(1, 3),
       pageSize: 10,
@@ -302,7 +300,7 @@ describeEachDialect('sync engine', (h) => {
         error: () => new Error('GET https://api.example/certs?api_key=test-key-123456&page=1 failed\n  at stack line'),
       },
     });
-    const report = await runSourceSync({ store, source: input, provider, http: http.client, now });
+    const report = await runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now });
     expect(report.error).toEqual({ code: 'internal', message: 'GET https://api.example/certs?api_key=***&page=1 failed' });
     expect(JSON.stringify(report)).not.toContain('test-key-123456');
   });
@@ -315,7 +313,7 @@ describeEachDialect('sync engine', (h) => {
       pageSize: 2,
       catalog: [{ type: 'course', external_id: 'FIRE-201', title: 'Fire Safety', code: 'FIRE-201', extra: { hours: 8 } }],
     });
-    expect(await runSourceSync({ store, source: input, provider, http: http.client, now })).toMatchObject({ status: 'succeeded' });
+    expect(await runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now })).toMatchObject({ status: 'succeeded' });
 
     // The catalog entry is stored even though no certificate of it was seen yet.
     const achievements = await store.db.selectFrom('achievements').select(['external_id', 'title', 'extra_json']).orderBy('external_id').execute();
@@ -333,7 +331,7 @@ describeEachDialect('sync engine', (h) => {
   });
 
   it('links people once when two sources with the same people sync at the same time', async () => {
-    const { store, input, http, now } = await setup(h);
+    const { store, input, source, http, now } = await setup(h);
     const other = await setupSource(store, { id: 'fake-other', provider: 'springest' });
     const samePeople = (prefix: string) =>
       Array.from({ length: 120 }, (_, i) =>
@@ -345,24 +343,13 @@ describeEachDialect('sync engine', (h) => {
     const a = createListProvider({ items: () => samePeople('a'), pageSize: 5 });
     const b = createListProvider({ id: 'springest', items: () => samePeople('b'), pageSize: 7 });
     const reports = await Promise.all([
-      runSourceSync({ store, source: input, provider: a, http: http.client, now }),
-      runSourceSync({ store, source: other.input, provider: b, http: http.client, now }),
+      runSourceSync({ store, session: sessionOf(input, source, a, http.client), now }),
+      runSourceSync({ store, session: sessionOf(other.input, other.source, b, http.client), now }),
     ]);
     expect(reports.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
     const people = await h.rows(store, 'people');
     expect(people).toHaveLength(120);
     const linked = await store.db.selectFrom('certificates').select('person_id').where('person_id', 'is not', null).execute();
     expect(linked).toHaveLength(240);
-  });
-
-  it('refuses a source whose settings the provider rejects, or that was never applied to the store', async () => {
-    const { store, input, http } = await setup(h);
-    const provider = createListProvider({ items: () => [], pageSize: 10 });
-    await expect(runSourceSync({ store, source: { ...input, id: 'nowhere' }, provider, http: http.client })).rejects.toMatchObject({
-      code: 'not_found',
-    });
-    await expect(runSourceSync({ store, source: { ...input, api_key: 42 }, provider, http: http.client })).rejects.toMatchObject({
-      code: 'invalid_config',
-    });
   });
 });

@@ -4,31 +4,18 @@
  * sweeps what a complete scan did not return. A crash at any instant leaves the store at the last saved page; the next
  * run resumes from its checkpoint.
  */
-import type { ProviderId } from '../domain/certificate.ts';
 import { AppError, isAppError } from '../errors.ts';
 import { createPersonResolver } from '../identity/resolver.ts';
-import type { Checkpoint, Page, Provider, PullContext } from '../providers/provider.ts';
-import {
-  DEFAULT_TENANT_SLUG,
-  isUniqueViolation,
-  type PersonResolver,
-  type Source,
-  type Store,
-  type SyncRun,
-} from '../store/index.ts';
+import type { SourceSession } from '../providers/connector.ts';
+import type { Checkpoint, Page, PullContext } from '../providers/provider.ts';
+import { isUniqueViolation, type PersonResolver, type Store, type SyncRun } from '../store/index.ts';
 import { acquireSourceLock, DEFAULT_LOCK_TTL_MS } from './lock.ts';
-import { diffRequestStats, reportError, secretValues, type RequestStats, type SyncReport } from './report.ts';
-
-/** A configured source: `id` is its slug (as in certhub.yaml); the whole object is what the provider's configSchema parses. */
-export interface SyncSourceInput {
-  id: string;
-  provider: ProviderId;
-  /** Default `default`. */
-  tenant?: string;
-  [setting: string]: unknown;
-}
+import { diffRequestStats, reportError, type RequestStats, type SyncReport } from './report.ts';
 
 export type HttpClient = PullContext<unknown>['http'];
+
+/** What a run needs of its source's session (providers/connector.ts): the stored source, its provider, parsed settings, client. */
+export type SyncSession = Pick<SourceSession, 'source' | 'provider' | 'config' | 'http' | 'secrets'>;
 
 export interface SyncProgress {
   source: string;
@@ -45,11 +32,10 @@ export interface SyncProgress {
   elapsed_ms: number;
 }
 
-export interface RunSourceSyncOptions<Cfg> {
+export interface RunSourceSyncOptions {
   store: Store;
-  source: SyncSourceInput;
-  provider: Provider<Cfg>;
-  http: HttpClient;
+  /** The source to sync, opened (connector.open); the caller closes it. */
+  session: SyncSession;
   /** Start from no checkpoint (a new full scan for full-scan providers, everything for incremental ones). */
   full?: boolean;
   signal?: AbortSignal;
@@ -79,28 +65,6 @@ function readStats(http: HttpClient): RequestStats {
   return { requests_by_endpoint: { ...s.requests_by_endpoint }, throttled_429: s.throttled_429, retries: s.retries };
 }
 
-async function findSource(store: Store, input: SyncSourceInput): Promise<Source> {
-  const tenantSlug = input.tenant ?? DEFAULT_TENANT_SLUG;
-  const tenant = await store.tenants.getTenantBySlug(tenantSlug);
-  const source = tenant === null ? null : await store.sources.getSourceBySlug(tenant.id, input.id);
-  if (source === null) {
-    throw new AppError('not_found', `source ${input.id} is not in the store (its configuration has not been applied)`);
-  }
-  if (source.provider !== input.provider) {
-    throw new AppError('invalid_config', `source ${input.id} is stored as a ${source.provider} source, not ${input.provider}`);
-  }
-  return source;
-}
-
-function parseConfig<Cfg>(provider: Provider<Cfg>, input: SyncSourceInput): Cfg {
-  const parsed = provider.configSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(source)'}: ${i.message}`).join('; ');
-    throw new AppError('invalid_config', `source ${input.id}: ${problems}`);
-  }
-  return parsed.data;
-}
-
 /** Either signal aborting aborts the result (AbortSignal.any is Node 20.3+; this works on every 20.x). */
 function anySignal(signals: readonly (AbortSignal | undefined)[]): AbortSignal {
   const controller = new AbortController();
@@ -124,15 +88,13 @@ function abortError(signal: AbortSignal): unknown {
 /**
  * Runs one sync of `source` and returns its report. A run that fails still returns (status `failed`, the error, and
  * everything it saved kept); only a run that cannot start throws: AppError('conflict') when the source is already
- * syncing, 'not_found' / 'invalid_config' when the source cannot be set up.
+ * syncing (the session is open, so the source exists and its settings parsed).
  */
-export async function runSourceSync<Cfg>(opts: RunSourceSyncOptions<Cfg>): Promise<SyncReport> {
-  const { store, provider, http } = opts;
+export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncReport> {
+  const { store } = opts;
+  const { source, provider, config, http, secrets } = opts.session;
   const now = opts.now ?? (() => new Date());
   const full = opts.full === true;
-  const source = await findSource(store, opts.source);
-  const config = parseConfig(provider, opts.source);
-  const secrets = secretValues(opts.source);
   const resolvePeople = opts.resolvePeople ?? createPersonResolver();
 
   const lock = await acquireSourceLock(store, source, opts.lockTtlMs ?? DEFAULT_LOCK_TTL_MS);
@@ -171,7 +133,7 @@ export async function runSourceSync<Cfg>(opts: RunSourceSyncOptions<Cfg>): Promi
       if (scanning) await startOrResumeScan();
       let unchangedScan = false;
 
-      const ctx: PullContext<Cfg> = { sourceId: source.id, config, http, full, signal, now };
+      const ctx: PullContext<unknown> = { sourceId: source.id, config, http, full, signal, now };
       for await (const page of provider.pull(ctx, stored)) {
         if (signal.aborted) throw abortError(signal);
         if (!scanning && page.fullScan === true) {
@@ -185,7 +147,7 @@ export async function runSourceSync<Cfg>(opts: RunSourceSyncOptions<Cfg>): Promi
         counts.updated += saved.updated;
         counts.unchanged += saved.unchanged;
         opts.onProgress?.({
-          source: opts.source.id,
+          source: source.slug,
           run_id: run.id,
           pages,
           certificates: counts.created + counts.updated + counts.unchanged,
@@ -218,7 +180,7 @@ export async function runSourceSync<Cfg>(opts: RunSourceSyncOptions<Cfg>): Promi
     const requests = diffRequestStats(statsBefore, readStats(http));
     const report: SyncReport = {
       run_id: run.id,
-      source: opts.source.id,
+      source: source.slug,
       provider: source.provider,
       status: failure === null ? 'succeeded' : 'failed',
       started_at: run.started_at,

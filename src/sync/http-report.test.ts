@@ -6,13 +6,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { SourceConfig } from '../config/index.ts';
+import type { Config, SourceConfig } from '../config/index.ts';
 import type { NormalizedCertificate } from '../domain/certificate.ts';
 import type { Provider } from '../providers/provider.ts';
 import { describeEachDialect } from '../store/dialects.testkit.ts';
-import { syncConfiguredSource } from './configured.ts';
-import { defaultSyncDeps } from './deps.ts';
-import { fakeCertificate, setupSource } from './sync.testkit.ts';
+import { applyConfiguredSources } from '../cli/context.ts';
+import { fakeCertificate, setupSource, syncConfigured } from './sync.testkit.ts';
 
 const TOTAL = 25;
 const PAGE = 10;
@@ -52,7 +51,11 @@ const configSchema = z.looseObject({ base_url: z.string(), api_key: z.string() }
 /** A provider that pages a JSON list over HTTP with the client it is given. */
 const httpListProvider: Provider<z.output<typeof configSchema>> = {
   id: 'frontcore',
+  title: 'A JSON list over HTTP',
+  settings: {},
   configSchema,
+  secrets: [['api_key']],
+  form: [],
   completeness: 'incremental',
   rateLimit: { requests: 1000, perSeconds: 1 },
   async *pull(ctx, checkpoint) {
@@ -88,9 +91,10 @@ describeEachDialect('sync report over real HTTP', (h) => {
       sync_every_ms: 60_000,
       rate_limit: { requests: 100, per_seconds: 1 },
     } as SourceConfig;
-    const deps = { ...defaultSyncDeps(), findProvider: () => httpListProvider as Provider<unknown> };
+    await applyConfiguredSources(store, { sources: [source] } as Config);
+    const deps = { findProvider: () => httpListProvider as Provider<unknown> };
 
-    const report = await syncConfiguredSource({ store, source, deps });
+    const report = await syncConfigured(store, source, { ...deps });
     expect(report).toMatchObject({
       status: 'succeeded',
       pages: 3,
@@ -104,7 +108,7 @@ describeEachDialect('sync report over real HTTP', (h) => {
     expect(seen).toHaveLength(6);
 
     // A second run starts its own count (new client per run; numbers are per run either way).
-    const again = await syncConfiguredSource({ store, source, deps, full: true });
+    const again = await syncConfigured(store, source, { ...deps, full: true });
     expect(again).toMatchObject({ status: 'succeeded', requests_by_endpoint: { 'GET /items': 4 }, throttled_429: 0, retries: 0 });
     expect(JSON.stringify([report, again])).not.toContain('sekrit-api-key');
   });
@@ -122,8 +126,9 @@ describeEachDialect('sync report over real HTTP', (h) => {
       timezone: 'Europe/Oslo',
       sync_every_ms: 60_000,
     } as SourceConfig;
-    const deps = { ...defaultSyncDeps(), findProvider: () => httpListProvider as Provider<unknown> };
-    const report = await syncConfiguredSource({ store, source, deps });
+    await applyConfiguredSources(store, { sources: [source] } as Config);
+    const deps = { findProvider: () => httpListProvider as Provider<unknown> };
+    const report = await syncConfigured(store, source, { ...deps });
     expect(report.status).toBe('failed');
     expect(report.error?.code).toMatch(/^provider_/);
     expect(JSON.stringify(report)).not.toContain('sekrit-api-key');

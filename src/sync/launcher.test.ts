@@ -5,7 +5,6 @@ import { createEventBus, type EventBus, type HubEvent } from '../events.ts';
 import { createSourceConnector } from '../providers/connector.ts';
 import { createStore, type Source, type Store } from '../store/index.ts';
 import { sampleCertificate } from '../store/sample-certificate.testkit.ts';
-import type { SyncDeps } from './configured.ts';
 import { createSyncLauncher, type BackgroundSyncLauncher } from './launcher.ts';
 import type { SyncReport } from './report.ts';
 import { createFakeHttp, createListProvider, type ListProviderOptions } from './sync.testkit.ts';
@@ -45,7 +44,7 @@ async function setup(providerOpts: Omit<ListProviderOptions, 'pageSize'> & { pag
     credentials: { api_key: 'launcher-secret-key' },
   });
   const provider = createListProvider({ pageSize: 10, ...providerOpts });
-  const syncDeps: SyncDeps = {
+  const syncDeps = {
     findProvider: () => provider,
     createHttp: () => createFakeHttp().client,
   };
@@ -55,8 +54,7 @@ async function setup(providerOpts: Omit<ListProviderOptions, 'pageSize'> & { pag
   const reports: SyncReport[] = [];
   launcher = createSyncLauncher({
     store,
-    connector: createSourceConnector({ store, syncDeps }),
-    syncDeps,
+    connector: createSourceConnector({ store, ...syncDeps }),
     events,
     metrics: { observeSyncRun: (r) => reports.push(r) },
   });

@@ -6,11 +6,12 @@
  */
 import { AppError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
-import type { SourceConnector } from '../providers/connector.ts';
+import type { SourceConnector, SourceSession } from '../providers/connector.ts';
 import type { Source, Store, SyncRun } from '../store/index.ts';
-import type { SyncDeps } from './configured.ts';
 import { runSourceSync, type SyncProgress } from './engine.ts';
-import { reportError, secretValues, type SyncReport } from './report.ts';
+import { notStartedReport, reportError, type SyncReport } from './report.ts';
+import type { SourceConfig } from '../config/schema.ts';
+import { sourceSecretValues } from '../providers/registry.ts';
 
 export interface LauncherLogger {
   info(obj: object, msg: string): void;
@@ -20,13 +21,20 @@ export interface LauncherLogger {
 export interface SyncLauncherOptions {
   store: Store;
   connector: SourceConnector;
-  syncDeps: SyncDeps;
   events: EventBus;
   /** Told of every finished run (the API's Prometheus metrics). */
   metrics?: { observeSyncRun(report: SyncReport): void };
   logger?: LauncherLogger;
   /** Default: the engine's. */
   lockTtlMs?: number;
+  /** The clock of the runs' timestamps (tests pin it; default the wall clock). */
+  now?: () => Date;
+}
+
+export interface LaunchOptions {
+  full?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: SyncProgress) => void;
 }
 
 export interface LaunchedRun {
@@ -39,8 +47,11 @@ export interface LaunchedRun {
 export interface BackgroundSyncLauncher {
   /** SyncLauncher (api/deps.ts): the run as recorded; AppError('conflict') when the source is syncing already. */
   start(sourceId: string, opts?: { full?: boolean }): Promise<SyncRun>;
-  /** start, and the report when the run ends; `signal` aborts this run (the scheduler's stop). */
-  launch(sourceId: string, opts?: { full?: boolean; signal?: AbortSignal }): Promise<LaunchedRun>;
+  /**
+   * start, and the report when the run ends; `signal` aborts this run (the scheduler's stop, the CLI's Ctrl-C), and
+   * `onProgress` is told of every saved page besides the event bus (the CLI's terminal lines).
+   */
+  launch(sourceId: string, opts?: LaunchOptions): Promise<LaunchedRun>;
   /** Runs in flight, by source id. */
   runningSources(): string[];
   /** Aborts the runs in flight and resolves once every one has ended; later starts are refused. Idempotent. */
@@ -50,26 +61,29 @@ export interface BackgroundSyncLauncher {
 const quiet: LauncherLogger = { info: () => undefined, error: () => undefined };
 
 export function createSyncLauncher(opts: SyncLauncherOptions): BackgroundSyncLauncher {
-  const { store, connector, syncDeps, events } = opts;
+  const { store, connector, events } = opts;
   const logger = opts.logger ?? quiet;
   const inFlight = new Map<string, { sourceId: string; controller: AbortController; ended: Promise<unknown> }>();
   let stopping: Promise<void> | null = null;
   let launches = 0;
 
-  async function launch(sourceId: string, launchOpts: { full?: boolean; signal?: AbortSignal } = {}): Promise<LaunchedRun> {
+  async function launch(sourceId: string, launchOpts: LaunchOptions = {}): Promise<LaunchedRun> {
     if (stopping !== null) throw new AppError('cancelled', 'certhub is shutting down; no new sync runs');
     const source = await store.sources.getSource(sourceId);
     if (source === null) throw new AppError('not_found', `source ${sourceId} not found`);
-    const config = await connector.configOf(source);
-    const provider = syncDeps.findProvider(source.provider);
-    if (provider === null) throw new AppError('invalid_config', `no connector for provider ${source.provider} in this build of certhub`);
 
     const controller = new AbortController();
     const outer = launchOpts.signal;
     const onOuterAbort = () => controller.abort(outer?.reason);
     if (outer?.aborted === true) controller.abort(outer.reason);
     else outer?.addEventListener('abort', onOuterAbort, { once: true });
-    const http = syncDeps.createHttp(config, provider, controller.signal);
+    let session: SourceSession;
+    try {
+      session = await connector.open(source, controller.signal);
+    } catch (err) {
+      outer?.removeEventListener('abort', onOuterAbort);
+      throw err;
+    }
     const publish = (event: Parameters<EventBus['publish']>[1]) => events.publish(source.tenant_id, event);
     const key = `launch-${++launches}`;
 
@@ -77,6 +91,7 @@ export function createSyncLauncher(opts: SyncLauncherOptions): BackgroundSyncLau
       let started: SyncRun | null = null;
       let last = { created: 0, updated: 0 };
       const onProgress = (p: SyncProgress) => {
+        launchOpts.onProgress?.(p);
         publish({
           type: 'sync.progress',
           source_id: source.id,
@@ -98,13 +113,12 @@ export function createSyncLauncher(opts: SyncLauncherOptions): BackgroundSyncLau
 
       const running = runSourceSync({
         store,
-        source: config,
-        provider,
-        http,
+        session,
         signal: controller.signal,
         onProgress,
         ...(launchOpts.full === undefined ? {} : { full: launchOpts.full }),
         ...(opts.lockTtlMs === undefined ? {} : { lockTtlMs: opts.lockTtlMs }),
+        ...(opts.now === undefined ? {} : { now: opts.now }),
         onRunStarted(run) {
           started = run;
           publish({ type: 'sync.started', source_id: source.id, source: source.slug, run_id: run.id });
@@ -123,7 +137,7 @@ export function createSyncLauncher(opts: SyncLauncherOptions): BackgroundSyncLau
             reject(err instanceof Error ? err : new Error(String(err)));
           } else {
             // The run began but could not record its end (the database went away): say so, never silently.
-            const error = reportError(err, secretValues(config));
+            const error = reportError(err, session.secrets);
             publish({ type: 'sync.finished', source_id: source.id, source: source.slug, run_id: started.id, status: 'failed', error: error.message });
             logger.error({ source: source.slug, run_id: started.id, error }, `sync ${source.slug} failed: ${error.message}`);
           }
@@ -132,7 +146,7 @@ export function createSyncLauncher(opts: SyncLauncherOptions): BackgroundSyncLau
         .finally(async () => {
           outer?.removeEventListener('abort', onOuterAbort);
           inFlight.delete(key);
-          await http.close().catch(() => undefined);
+          await session.close();
         });
       // Before the run started, the rejection went to the caller; after, to whoever awaits `done`.
       const ended = done.catch(() => undefined);
@@ -174,4 +188,25 @@ export function createSyncLauncher(opts: SyncLauncherOptions): BackgroundSyncLau
       return stopping;
     },
   };
+}
+
+/**
+ * One run of a source certhub.yaml configures (applied to the store: cli/context.ts applyConfiguredSources) through
+ * the launcher, as `certhub serve` runs its sources, waiting for its report. A run that could not start (not in the
+ * store, no connector, already syncing, bad settings) is reported failed with `run_id: null` rather than thrown.
+ */
+export async function runConfiguredSource(
+  launcher: Pick<BackgroundSyncLauncher, 'launch'>,
+  store: Store,
+  source: SourceConfig,
+  opts: LaunchOptions = {},
+): Promise<SyncReport> {
+  try {
+    const tenant = await store.tenants.getTenantBySlug(source.tenant);
+    const stored = tenant === null ? null : await store.sources.getSourceBySlug(tenant.id, source.id);
+    if (stored === null) throw new AppError('not_found', `source ${source.id} is not in the store (its configuration has not been applied)`);
+    return await (await launcher.launch(stored.id, opts)).done;
+  } catch (err) {
+    return notStartedReport(source, err, new Date(), sourceSecretValues(source));
+  }
 }

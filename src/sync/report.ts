@@ -1,5 +1,8 @@
 import type { ProviderId } from '../domain/certificate.ts';
-import { AppError, describeError, type ErrorCode } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
+import { reportError } from '../redact.ts';
+
+export { reportError } from '../redact.ts';
 
 /** What a sync run did; stored in sync_runs.report_json, returned by runSourceSync, printed by `certhub sync --json`. */
 export interface SyncReport {
@@ -44,41 +47,6 @@ export function diffRequestStats(before: RequestStats, after: RequestStats): Req
     throttled_429: Math.max(0, after.throttled_429 - before.throttled_429),
     retries: Math.max(0, after.retries - before.retries),
   };
-}
-
-const SECRET_KEY_NAME = /key|token|secret|password|authorization|credential/i;
-// `?api_key=...`, `token=...` in URLs and messages, `Bearer xyz`, `Basic xyz`, `JWT xyz`.
-const SECRET_PATTERNS: RegExp[] = [
-  /\b([\w-]*(?:key|token|secret|password)[\w-]*)=([^&\s"']+)/gi,
-  /\b(Bearer|Basic|JWT)\s+[A-Za-z0-9._~+/=-]+/g,
-];
-
-/** Every string under a secret-looking key of the source's configuration, for scrubbing error messages. */
-export function secretValues(config: unknown): string[] {
-  const found: string[] = [];
-  const walk = (value: unknown, secret: boolean) => {
-    if (typeof value === 'string') {
-      if (secret && value.length >= 4) found.push(value);
-    } else if (Array.isArray(value)) {
-      for (const v of value) walk(v, secret);
-    } else if (value !== null && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) walk(v, secret || SECRET_KEY_NAME.test(k));
-    }
-  };
-  walk(config, false);
-  return found;
-}
-
-/** An error as a run report carries it: a stable code and one line, with any known or secret-shaped value masked. */
-export function reportError(err: unknown, secrets: readonly string[]): { code: ErrorCode; message: string } {
-  const code: ErrorCode = err instanceof AppError ? err.code : 'internal';
-  let message = describeError(err).replace(/\s*\n\s*/g, ' ').trim();
-  for (const secret of secrets) message = message.split(secret).join('***');
-  message = message
-    .replace(SECRET_PATTERNS[0]!, (_m, name: string) => `${name}=***`)
-    .replace(SECRET_PATTERNS[1]!, (_m, scheme: string) => `${scheme} ***`);
-  if (message.length > 500) message = `${message.slice(0, 497)}...`;
-  return { code, message: message === '' ? 'unknown error' : message };
 }
 
 /** The report of a run that could not start (the message of `err` as the failure). */

@@ -5,7 +5,7 @@
  * syncing at once and a disabled or deleted one stops being scheduled. Each source has its own loop (scheduler.ts):
  * runs of a source never overlap, and a changed interval restarts the loop from the source's last run.
  */
-import { DEFAULT_SYNC_EVERY, parseDuration } from '../config/schema.ts';
+import { DEFAULT_SYNC_EVERY_MS } from '../config/schema.ts';
 import type { ProviderId } from '../domain/certificate.ts';
 import { isAppError } from '../errors.ts';
 import type { Source, Store } from '../store/index.ts';
@@ -13,7 +13,6 @@ import type { BackgroundSyncLauncher } from './launcher.ts';
 import { startSyncScheduler, type SyncScheduler } from './scheduler.ts';
 
 export const DEFAULT_REFRESH_MS = 60_000;
-const DEFAULT_EVERY_MS = parseDuration(DEFAULT_SYNC_EVERY) ?? 3_600_000;
 
 export interface StoredSchedulerLogger {
   info(obj: object, msg: string): void;
@@ -49,7 +48,7 @@ interface Loop {
 /** The source's interval: `sync_every_ms` of its settings (as certhub.yaml and the API store it), default 1h. */
 export function syncEveryMs(source: Source): number {
   const value = source.settings.sync_every_ms;
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : DEFAULT_EVERY_MS;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : DEFAULT_SYNC_EVERY_MS;
 }
 
 /** Resolves when `promise` settles or `signal` aborts, whichever is first. */

@@ -8,8 +8,12 @@ import { AppError } from '../errors.ts';
 import type { CatalogAchievement, Checkpoint, Provider } from '../providers/provider.ts';
 import type { Source, Store } from '../store/index.ts';
 import { sampleCertificate } from '../store/sample-certificate.testkit.ts';
-import type { HttpClient, SyncSourceInput } from './engine.ts';
-import type { RequestStats } from './report.ts';
+import type { HttpClient, SyncSession } from './engine.ts';
+import type { SourceConfig } from '../config/schema.ts';
+import { createEventBus } from '../events.ts';
+import { createSourceConnector, type SourceConnectorOptions } from '../providers/connector.ts';
+import { createSyncLauncher, runConfiguredSource } from './launcher.ts';
+import type { RequestStats, SyncReport } from './report.ts';
 
 /** A normalized certificate for tests (store/sample-certificate.testkit.ts). */
 export const fakeCertificate = sampleCertificate;
@@ -86,7 +90,11 @@ export function createListProvider(opts: ListProviderOptions): ListProvider {
   let failuresLeft = opts.failOnPage?.times ?? 1;
   return {
     id: opts.id ?? 'frontcore',
+    title: 'A fake list',
+    settings: { api_key: z.string().optional() },
     configSchema: fakeConfigSchema,
+    secrets: [['api_key']],
+    form: [{ name: 'api_key', label: 'API key' }],
     completeness,
     checkpointsGiven,
     async *pull(ctx, checkpoint) {
@@ -125,6 +133,23 @@ export function createListProvider(opts: ListProviderOptions): ListProvider {
   };
 }
 
+/** A configured source as certhub.yaml resolves it: `id` is its slug. */
+export interface SyncSourceInput {
+  id: string;
+  provider: string;
+  tenant?: string;
+  [setting: string]: unknown;
+}
+
+/**
+ * The session the engine is given for `source` (as connector.open would open it): `input` parsed by the provider's
+ * configSchema, its credentials as the secrets.
+ */
+export function sessionOf(input: SyncSourceInput, source: Source, provider: Provider<unknown>, http: HttpClient): SyncSession {
+  const secrets = typeof input.api_key === 'string' ? [input.api_key] : [];
+  return { source, provider, config: provider.configSchema.parse(input), http, secrets };
+}
+
 /** The configured source the engine is given, and the same source applied to the store. */
 export async function setupSource(
   store: Store,
@@ -141,4 +166,26 @@ export async function setupSource(
     credentials: { api_key: input.api_key ?? 'test-key-123456' },
   });
   return { input: { id: slug, provider, tenant: 'default', api_key: input.api_key ?? 'test-key-123456' }, source };
+}
+
+/**
+ * One run of a configured source (applied to the store) the way `certhub sync` runs it: the real connector (or the
+ * fakes given) and the launcher, ending in its report.
+ */
+export async function syncConfigured(
+  store: Store,
+  source: SourceConfig,
+  opts: Pick<SourceConnectorOptions, 'findProvider' | 'createHttp'> & { now?: () => Date; full?: boolean } = {},
+): Promise<SyncReport> {
+  const connector = createSourceConnector({
+    store,
+    ...(opts.findProvider === undefined ? {} : { findProvider: opts.findProvider }),
+    ...(opts.createHttp === undefined ? {} : { createHttp: opts.createHttp }),
+  });
+  const launcher = createSyncLauncher({ store, connector, events: createEventBus(), ...(opts.now === undefined ? {} : { now: opts.now }) });
+  try {
+    return await runConfiguredSource(launcher, store, source, opts.full === undefined ? {} : { full: opts.full });
+  } finally {
+    await launcher.stop();
+  }
 }

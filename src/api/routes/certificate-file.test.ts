@@ -7,14 +7,13 @@ import type { Config, SourceConfig } from '../../config/index.ts';
 import type { Certificate, ProviderId } from '../../domain/certificate.ts';
 import { CONTRACT_CASES } from '../../contract/cases.testkit.ts';
 import { counters, type RunningProvider } from '../../contract/harness.testkit.ts';
-import type { AnyProvider } from '../../providers/index.ts';
+import type { AnyProvider } from '../../providers/registry.ts';
 import { generateWorld } from '../../simulators/common/world.ts';
 import { createTestClock } from '../../test-clock.testkit.ts';
 import { createSourceConnector, type SourceConnector } from '../../providers/connector.ts';
 import { createStore, type Store } from '../../store/index.ts';
 import { sampleCertificate } from '../../store/sample-certificate.testkit.ts';
-import { syncConfiguredSource } from '../../sync/configured.ts';
-import { defaultSyncDeps } from '../../sync/deps.ts';
+import { syncConfigured } from '../../sync/sync.testkit.ts';
 import { createTestHub, type TestHub } from '../app.testkit.ts';
 
 interface Running {
@@ -42,14 +41,14 @@ describe('certificate files from the provider simulators', () => {
   beforeAll(async () => {
     store = await createStore({ url: 'sqlite::memory:', secretKey: randomBytes(32) });
     await store.migrate();
-    hub = await createTestHub({ store, connector: createSourceConnector({ store, syncDeps: defaultSyncDeps() }) });
+    hub = await createTestHub({ store, connector: createSourceConnector({ store }) });
     for (const c of CONTRACT_CASES) {
       const world = generateWorld({ seed: `files-${c.provider}`, people: Math.min(c.people, 40), asOf: clock.asOf });
       const run = await c.start(world, { clock: clock.now });
       const source = { ...run.source, id: `sim-${c.provider}`, tenant: hub.a.slug };
       sims.set(c.provider, { run, source });
       await applyConfiguredSources(store, { sources: [source] } as Config);
-      const report = await syncConfiguredSource({ store, source, deps: defaultSyncDeps(), now: clock.now });
+      const report = await syncConfigured(store, source, { now: clock.now });
       expect(report.status, JSON.stringify(report.error)).toBe('succeeded');
     }
   }, 60_000);
@@ -156,7 +155,7 @@ describe('certificate files from the provider simulators', () => {
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.json().error.code).toBe('provider_unavailable');
     expect(res.json().error.message).toMatch(/^fetching the file of certificate /);
-    expect(res.body).not.toContain((source as { api_key: string }).api_key);
+    expect(res.body).not.toContain(String(source.api_key));
     expect((await getFile(archived.id)).statusCode).toBe(200);
   }, 60_000);
 });
@@ -167,9 +166,21 @@ describe('certificate files a provider gets wrong', () => {
     open: (source) =>
       Promise.resolve({
         source,
-        config: {} as SourceConfig,
-        provider: { id: 'frontcore', configSchema: z.unknown(), completeness: 'incremental', pull: () => (async function* () {})(), ...(fetchFile ? { fetchFile } : {}) },
+        resolved: {} as SourceConfig,
+        config: {},
+        provider: {
+          id: 'frontcore',
+          title: 'Fake',
+          settings: {},
+          configSchema: z.unknown(),
+          secrets: [],
+          form: [],
+          completeness: 'incremental',
+          pull: () => (async function* () {})(),
+          ...(fetchFile ? { fetchFile } : {}),
+        },
         http: {} as never,
+        secrets: [],
         close: () => Promise.resolve(),
       }),
   });

@@ -1,6 +1,6 @@
 /** Certificates: filtered lists, one certificate, its history (all read, also as of an instant), and its PDF. */
 import { z } from 'zod';
-import { ACHIEVEMENT_TYPES, CERTIFICATE_STATUSES, PROVIDER_IDS, VALIDITIES, type Certificate } from '../../domain/certificate.ts';
+import { ACHIEVEMENT_TYPES, CERTIFICATE_STATUSES, VALIDITIES, type Certificate } from '../../domain/certificate.ts';
 import { normalizeEmail } from '../../domain/identity.ts';
 import { AppError } from '../../errors.ts';
 import { isCertificateCursor, type CertificateFilter } from '../../store/index.ts';
@@ -15,6 +15,8 @@ import {
   instantSchema,
   limitQuery,
   listQuery,
+  listQueryOf,
+  providerIdInput,
   pageSchema,
 } from '../schemas.ts';
 import { serveCertificateFile } from './certificate-file.ts';
@@ -41,7 +43,7 @@ export const listCertificatesQuery = z.object({
     .optional()
     .describe('Certificates of the person(s) holding this email identity'),
   source: sourceSlugsQuery,
-  provider: listQuery(PROVIDER_IDS, 'Provider; may repeat'),
+  provider: listQueryOf(providerIdInput, 'Provider; may repeat'),
   status: listQuery(CERTIFICATE_STATUSES, 'Stored status; may repeat'),
   validity: listQuery(VALIDITIES, 'Validity today in Europe/Oslo (or at as_of); may repeat'),
   achievement_type: z.enum(ACHIEVEMENT_TYPES).optional().describe('Achievement type'),

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { createComplianceService, type ComplianceRow, type ExpiringItem } from '../../compliance/index.ts';
-import { ACHIEVEMENT_TYPES, PROVIDER_IDS, type Certificate } from '../../domain/certificate.ts';
+import { ACHIEVEMENT_TYPES, type Certificate } from '../../domain/certificate.ts';
 import { COMPLIANCE_STATES, requirementRuleSchema } from '../../domain/requirement.ts';
 import { AppError } from '../../errors.ts';
 import { csvRecord } from '../../csv.ts';
@@ -20,6 +20,8 @@ import {
   intQuery,
   limitQuery,
   listQuery,
+  providerIdInput,
+  providerIdOutput,
   wantsCsv,
 } from '../schemas.ts';
 
@@ -29,7 +31,7 @@ const DEFAULT_LIMIT = 100;
 const ruleOutputSchema = z.object({
   any_of: z.array(
     z.object({
-      provider: z.enum(PROVIDER_IDS).optional(),
+      provider: providerIdOutput.optional(),
       source: z.string().optional(),
       type: z.enum(ACHIEVEMENT_TYPES).optional(),
       external_id: z.string().optional(),
@@ -113,7 +115,7 @@ const expiringQuery = z.object({
   days: intQuery({ min: 1, max: 3650, description: 'The window in days from today (default 30)' }).optional(),
   requirement: idSchema.optional().describe('Only certificates satisfying this requirement (its fallback end applies)'),
   source: z.string().min(1).max(100).optional().describe('Only this source (its id/slug)'),
-  provider: z.enum(PROVIDER_IDS).optional(),
+  provider: providerIdInput.optional(),
   limit: limitQuery,
   cursor: cursorQuery,
   format: formatQuery,

@@ -11,7 +11,7 @@ import { generateWorld } from '../../simulators/common/world.ts';
 import { createFalkorSimulator, type FalkorSimulator } from '../../simulators/falkor/index.ts';
 import { createSourceConnector } from '../../providers/connector.ts';
 import { createStore } from '../../store/index.ts';
-import { defaultSyncDeps } from '../../sync/deps.ts';
+import { findProvider } from '../../providers/registry.ts';
 import { createSyncLauncher, type BackgroundSyncLauncher } from '../../sync/launcher.ts';
 import { startStoredScheduler, type StoredSyncScheduler } from '../../sync/stored-scheduler.ts';
 import type { SyncLauncher } from '../deps.ts';
@@ -43,10 +43,9 @@ afterEach(async () => {
 async function createLiveHub(opts: { scheduler: boolean }): Promise<LiveHub> {
   const store = await createStore({ url: 'sqlite::memory:', secretKey: randomBytes(32) });
   await store.migrate();
-  const syncDeps = defaultSyncDeps();
   const events = createEventBus();
-  const connector = createSourceConnector({ store, syncDeps });
-  const launcher = createSyncLauncher({ store, connector, syncDeps, events });
+  const connector = createSourceConnector({ store });
+  const launcher = createSyncLauncher({ store, connector, events });
   let scheduler: StoredSyncScheduler | null = null;
   const sync: SyncLauncher = {
     start: (id, o) => launcher.start(id, o),
@@ -57,7 +56,7 @@ async function createLiveHub(opts: { scheduler: boolean }): Promise<LiveHub> {
   // The test hub's own sources point at nothing; only the ones these tests create should sync.
   await store.sources.setSourceEnabled(test.a.source.id, false);
   await store.sources.setSourceEnabled(test.b.source.id, false);
-  if (opts.scheduler) scheduler = startStoredScheduler({ store, launcher, hasConnector: (p) => syncDeps.findProvider(p) !== null });
+  if (opts.scheduler) scheduler = startStoredScheduler({ store, launcher, hasConnector: (p) => findProvider(p) !== null });
   const url = await test.app.listen({ host: '127.0.0.1', port: 0 });
   return Object.assign(test, { launcher, scheduler, url });
 }

@@ -5,7 +5,6 @@ import { createEventBus } from '../../events.ts';
 import { createSourceConnector } from '../../providers/connector.ts';
 import { createStore, type Source } from '../../store/index.ts';
 import { sampleCertificate } from '../../store/sample-certificate.testkit.ts';
-import type { SyncDeps } from '../../sync/configured.ts';
 import { createSyncLauncher, type BackgroundSyncLauncher } from '../../sync/launcher.ts';
 import { createFakeHttp, createListProvider, type ListProviderOptions } from '../../sync/sync.testkit.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -36,10 +35,10 @@ async function createHub(provider: Omit<ListProviderOptions, 'pageSize'> = { ite
   const store = await createStore({ url: 'sqlite::memory:', secretKey: randomBytes(32) });
   await store.migrate();
   const list = createListProvider({ pageSize: 10, ...provider });
-  const syncDeps: SyncDeps = { findProvider: () => list, createHttp: () => createFakeHttp().client };
+  const syncDeps = { findProvider: () => list, createHttp: () => createFakeHttp().client };
   const events = createEventBus();
-  const connector = createSourceConnector({ store, syncDeps });
-  const launcher = createSyncLauncher({ store, connector, syncDeps, events });
+  const connector = createSourceConnector({ store, ...syncDeps });
+  const launcher = createSyncLauncher({ store, connector, events });
   const test = await createTestHub({ store, events, connector, sync: launcher, ...overrides });
   const bOnly = await store.sources.upsertSourceFromConfig(test.b.id, {
     slug: 'globex-only',

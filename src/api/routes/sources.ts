@@ -7,7 +7,6 @@ import { z } from 'zod';
 import { credentialsToResend, joinSourceSecrets, splitSourceSecrets } from '../../config/index.ts';
 import { sourceSchema, type SourceConfig } from '../../config/schema.ts';
 import { isRecord } from '../../config/problems.ts';
-import { PROVIDER_IDS } from '../../domain/certificate.ts';
 import { AppError } from '../../errors.ts';
 import type { HubEvent } from '../../events.ts';
 import { testSourceConnection } from '../../providers/connection-test.ts';
@@ -15,7 +14,7 @@ import type { Source, TenantSyncRun } from '../../store/index.ts';
 import type { SyncReport } from '../../sync/report.ts';
 import type { RouteDeps } from '../deps.ts';
 import { parseOrThrow, type RouteTable } from '../route.ts';
-import { boolQuery, cursorQuery, idParams, limitQuery } from '../schemas.ts';
+import { boolQuery, cursorQuery, idParams, limitQuery, providerIdOutput } from '../schemas.ts';
 
 /** A comment line this often keeps proxies and the browser from closing an idle stream. */
 export const HEARTBEAT_MS = 15_000;
@@ -25,7 +24,7 @@ const countsSchema = z.object({ created: z.number(), updated: z.number(), unchan
 const runSummarySchema = z.object({
   id: z.string(),
   source: z.string().describe('The source id (slug)'),
-  provider: z.enum(PROVIDER_IDS),
+  provider: providerIdOutput,
   status: z.enum(['running', 'succeeded', 'failed']),
   started_at: z.string(),
   finished_at: z.string().nullable(),
@@ -43,7 +42,7 @@ const runDetailSchema = runSummarySchema.extend({
 
 const sourceViewSchema = z.object({
   id: z.string().describe('The source id (slug), unique in the tenant'),
-  provider: z.enum(PROVIDER_IDS),
+  provider: providerIdOutput,
   enabled: z.boolean(),
   settings: z.record(z.string(), z.unknown()).describe('Non-secret settings (base_url, timezone, rate_limit, sync_every_ms, ...)'),
   has_credentials: z.boolean().describe('Credentials are write-only: never returned'),
@@ -101,9 +100,11 @@ function mergeDeep(base: Record<string, unknown>, patch: Record<string, unknown>
   return out;
 }
 
-const createBody = sourceSchema.describe(
-  'A source as certhub.yaml writes one (`id`, `provider`, the provider\'s settings and credentials); the tenant is the API key\'s',
-);
+/** Built when the routes are: the providers registered by then are the ones a source can name. */
+const createBodySchema = () =>
+  sourceSchema().describe(
+    'A source as certhub.yaml writes one (`id`, `provider`, the provider\'s settings and credentials); the tenant is the API key\'s',
+  );
 
 const patchBody = z
   .record(z.string(), z.unknown())
@@ -111,6 +112,7 @@ const patchBody = z
 
 export function registerSourceRoutes(table: RouteTable, deps: RouteDeps): void {
   const { store } = deps;
+  const createBody = createBodySchema();
 
   async function findSource(tenantId: string, slug: string): Promise<Source> {
     const source = await store.sources.getSourceBySlug(tenantId, slug);
@@ -225,7 +227,7 @@ export function registerSourceRoutes(table: RouteTable, deps: RouteDeps): void {
       const credentials = await store.sources.getSourceCredentials(source.id);
       const current = joinSourceSecrets({ slug: source.slug, provider: source.provider, tenant: '', enabled: source.enabled }, source.settings, credentials);
       const merged = mergeDeep(asYamlShape(current), body);
-      const config = parseOrThrow(sourceSchema, merged, 'body');
+      const config = parseOrThrow(createBody, merged, 'body');
       const resend = credentialsToResend(current, body);
       if (resend.length > 0) {
         throw new AppError(

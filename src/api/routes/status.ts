@@ -1,19 +1,18 @@
 /** Status checks: does this person (or each of 10,000 people) hold a valid certificate for X? */
 import { z } from 'zod';
-import { PROVIDER_IDS } from '../../domain/certificate.ts';
 import { ACHIEVEMENT_STANDINGS, COMPLIANCE_STATES } from '../../domain/requirement.ts';
 import { AppError } from '../../errors.ts';
-import { FRONTCORE_LIVE_REQUEST_BUDGET, LIVE_BULK_MAX_PEOPLE, liveStatus, type LiveEntry } from '../../compliance/live.ts';
+import { LIVE_BULK_MAX_PEOPLE, liveCheckLimits, liveProviderTitles, liveStatus, type LiveEntry } from '../../compliance/live.ts';
 import { MAX_BULK_PEOPLE, personQuerySchema, refineScope, statusScopeShape, type PersonQuery, type StatusScope } from '../../compliance/person-query.ts';
 import { checkPeople, findRequirement, type CheckedPerson, type StatusAnswer } from '../../compliance/status-check.ts';
 import type { RouteDeps } from '../deps.ts';
 import { describeZodError, type RouteTable } from '../route.ts';
 import { ERROR_CODES } from '../../errors.ts';
-import { boolQuery, certificateSchema } from '../schemas.ts';
+import { boolQuery, certificateSchema, providerIdOutput } from '../schemas.ts';
 
 const achievementRefSchema = z
   .object({
-    provider: z.enum(PROVIDER_IDS).optional(),
+    provider: providerIdOutput.optional(),
     source: z.string().optional(),
     type: z.string().optional(),
     external_id: z.string().optional(),
@@ -31,7 +30,7 @@ const achievementAnswerSchema = z.object({
 
 const liveEntrySchema = z.object({
   source: z.string(),
-  provider: z.enum(PROVIDER_IDS),
+  provider: providerIdOutput,
   ok: z.boolean(),
   answer: z.record(z.string(), z.unknown()).optional().describe("The provider's answer (FrontCore: asked_by, checks per course; Open edX: username, status per course run)"),
   error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }).optional().describe('Why this source could not answer'),
@@ -57,7 +56,7 @@ const statusAnswerSchema = z.object({
     .nullable()
     .optional()
     .describe('With a requirement: the standing against it (null when not found or ambiguous)'),
-  live: z.array(liveEntrySchema).optional().describe('With ?live=true: one entry per FrontCore / Open edX source'),
+  live: z.array(liveEntrySchema).optional().describe(`With ?live=true: one entry per source whose provider answers live checks (${liveProviderTitles()})`),
 });
 
 const bulkResultSchema = z.union([
@@ -66,7 +65,7 @@ const bulkResultSchema = z.union([
 ]);
 
 const liveQuery = z.object({
-  live: boolQuery.describe(`Also ask the providers' own status endpoints (FrontCore, Open edX). Bulk: the first ${LIVE_BULK_MAX_PEOPLE} people only; FrontCore at most ${FRONTCORE_LIVE_REQUEST_BUDGET} requests per check`),
+  live: boolQuery.describe(`Also ask the providers' own status endpoints (${liveProviderTitles()}). Bulk: the first ${LIVE_BULK_MAX_PEOPLE} people only; ${liveCheckLimits()}`),
 });
 
 const singleBody = z

@@ -6,7 +6,6 @@ import { liveStatus, type LiveEntry } from '../../compliance/live.ts';
 import { personQuerySchema, statusScopeShape, type PersonQuery } from '../../compliance/person-query.ts';
 import { checkPeople, findRequirement, type StatusAnswer } from '../../compliance/status-check.ts';
 import { DEFAULT_TENANT_SLUG, type Store } from '../../store/index.ts';
-import { defaultSyncDeps } from '../../sync/deps.ts';
 import { applyConfiguredSources, loadCliConfig, openStoreFromConfig } from '../context.ts';
 import type { CliRuntime, GlobalOptions } from '../runtime.ts';
 
@@ -162,7 +161,7 @@ or an unknown requirement or tenant.`,
         if (!one.result.ok) throw new AppError('invalid_request', one.result.error.message.replace('person.provider_user.source', '--source'));
         answer = one.result.answer;
         if (opts.live === true) {
-          const connector = createSourceConnector({ store, syncDeps: defaultSyncDeps() });
+          const connector = createSourceConnector({ store });
           const live = await liveStatus({ store, connector, tenantId: tenant.id, people: checked, matchers: requirementMatchers ?? achievements ?? null });
           answer.live = live[0] ?? [];
         }

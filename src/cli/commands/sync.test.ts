@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Certificate } from '../../domain/certificate.ts';
 import { AppError } from '../../errors.ts';
-import type { AnyProvider } from '../../providers/index.ts';
+import type { AnyProvider } from '../../providers/registry.ts';
 import type { SyncReport } from '../../sync/report.ts';
 import { createFakeHttp, createListProvider, fakeCertificate, type ListProviderOptions } from '../../sync/sync.testkit.ts';
 import type { CliRuntime } from '../runtime.ts';

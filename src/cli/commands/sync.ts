@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import type { Config, SourceConfig } from '../../config/index.ts';
 import { AppError } from '../../errors.ts';
+import { createEventBus } from '../../events.ts';
+import { createSourceConnector, type SourceConnectorOptions } from '../../providers/connector.ts';
 import type { Store } from '../../store/index.ts';
-import { syncConfiguredSource, type SyncDeps } from '../../sync/configured.ts';
-import { formatPageLine, formatSummary, LiveProgress, type ProgressWriter } from '../sync-progress.ts';
+import { createSyncLauncher, runConfiguredSource } from '../../sync/launcher.ts';
 import type { SyncReport } from '../../sync/report.ts';
+import { formatPageLine, formatSummary, LiveProgress, type ProgressWriter } from '../sync-progress.ts';
 import { applyConfiguredSources, loadCliConfig, openStoreFromConfig } from '../context.ts';
 import type { CliRuntime, GlobalOptions } from '../runtime.ts';
-import { defaultSyncDeps } from '../../sync/deps.ts';
 
 interface SyncOptions extends GlobalOptions {
   source?: string;
@@ -15,7 +16,8 @@ interface SyncOptions extends GlobalOptions {
   json?: boolean;
 }
 
-export interface SyncCommandDeps extends SyncDeps {
+/** How the command reaches providers (default: the registry and the real HTTP client) and where progress goes. */
+export interface SyncCommandDeps extends Pick<SourceConnectorOptions, 'findProvider' | 'createHttp'> {
   /** Live progress lines (a terminal) instead of one log line per page. Default: stdout and stderr are TTYs. */
   live(): boolean;
   /** Where progress goes (stderr: stdout is for results). */
@@ -24,7 +26,6 @@ export interface SyncCommandDeps extends SyncDeps {
 
 function processDeps(): SyncCommandDeps {
   return {
-    ...defaultSyncDeps(),
     live: () => process.stdout.isTTY === true && process.stderr.isTTY === true,
     progress: process.stderr,
   };
@@ -44,7 +45,12 @@ export function selectSources(config: Config, sourceId: string | undefined): Sou
   return selected;
 }
 
-/** Runs the sources in parallel (each source is its own provider account and lock), showing progress as it goes. */
+/**
+ * Runs the sources in parallel (each source is its own provider account and lock), showing progress as it goes. The
+ * sources must be applied to the store (applyConfiguredSources): each runs through the launcher, as `certhub serve`
+ * runs them. A run that cannot start (no connector, already syncing, bad settings) is reported failed with
+ * `run_id: null`.
+ */
 export async function syncSources(opts: {
   store: Store;
   sources: readonly SourceConfig[];
@@ -55,24 +61,35 @@ export async function syncSources(opts: {
   signal?: AbortSignal;
 }): Promise<SyncReport[]> {
   const { rt, deps } = opts;
+  const { store } = opts;
   const live = deps.live() ? new LiveProgress(deps.progress, opts.sources.map((s) => s.id)) : null;
-  const reports = await Promise.all(
-    opts.sources.map(async (source) => {
-      const report = await syncConfiguredSource({
-        store: opts.store,
-        source,
-        deps,
-        full: opts.full,
-        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-        onProgress: (p) => {
-          if (live !== null) live.update(p);
-          else if (!opts.json) deps.progress.write(`${formatPageLine(p)}\n`);
-        },
-      });
-      live?.settle(source.id, formatSummary(report));
-      return report;
-    }),
-  );
+  const connector = createSourceConnector({
+    store,
+    ...(deps.findProvider === undefined ? {} : { findProvider: deps.findProvider }),
+    ...(deps.createHttp === undefined ? {} : { createHttp: deps.createHttp }),
+  });
+  const launcher = createSyncLauncher({ store, connector, events: createEventBus() });
+  const runOne = (source: SourceConfig): Promise<SyncReport> =>
+    runConfiguredSource(launcher, store, source, {
+      full: opts.full,
+      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      onProgress: (p) => {
+        if (live !== null) live.update(p);
+        else if (!opts.json) deps.progress.write(`${formatPageLine(p)}\n`);
+      },
+    });
+  let reports: SyncReport[];
+  try {
+    reports = await Promise.all(
+      opts.sources.map(async (source) => {
+        const report = await runOne(source);
+        live?.settle(source.id, formatSummary(report));
+        return report;
+      }),
+    );
+  } finally {
+    await launcher.stop();
+  }
   live?.finish();
   if (opts.json) rt.out(JSON.stringify(reports, null, 2));
   else if (live === null) for (const report of reports) if (report.status === 'succeeded') rt.out(formatSummary(report));

@@ -3,7 +3,7 @@
  * engine's sweep emulated, crash and resume, the unchanged-hash shortcut, faults and 429 bursts.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { falkorSourceSchema } from '../../config/schema.ts';
+import { providerSourceSchema } from '../../config/schema.ts';
 import type { FalkorConfig } from './schema.ts';
 import type { NormalizedCertificate } from '../../domain/certificate.ts';
 import { AppError } from '../../errors.ts';
@@ -25,7 +25,7 @@ beforeAll(async () => {
   fk = createFalkorSimulator({ world: generateWorld({ seed: 'falkor-connector', people: 150, asOf: '2026-06-01' }) });
   origin = await fk.sim.listen(0);
   const source = fk.sourceConfigs().find((s) => s.id === 'falkor-acme');
-  config = falkorSourceSchema.parse(source);
+  config = falkorProvider.configSchema.parse(providerSourceSchema(falkorProvider).parse(source));
 });
 afterAll(async () => {
   await fk.sim.close();

@@ -14,7 +14,7 @@ import type { CatalogAchievement, Checkpoint, Page, Provider, PullContext } from
 import { z } from 'zod';
 import { FALKOR_PERMALINK, postStoryCertificates } from './client.ts';
 import { storyAchievementId, toCertificate, toStoryAchievement } from './normalize.ts';
-import { falkorConfigSchema, type FalkorConfig, type Story, type StoryCertificateItem, type StoryCertificatesResponse } from './schema.ts';
+import { falkorConfigSchema, falkorSettings, type FalkorConfig, type Story, type StoryCertificateItem, type StoryCertificatesResponse } from './schema.ts';
 
 export { postStoryCertificates, STORY_CERTIFICATES_ENDPOINT } from './client.ts';
 export { toCertificate, toStoryAchievement, storyAchievementId } from './normalize.ts';
@@ -121,7 +121,14 @@ export function createFalkorProvider(opts: FalkorProviderOptions = {}): Provider
   if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError('pageSize must be a positive integer');
   return {
     id: 'falkor',
+    title: 'Falkor',
+    settings: falkorSettings,
     configSchema: falkorConfigSchema,
+    secrets: [['token']],
+    form: [
+      { name: 'base_url', label: 'Account base URL', placeholder: 'https://acme.example-falkor.com/api' },
+      { name: 'token', label: 'Token' },
+    ],
     completeness: 'full-scan',
     // story-certificates.txt documents no request limit, so none is assumed (a source's `rate_limit` still applies).
     rateLimit: undefined,

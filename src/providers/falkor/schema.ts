@@ -3,6 +3,8 @@
  * value: the parsed item is kept as the certificate's `raw`, so it must stay what Falkor sent.
  */
 import { z } from 'zod';
+import { httpUrl, secret } from '../../config/fields.ts';
+import { resolvedConfigSchema } from '../provider.ts';
 
 export const STORY_TYPES = ['story', 'assessment', 'survey', 'scorm'] as const;
 export type StoryType = (typeof STORY_TYPES)[number];
@@ -77,9 +79,9 @@ export type StoryCertificateItem = z.output<typeof storyCertificateItemSchema>;
 export type StoryBlock = z.output<typeof storyBlockSchema>;
 export type StoryCertificatesResponse = z.output<typeof storyCertificatesResponseSchema>;
 
-/**
- * What the connector needs of a configured source (the resolved certhub.yaml entry; other keys such as
- * sync_every_ms or tenant pass through untouched).
- */
-export const falkorConfigSchema = z.looseObject({ id: z.string(), base_url: z.string().url(), token: z.string().min(1) });
+/** A Falkor source's own keys in certhub.yaml. */
+export const falkorSettings = { base_url: httpUrl(), token: secret() };
+
+/** The resolved source the connector is given (other keys such as sync_every_ms or tenant pass through untouched). */
+export const falkorConfigSchema = resolvedConfigSchema(falkorSettings);
 export type FalkorConfig = z.output<typeof falkorConfigSchema>;

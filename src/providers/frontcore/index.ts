@@ -6,10 +6,12 @@
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import { accountKey, defaultRate, type RateLimit } from '../http/index.ts';
+import { isPdf } from '../file.ts';
 import type { Provider } from '../provider.ts';
 import { DIPLOMA_DOWNLOAD, downloadDiploma, listDiplomas, type FrontcoreCall } from './client.ts';
 import { pullFrontcoreDiplomas } from './pull.ts';
-import { frontcoreConfigSchema, type FrontcoreAccount, type FrontcoreConfig } from './schema.ts';
+import { frontcoreLiveCheck } from './status.ts';
+import { frontcoreConfigSchema, frontcoreSettings, type FrontcoreAccount, type FrontcoreConfig } from './schema.ts';
 
 export {
   checkStatusByDobName,
@@ -77,7 +79,7 @@ export async function fetchDiplomaFile(call: FrontcoreCall, cert: DiplomaRef): P
   const link = diploma.links?.download;
   if (!link) throw new AppError('provider_error', `FrontCore diploma ${cert.external_id} came without a download link`);
   const { bytes } = await downloadDiploma(call, link);
-  if (bytes.subarray(0, 5).toString('latin1') !== '%PDF-') {
+  if (!isPdf(bytes)) {
     throw new AppError('provider_error', `${DIPLOMA_DOWNLOAD} returned something that is not a PDF (${bytes.length} bytes)`);
   }
   return { bytes, contentType: 'application/pdf', filename: `diploma-${cert.external_id}.pdf` };
@@ -86,13 +88,22 @@ export async function fetchDiplomaFile(call: FrontcoreCall, cert: DiplomaRef): P
 export function createFrontcoreProvider(): Provider<FrontcoreConfig> {
   return {
     id: 'frontcore',
+    title: 'FrontCore',
+    settings: frontcoreSettings,
     configSchema: frontcoreConfigSchema,
+    secrets: [['api_key']],
+    form: [
+      { name: 'base_url', label: 'Base URL', placeholder: 'https://api.frontcore.com' },
+      { name: 'api_key', label: 'API key' },
+      { name: 'timezone', label: 'Time zone of its dates', optional: true, placeholder: 'Europe/Oslo' },
+    ],
     completeness: 'incremental',
     // The documented limit: the sync paces at defaultRate() of it (FRONTCORE_DEFAULT_RATE, 4.5/s), on a bucket keyed
     // by the account (frontcoreLimiterKey) and shared by everything using that key (provider.ts, sync/deps.ts).
     rateLimit: FRONTCORE_DOCUMENTED_RATE,
     pull: pullFrontcoreDiplomas,
     fetchFile: fetchDiplomaFile,
+    checkStatus: frontcoreLiveCheck,
   };
 }
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { NormalizedCertificate } from '../../domain/certificate.ts';
-import { frontcoreSourceSchema } from '../../config/schema.ts';
+import { providerSourceSchema } from '../../config/schema.ts';
+import { frontcoreProvider } from './index.ts';
 import { pageCourses, toCertificate, withoutDownloadToken, zonelessToUtc } from './normalize.ts';
 import { diplomasResponseSchema, frontcoreConfigSchema, participantsResponseSchema, statusResponseSchema, type Diploma } from './schema.ts';
 
@@ -105,10 +106,10 @@ describe('FrontCore normalize (recorded payloads)', () => {
     expect(statusResponseSchema.parse(invalid)).toMatchObject({ valid: false, items: [] });
   });
 
-  it('the config is certhub.yaml\'s FrontCore entry, as written and as resolved', () => {
+  it('the config is certhub.yaml\'s FrontCore entry: its settings as written, and the resolved entry as it is', () => {
     const entry = { id: 'frontcore-main', provider: 'frontcore', base_url: 'https://api.frontcore.com', api_key: 'fc_x', sync_every: '15m' };
-    const resolved = frontcoreSourceSchema.parse(entry);
-    expect(frontcoreConfigSchema.parse(entry)).toEqual(resolved);
+    const resolved = providerSourceSchema(frontcoreProvider).parse(entry);
+    expect(frontcoreConfigSchema.parse(entry)).toMatchObject({ id: resolved.id, base_url: resolved.base_url, api_key: resolved.api_key, timezone: resolved.timezone });
     expect(frontcoreConfigSchema.parse(resolved)).toEqual(resolved);
     expect(resolved.timezone).toBe('Europe/Oslo');
     expect(frontcoreConfigSchema.safeParse({ ...entry, timezone: 'Mars/Olympus' }).success).toBe(false);

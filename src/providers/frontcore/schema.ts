@@ -8,7 +8,9 @@
  * Datetimes are zone-less wall-clock text (`2024-02-15 09:00:00`) in the source's time zone (DESIGN.md provider facts).
  */
 import { z } from 'zod';
-import { frontcoreSourceSchema, type FrontcoreSourceConfig } from '../../config/schema.ts';
+import { httpUrl, secret, text as settingText } from '../../config/fields.ts';
+import { DEFAULT_TIME_ZONE, isValidTimeZone } from '../../domain/validity.ts';
+import { resolvedConfigSchema } from '../provider.ts';
 
 /** `yyyy-mm-dd hh:mm:ss`, or `yyyy-mm-dd` alone (the participants filter format of frontcore-notes.md). */
 export const zonelessSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?$/, 'must be a zone-less datetime yyyy-mm-dd hh:mm:ss');
@@ -113,18 +115,19 @@ export const statusItemSchema = z.looseObject({
 /** ASSUMED (frontcore-notes.md): `{"success":"ok","valid":true|false,"items":[diploma summaries]}`. */
 export const statusResponseSchema = z.looseObject({ success: z.literal('ok'), valid: z.boolean(), items: z.array(statusItemSchema) });
 
-/**
- * The source's configuration is certhub.yaml's FrontCore entry (config/schema.ts `frontcoreSourceSchema`), reused
- * as is. The engine hands the provider the RESOLVED entry, whose `sync_every` has become `sync_every_ms`; it is
- * turned back into a duration so the same strict schema accepts the YAML entry and the resolved one alike.
- */
-export const frontcoreConfigSchema = z.preprocess((input) => {
-  if (typeof input !== 'object' || input === null || !('sync_every_ms' in input)) return input;
-  const { sync_every_ms: ms, ...rest } = input as Record<string, unknown>;
-  return typeof ms === 'number' && !('sync_every' in rest) ? { ...rest, sync_every: `${ms}ms` } : input;
-}, frontcoreSourceSchema);
+/** A FrontCore source's own keys in certhub.yaml. */
+export const frontcoreSettings = {
+  base_url: httpUrl(),
+  api_key: secret(),
+  // FrontCore datetimes carry no zone (frontcore-notes.md): this is the zone they are read in.
+  timezone: settingText()
+    .refine(isValidTimeZone, 'must be an IANA time zone like Europe/Oslo')
+    .default(DEFAULT_TIME_ZONE),
+};
 
-export type FrontcoreConfig = FrontcoreSourceConfig;
+/** The resolved source the connector is given. */
+export const frontcoreConfigSchema = resolvedConfigSchema(frontcoreSettings);
+export type FrontcoreConfig = z.output<typeof frontcoreConfigSchema>;
 /** What the endpoint functions need of a source: where, which key, which zone. */
 export type FrontcoreAccount = Pick<FrontcoreConfig, 'base_url' | 'api_key'> & { timezone?: string };
 export type Diploma = z.output<typeof diplomaSchema>;

@@ -10,7 +10,7 @@ import { AppError } from '../../errors.ts';
 import { jsonDeeperThan } from '../../json-depth.ts';
 import { BodyTooLargeError, cappedStream, discard, readCapped, readHead } from './body.ts';
 import type { Limiter } from './limiter.ts';
-import { redact, redactError, isSensitiveKey } from './redact.ts';
+import { redact, redactError, isSensitiveKey } from '../../redact.ts';
 import { backoffDelay, DEFAULT_RETRY, networkReason, parseRetryAfter, RETRYABLE_STATUS, retryableNetworkReason, type RetryPolicy } from './retry.ts';
 import { createHttpStats, type HttpStats } from './stats.ts';
 

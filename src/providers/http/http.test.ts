@@ -6,7 +6,7 @@ import { createSimServer, jsonResponse, type SimServer } from '../../simulators/
 import { createProviderHttpClient, type ProviderHttpClient } from './client.ts';
 import { createLimiterRegistry, createTokenBucket, defaultRate } from './limiter.ts';
 import { guardedPages } from './paginate.ts';
-import { redact } from './redact.ts';
+import { redact } from '../../redact.ts';
 import { parseRetryAfter } from './retry.ts';
 import { createTestClock } from '../../test-clock.testkit.ts';
 

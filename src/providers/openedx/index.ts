@@ -17,7 +17,8 @@ import type { CatalogAchievement, Checkpoint, Page, Provider, PullContext } from
 import { guardedPages } from '../http/index.ts';
 import { courseRunTitles, createOpenedxSession, credentialsPageUrl, LIST_CREDENTIALS, listCredentialsPage, PAGE_SIZE, programTitles, type OpenedxSession } from './client.ts';
 import { toCatalogAchievement, toCertificate, type NormalizeContext } from './normalize.ts';
-import { openedxConfigSchema, type Credential, type OpenedxConfig } from './schema.ts';
+import { openedxConfigSchema, openedxSettings, type Credential, type OpenedxConfig } from './schema.ts';
+import { openedxLiveCheck } from './status.ts';
 
 export {
   bulkLearnerCertStatus,
@@ -248,7 +249,22 @@ export function createOpenedxProvider(opts: OpenedxProviderOptions = {}): Provid
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > PAGE_SIZE) throw new RangeError(`pageSize must be an integer in 1..${PAGE_SIZE}`);
   return {
     id: 'openedx',
+    title: 'Open edX',
+    settings: openedxSettings,
     configSchema: openedxConfigSchema,
+    secrets: [
+      ['oauth', 'client_id'],
+      ['oauth', 'client_secret'],
+    ],
+    form: [
+      { name: 'base_url', label: 'Credentials service URL', placeholder: 'https://credentials.example.org' },
+      { name: 'oauth.token_url', label: 'LMS token URL', placeholder: 'https://lms.example.org/oauth2/access_token' },
+      { name: 'oauth.client_id', label: 'OAuth client id' },
+      { name: 'oauth.client_secret', label: 'OAuth client secret' },
+    ],
+    // Open edX user ids are usernames, which the LMS treats case-insensitively.
+    normalizeUserId: (id) => id.toLowerCase(),
+    checkStatus: openedxLiveCheck,
     completeness: 'full-scan',
     // The doc gives no number. Open edX throttles with DRF's UserRateThrottle per client; certhub's sandbox LMS
     // (simulators/openedx) allows 120 requests a minute, stated per second so the bucket paces evenly: the

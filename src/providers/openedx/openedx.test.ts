@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openedxSourceSchema } from '../../config/schema.ts';
+import { providerSourceSchema } from '../../config/schema.ts';
 import type { NormalizedCertificate } from '../../domain/certificate.ts';
 import type { CounterSnapshot } from '../../simulators/common/counters.ts';
 import type { TruthCertificate } from '../../simulators/common/truth.ts';
@@ -51,7 +51,7 @@ async function setup(opts: { seed: string; people?: number; documentedRate?: boo
   const sim = createOpenedxSimulator({ world, ...(opts.documentedRate ? {} : { throttle: false }) });
   const url = await sim.sim.listen(0, '127.0.0.1');
   // As the engine does: the YAML schema resolves the entry, the connector's configSchema reads the result.
-  const config = openedxProvider.configSchema.parse(openedxSourceSchema.parse(sim.sourceConfigs()[0]));
+  const config = openedxProvider.configSchema.parse(providerSourceSchema(openedxProvider).parse(sim.sourceConfigs()[0]));
   const rate = defaultRate(openedxProvider.rateLimit ?? { requests: 1, perSeconds: 1 });
   const limiter = opts.documentedRate ? createLimiterRegistry().bucket(accountKey('openedx', config.base_url, config.oauth.client_secret), rate) : undefined;
   const http = createProviderHttpClient({ retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 10 }, secrets: [config.oauth.client_secret], ...(limiter ? { limiter } : {}) });

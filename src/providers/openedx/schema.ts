@@ -5,27 +5,25 @@
  * `attributes`, `lms_user_id`...) and a new field must never break a sync.
  */
 import { z } from 'zod';
-import type { OpenedxSourceConfig } from '../../config/schema.ts';
+import { httpUrl, secret } from '../../config/fields.ts';
+import { resolvedConfigSchema } from '../provider.ts';
 
 // ---- config ---------------------------------------------------------------------------------------------------
 
-/**
- * What the connector reads of a resolved `openedx` source (config/schema.ts `openedxSourceSchema` validated the
- * YAML; the engine hands over its OUTPUT, which that strict input schema would reject for `sync_every_ms`, so the
- * connector re-checks only the fields it uses and lets the rest through).
- */
-export const openedxConfigSchema = z.looseObject({
-  id: z.string().min(1),
-  base_url: z.string().url(),
-  oauth: z.looseObject({ token_url: z.string().url(), client_id: z.string().min(1), client_secret: z.string().min(1) }),
-  // Where the course-discovery catalog answers (titles); default: base_url (one host, as in the sandbox).
-  catalog_url: z.string().url().optional(),
-});
+/** An Open edX source's own keys in certhub.yaml. */
+export const openedxSettings = {
+  base_url: httpUrl(),
+  oauth: z.strictObject(
+    { token_url: httpUrl(), client_id: secret(), client_secret: secret() },
+    { error: 'must be a mapping with token_url, client_id and client_secret' },
+  ),
+  // The course-discovery catalog that names programs and course runs; default: base_url (one host, as in the sandbox).
+  catalog_url: httpUrl().optional(),
+};
 
+/** The resolved source the connector is given. */
+export const openedxConfigSchema = resolvedConfigSchema(openedxSettings);
 export type OpenedxConfig = z.output<typeof openedxConfigSchema>;
-type Assert<T extends true> = T;
-/** Compile-time check: the connector's config is a view of the configured source; a resolved source fits it. */
-export type OpenedxSourceFitsConfig = Assert<OpenedxSourceConfig extends Pick<OpenedxConfig, 'id' | 'base_url' | 'oauth' | 'catalog_url'> ? true : false>;
 
 // ---- LMS token -----------------------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Checkpoint, Page, Provider, PullContext } from '../provider.ts';
 import { listCertificates, listCertifications } from './client.ts';
 import { toCertificate, toCertificationAchievement } from './normalize.ts';
-import { springestConfigSchema, type SpringestCertificate, type SpringestConfig } from './schema.ts';
+import { springestConfigSchema, springestSettings, type SpringestCertificate, type SpringestConfig } from './schema.ts';
 
 export { listCertificates, listCertifications, postCertificate, createPostLimiter, type OutboundSpringestCertificate } from './client.ts';
 export { toCertificate, toCertificationAchievement, toStatus } from './normalize.ts';
@@ -99,7 +99,15 @@ export function createSpringestProvider(opts: SpringestProviderOptions = {}): Pr
   const pageSize = opts.pageSize ?? SPRINGEST_PAGE_SIZE;
   return {
     id: 'springest',
+    title: 'Springest',
+    settings: springestSettings,
     configSchema: springestConfigSchema,
+    secrets: [['api_key'], ['certifications_api_key']],
+    form: [
+      { name: 'base_url', label: 'Base URL', placeholder: 'https://api.springest.nl' },
+      { name: 'api_key', label: 'API key' },
+      { name: 'certifications_api_key', label: 'Certifications API key', optional: true },
+    ],
     completeness: 'incremental',
     // "about 4000 requests/hour per key"
     rateLimit: { requests: 4000, perSeconds: 3600 },

@@ -3,6 +3,8 @@
  * is empty, so the envelope is an assumption: `{"certificates": [...]}` (a bare array is accepted too).
  */
 import { z } from 'zod';
+import { httpUrl, secret } from '../../config/fields.ts';
+import { resolvedConfigSchema } from '../provider.ts';
 
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}/, 'must be a date YYYY-MM-DD');
 
@@ -42,11 +44,14 @@ export const postCertificateResponseSchema = z.looseObject({ certificate: spring
 export type SpringestCertificate = z.output<typeof springestCertificateSchema>;
 export type SpringestCertification = z.output<typeof certificationSchema>;
 
-/** What the connector needs of a configured source (the resolved certhub.yaml entry; other keys pass through). */
-export const springestConfigSchema = z.looseObject({
-  id: z.string(),
-  base_url: z.string().url(),
-  api_key: z.string().min(1),
-  certifications_api_key: z.string().min(1).optional(),
-});
+/** A Springest source's own keys in certhub.yaml. */
+export const springestSettings = {
+  base_url: httpUrl(),
+  api_key: secret(),
+  // Only `GET /certifications` needs it (springest-certificates.txt); pulling and pushing do not.
+  certifications_api_key: secret().optional(),
+};
+
+/** The resolved source the connector is given (other keys pass through). */
+export const springestConfigSchema = resolvedConfigSchema(springestSettings);
 export type SpringestConfig = z.output<typeof springestConfigSchema>;

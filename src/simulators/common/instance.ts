@@ -1,10 +1,10 @@
-import type { ProviderId } from '../../domain/certificate.ts';
+import type { SimulatedProvider } from './world.ts';
 import type { SimServer } from './server.ts';
 import type { TruthCertificate } from './truth.ts';
 
 /** One running provider simulator, as the sandbox and the tests start it. */
 export interface SimulatorInstance {
-  provider: ProviderId;
+  provider: SimulatedProvider;
   sim: SimServer;
   /** certhub.yaml `sources:` entries for this running simulator (base_url from sim.url()), secrets included. */
   sourceConfigs(): Record<string, unknown>[];

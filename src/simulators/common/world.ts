@@ -8,7 +8,6 @@
  * other and the whole world is a pure function of (seed, people, asOf).
  */
 import { createRng, type Rng } from './prng.ts';
-import type { ProviderId } from '../../domain/certificate.ts';
 
 export interface WorldOptions {
   seed: string | number;
@@ -32,7 +31,7 @@ export interface WorldPerson {
   gender: 'Male' | 'Female';
   city: string;
   /** Which providers know this person. */
-  providers: ReadonlySet<ProviderId>;
+  providers: ReadonlySet<SimulatedProvider>;
   /** Key of the person this one is a near-duplicate of (same name, different birth date), if any. */
   nearDuplicateOf: string | null;
   /** A second FrontCore account under this private email (same name and birth date), if any. */
@@ -44,8 +43,8 @@ export interface World {
   rng: Rng;
   people: readonly WorldPerson[];
   /** The email as `provider` spells it: same address, sometimes other letter case or stray spaces. */
-  emailFor(person: WorldPerson, provider: ProviderId): string;
-  byProvider(provider: ProviderId): readonly WorldPerson[];
+  emailFor(person: WorldPerson, provider: SimulatedProvider): string;
+  byProvider(provider: SimulatedProvider): readonly WorldPerson[];
 }
 
 const FIRST_NAMES_F = ['Åse', 'Sølvi', 'Kari', 'Ingrid', 'Marte', 'Siri', 'Bjørg', 'Ragnhild', 'Hege', 'Tone', 'Synnøve', 'Åshild', 'Liv', 'Nora', 'Emma', 'Sofie', 'Maja', 'Ida', 'Astrid', 'Gøril', 'Linnéa', 'Zofia', 'Amina', 'Chloé'];
@@ -123,8 +122,12 @@ function caseVariant(email: string, rng: Rng): string {
   return `${local}@${domain.toUpperCase()}`;
 }
 
-const PROVIDER_SHARE: Record<ProviderId, number> = { frontcore: 0.7, falkor: 0.4, openedx: 0.35, springest: 0.35 };
-const PROVIDERS = Object.keys(PROVIDER_SHARE) as ProviderId[];
+/** The platforms the sandbox simulates. */
+export const SIMULATED_PROVIDERS = ['frontcore', 'falkor', 'openedx', 'springest'] as const;
+export type SimulatedProvider = (typeof SIMULATED_PROVIDERS)[number];
+
+const PROVIDER_SHARE: Record<SimulatedProvider, number> = { frontcore: 0.7, falkor: 0.4, openedx: 0.35, springest: 0.35 };
+const PROVIDERS: readonly SimulatedProvider[] = SIMULATED_PROVIDERS;
 
 export function generateWorld(options: WorldOptions): World {
   if (!Number.isInteger(options.people) || options.people < 1) throw new Error('people must be a positive integer');
@@ -153,7 +156,7 @@ export function generateWorld(options: WorldOptions): World {
     const lastName = nearDuplicate ? previous.lastName : peopleRng.pick(LAST_NAMES);
     let dateOfBirth = randomDateOfBirth(peopleRng, options.asOf);
     if (nearDuplicate && dateOfBirth === previous.dateOfBirth) dateOfBirth = addDays(dateOfBirth, 1);
-    const providers = new Set<ProviderId>(PROVIDERS.filter((p) => peopleRng.chance(PROVIDER_SHARE[p])));
+    const providers = new Set<SimulatedProvider>(PROVIDERS.filter((p) => peopleRng.chance(PROVIDER_SHARE[p])));
     if (providers.size === 0) providers.add(peopleRng.pick(PROVIDERS));
     // Near-duplicates are interesting only where both can be seen with a birth date: FrontCore.
     if (nearDuplicate) providers.add('frontcore');
@@ -187,7 +190,7 @@ export function generateWorld(options: WorldOptions): World {
       }
     }
   }
-  const byProvider = new Map<ProviderId, WorldPerson[]>(PROVIDERS.map((p) => [p, people.filter((x) => x.providers.has(p))]));
+  const byProvider = new Map<SimulatedProvider, WorldPerson[]>(PROVIDERS.map((p) => [p, people.filter((x) => x.providers.has(p))]));
 
   return {
     options,

@@ -4,7 +4,7 @@
  * SIGTERM. Tests about pacing run the simulator here, so that the time it stamps on each arrival is not held up by
  * the synchronous work (page saves, JSON) of the certhub that is being paced, in the test's own process.
  */
-import type { ProviderId } from '../../domain/certificate.ts';
+import type { SimulatedProvider } from '../common/world.ts';
 import type { SimulatorInstance } from '../common/instance.ts';
 import { generateWorld } from '../common/world.ts';
 import { createFalkorSimulator } from '../falkor/index.ts';
@@ -14,7 +14,7 @@ import { createSpringestSimulator } from '../springest/index.ts';
 import { continueTestClock } from '../../test-clock.testkit.ts';
 
 interface ChildOptions {
-  provider: ProviderId;
+  provider: SimulatedProvider;
   seed: string;
   people: number;
   asOf: string;
@@ -25,7 +25,7 @@ interface ChildOptions {
 const opts = JSON.parse(process.argv[2] ?? '{}') as ChildOptions;
 const clock = continueTestClock(opts.clockAtSpawn).now;
 const world = generateWorld({ seed: opts.seed, people: opts.people, asOf: opts.asOf });
-const makers: Record<ProviderId, () => SimulatorInstance> = {
+const makers: Record<SimulatedProvider, () => SimulatorInstance> = {
   frontcore: () => createFrontcoreSimulator({ world, clock }),
   falkor: () => createFalkorSimulator({ world, clock }),
   openedx: () => createOpenedxSimulator({ world, clock }),

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ProviderId } from '../../domain/certificate.ts';
+import type { SimulatedProvider } from '../common/world.ts';
 
 const CHILD = fileURLToPath(new URL('./child.testkit.ts', import.meta.url));
 
@@ -15,7 +15,7 @@ export interface SimulatorProcess {
   close(): Promise<void>;
 }
 
-export function startSimulatorProcess(opts: { provider: ProviderId; seed: string; people: number; asOf: string; clock: () => Date }): Promise<SimulatorProcess> {
+export function startSimulatorProcess(opts: { provider: SimulatedProvider; seed: string; people: number; asOf: string; clock: () => Date }): Promise<SimulatorProcess> {
   const args = JSON.stringify({ provider: opts.provider, seed: opts.seed, people: opts.people, asOf: opts.asOf, clockAtSpawn: opts.clock().toISOString() });
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -4,6 +4,8 @@
  * whatever sits under a sensitive query parameter, header or JSON key.
  */
 
+import { AppError, describeError, type ErrorCode } from './errors.ts';
+
 export const REDACTED = '***';
 
 /** Query parameters whose values are credentials (Springest puts `api_key` in the URL). */
@@ -101,4 +103,23 @@ export function redactError(err: unknown, secrets: readonly string[] = [], depth
     if (Array.isArray(source.errors)) extra.errors = source.errors.map((e: unknown) => redactError(e, secrets, depth + 1));
   }
   return copy;
+}
+
+// In one-line error reports: `?api_key=...`, `token=...` in URLs and messages, `Bearer xyz`, `Basic xyz`, `JWT xyz`.
+const REPORT_SECRET_PARAM = /\b([\w-]*(?:key|token|secret|password)[\w-]*)=([^&\s"']+)/gi;
+const REPORT_AUTH_SCHEME = /\b(Bearer|Basic|JWT)\s+[A-Za-z0-9._~+/=-]+/g;
+
+/**
+ * An error as a run report, a connection test or a live check carries it: a stable code and one line (at most 500
+ * characters), with the known secrets and anything secret-shaped masked.
+ */
+export function reportError(err: unknown, secrets: readonly string[]): { code: ErrorCode; message: string } {
+  const code: ErrorCode = err instanceof AppError ? err.code : 'internal';
+  let message = describeError(err).replace(/\s*\n\s*/g, ' ').trim();
+  for (const secret of secrets) if (secret !== '') message = message.split(secret).join(REDACTED);
+  message = redact(message, secrets)
+    .replace(REPORT_SECRET_PARAM, (_m, name: string) => `${name}=${REDACTED}`)
+    .replace(REPORT_AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${REDACTED}`);
+  if (message.length > 500) message = `${message.slice(0, 497)}...`;
+  return { code, message: message === '' ? 'unknown error' : message };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../errors.ts';
+import { AppError } from './errors.ts';
 import { redact, redactError, redactUrl, redactValue } from './redact.ts';
 
 const KEY = 'k3y/with+odd=chars';
