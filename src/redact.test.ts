@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from './errors.ts';
-import { redact, redactError, redactUrl, redactValue } from './redact.ts';
+import { isSensitiveKey, redact, redactError, redactUrl, redactValue } from './redact.ts';
 
 const KEY = 'k3y/with+odd=chars';
 
@@ -39,5 +39,15 @@ describe('redact', () => {
     expect(chain.join('\n')).not.toContain(KEY);
     expect(chain[2]).toContain('api_key=***');
     expect(chain[2]).toContain('ECONNREFUSED');
+  });
+});
+
+describe('what is a secret', () => {
+  it("names every provider's credential settings, so logs, details and stored credentials agree", async () => {
+    const { allProviders } = await import('./providers/registry.ts');
+    for (const provider of allProviders()) {
+      for (const path of provider.secrets) expect(isSensitiveKey(path.at(-1)!), `${provider.id}: ${path.join('.')}`).toBe(true);
+    }
+    expect(redactValue({ oauth: { client_id: 'edx-client-1234', client_secret: 'edx-secret-5678' } })).toEqual({ oauth: { client_id: '***', client_secret: '***' } });
   });
 });

@@ -12,8 +12,21 @@ export const REDACTED = '***';
 const SENSITIVE_PARAMS = ['api_key', 'token', 'access_token', 'refresh_token', 'client_secret', 'password'];
 /** Headers whose values are credentials. */
 const SENSITIVE_HEADERS = ['authorization', 'x-api-key', 'proxy-authorization', 'cookie', 'set-cookie'];
-/** Object keys redacted wherever they appear in details or log objects. */
-const SENSITIVE_KEYS = new Set([...SENSITIVE_PARAMS, ...SENSITIVE_HEADERS, 'national_identification_number']);
+/**
+ * What is a secret by name: object keys whose values never reach a log line, an error's details or an answer,
+ * wherever they appear (the process logger's redact paths are these too). Every provider's credential settings
+ * (Provider.secrets) are named here; a test checks that they agree.
+ */
+export const SENSITIVE_KEY_NAMES: readonly string[] = [
+  ...SENSITIVE_PARAMS,
+  ...SENSITIVE_HEADERS,
+  'certifications_api_key',
+  'client_id',
+  'national_identification_number',
+  'national_id',
+  'secretKey',
+];
+const SENSITIVE_KEYS = new Set(SENSITIVE_KEY_NAMES.map((k) => k.toLowerCase()));
 
 const names = (list: readonly string[]): string => list.map((n) => n.replace(/[-]/g, '\\-')).join('|');
 
@@ -21,7 +34,7 @@ const names = (list: readonly string[]): string => list.map((n) => n.replace(/[-
 // `token` matching inside `access_token` or `token_type`.
 const QUERY_RE = new RegExp(`(^|[?&;\\s"'(<,])(${names(SENSITIVE_PARAMS)})=([^&#\\s"'<>,;)]*)`, 'gi');
 // `"api_key": "..."` inside JSON text.
-const JSON_RE = new RegExp(`"(${names([...SENSITIVE_KEYS])})"(\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'gi');
+const JSON_RE = new RegExp(`"(${names(SENSITIVE_KEY_NAMES)})"(\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'gi');
 // `Authorization: Basic abc` / `x-api-key=abc` in header dumps and messages.
 const HEADER_RE = new RegExp(`\\b(${names(SENSITIVE_HEADERS)})(\\s*[:=]\\s*)(?!\\*\\*\\*)([^\\r\\n"',}]+)`, 'gi');
 // `https://user:password@host`.

@@ -1,20 +1,9 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../config/index.ts';
+import { SENSITIVE_KEY_NAMES } from '../redact.ts';
 
-/** Keys whose values never reach a log line, at any of the first few levels of nesting. */
-export const REDACTED_KEYS = [
-  'api_key',
-  'certifications_api_key',
-  'authorization',
-  'x-api-key',
-  'national_identification_number',
-  'national_id',
-  'password',
-  'token',
-  'access_token',
-  'client_secret',
-  'secretKey',
-] as const;
+/** Keys whose values never reach a log line, at any of the first few levels of nesting (src/redact.ts). */
+export const REDACTED_KEYS = SENSITIVE_KEY_NAMES;
 
 function redactPaths(): string[] {
   const paths: string[] = [];

@@ -49,3 +49,14 @@ export interface SourceView {
 export function errorText(error: RunSummary['error']): string | null {
   return error === null || error === undefined ? null : error.message;
 }
+
+/** A provider this hub can sync (GET /v1/providers), with the settings the add-source form asks for. */
+export interface ProviderView {
+  id: string;
+  title: string;
+  completeness: 'incremental' | 'full-scan';
+  rate_limit: { requests: number; per_seconds: number } | null;
+  files: boolean;
+  live_status: boolean;
+  settings: { name: string; label: string; secret: boolean; optional: boolean; placeholder: string | null }[];
+}

@@ -7,11 +7,13 @@ import { registerStatusRoutes } from './status.ts';
 import { registerRequirementRoutes } from './requirements.ts';
 import { registerSystemRoutes } from './system.ts';
 import { registerPeopleRoutes } from './people.ts';
+import { registerProviderRoutes } from './providers.ts';
 
 export function registerAllRoutes(table: RouteTable, deps: RouteDeps): void {
   registerSystemRoutes(table, deps);
   registerCertificateRoutes(table, deps);
   registerPeopleRoutes(table, deps);
+  registerProviderRoutes(table, deps);
   registerSourceRoutes(table, deps);
   registerStatusRoutes(table, deps);
   registerRequirementRoutes(table, deps);

@@ -1,8 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { api, download } from '../api.ts';
 import { formatDay } from '../format.ts';
 import { Link, navigate } from '../router.tsx';
 import { Badge, Empty, ErrorNote, Loading, Notice, Page, useLoad } from '../ui.tsx';
+import type { ProviderView } from '../types.ts';
 
 interface Matcher {
   provider?: string;
@@ -34,7 +35,6 @@ interface Compliance {
   next_cursor: string | null;
 }
 
-const PROVIDERS = ['frontcore', 'falkor', 'openedx', 'springest'];
 
 function describeMatcher(m: Matcher): string {
   const what = [m.code, m.external_id].filter(Boolean).join(' / ');
@@ -45,7 +45,13 @@ function RequirementForm(props: { initial?: Requirement; onSaved: (r: Requiremen
   const init = props.initial;
   const [name, setName] = useState(init?.name ?? '');
   const [description, setDescription] = useState(init?.description ?? '');
-  const [rows, setRows] = useState<Matcher[]>(init?.rule.any_of ?? [{ provider: 'frontcore', code: '' }]);
+  const providers = useLoad(() => api<{ items: ProviderView[] }>('/v1/providers'), []);
+  const [rows, setRows] = useState<Matcher[]>(init?.rule.any_of ?? [{ code: '' }]);
+  // A new requirement's first matcher names the first provider, once the list of them is in.
+  const firstProvider = providers.data?.items[0]?.id;
+  useEffect(() => {
+    if (init === undefined && firstProvider !== undefined) setRows((rs) => (rs.length === 1 && rs[0]?.provider === undefined && !rs[0]?.code ? [{ ...rs[0], provider: firstProvider }] : rs));
+  }, [firstProvider, init]);
   const [months, setMonths] = useState(init?.rule.valid_months_without_end?.toString() ?? '');
   const [warn, setWarn] = useState(init?.rule.warn_days.toString() ?? '30');
   const [error, setError] = useState<unknown>(null);
@@ -97,9 +103,9 @@ function RequirementForm(props: { initial?: Requirement; onSaved: (r: Requiremen
             <label htmlFor={`${prefix}-provider-${i}`}>Provider</label>
             <select id={`${prefix}-provider-${i}`} value={r.provider ?? ''} onChange={(e) => update(i, { provider: e.target.value || undefined })}>
               <option value="">Any provider</option>
-              {PROVIDERS.map((p) => (
-                <option key={p} value={p}>
-                  {p}
+              {(providers.data?.items ?? []).map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.title}
                 </option>
               ))}
             </select>

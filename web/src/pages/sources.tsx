@@ -2,56 +2,30 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
 import { formatInstant, plural } from '../format.ts';
 import { Link } from '../router.tsx';
-import type { SourceView } from '../types.ts';
+import type { ProviderView, SourceView } from '../types.ts';
 import { Badge, Empty, ErrorNote, Loading, Notice, Page, useLoad } from '../ui.tsx';
 
-interface Field {
-  name: string;
-  label: string;
-  secret?: boolean;
-  optional?: boolean;
-  placeholder?: string;
-}
-
-/** The settings certhub.yaml takes for each provider; secrets are write-only (never shown again). */
-const FIELDS: Record<string, Field[]> = {
-  frontcore: [
-    { name: 'base_url', label: 'Base URL', placeholder: 'https://api.frontcore.com' },
-    { name: 'api_key', label: 'API key', secret: true },
-    { name: 'timezone', label: 'Time zone of its dates', optional: true, placeholder: 'Europe/Oslo' },
-  ],
-  falkor: [
-    { name: 'base_url', label: 'Account base URL', placeholder: 'https://acme.example-falkor.com/api' },
-    { name: 'token', label: 'Token', secret: true },
-  ],
-  openedx: [
-    { name: 'base_url', label: 'Credentials service URL', placeholder: 'https://credentials.example.org' },
-    { name: 'oauth.token_url', label: 'LMS token URL', placeholder: 'https://lms.example.org/oauth2/access_token' },
-    { name: 'oauth.client_id', label: 'OAuth client id', secret: true },
-    { name: 'oauth.client_secret', label: 'OAuth client secret', secret: true },
-  ],
-  springest: [
-    { name: 'base_url', label: 'Base URL', placeholder: 'https://api.springest.nl' },
-    { name: 'api_key', label: 'API key', secret: true },
-    { name: 'certifications_api_key', label: 'Certifications API key', secret: true, optional: true },
-  ],
-};
-
-function bodyOf(provider: string, id: string, values: Record<string, string>, syncEvery: string): Record<string, unknown> {
-  const body: Record<string, unknown> = { id, provider };
-  for (const f of FIELDS[provider] ?? []) {
+/** What the add-source form asks for one provider (GET /v1/providers); secrets are write-only (never shown again). */
+function bodyOf(provider: ProviderView, id: string, values: Record<string, string>, syncEvery: string): Record<string, unknown> {
+  const body: Record<string, unknown> = { id, provider: provider.id };
+  for (const f of provider.settings) {
     const v = values[f.name]?.trim() ?? '';
-    if (v === '' && f.optional === true) continue;
-    const [head, tail] = f.name.split('.') as [string, string | undefined];
-    if (tail === undefined) body[head] = v;
-    else body[head] = { ...((body[head]) ?? {}), [tail]: v };
+    if (v === '' && f.optional) continue;
+    const path = f.name.split('.');
+    let target = body;
+    for (const key of path.slice(0, -1)) {
+      const child = target[key];
+      target = (target[key] = typeof child === 'object' && child !== null ? child : {}) as Record<string, unknown>;
+    }
+    target[path.at(-1)!] = v;
   }
   if (syncEvery.trim() !== '') body.sync_every = syncEvery.trim();
   return body;
 }
 
-function AddSource(props: { onAdded: (s: SourceView) => void }) {
-  const [provider, setProvider] = useState('frontcore');
+function AddSource(props: { providers: ProviderView[]; onAdded: (s: SourceView) => void }) {
+  const [providerId, setProvider] = useState(props.providers[0]?.id ?? '');
+  const provider = props.providers.find((p) => p.id === providerId) ?? props.providers[0];
   const [id, setId] = useState('');
   const [values, setValues] = useState<Record<string, string>>({});
   const [syncEvery, setSyncEvery] = useState('1h');
@@ -59,6 +33,7 @@ function AddSource(props: { onAdded: (s: SourceView) => void }) {
   async function submit(e: FormEvent) {
     e.preventDefault();
     setError(null);
+    if (provider === undefined) return;
     try {
       const created = await api<SourceView>('/v1/sources', { method: 'POST', body: bodyOf(provider, id.trim(), values, syncEvery) });
       setValues({});
@@ -71,17 +46,17 @@ function AddSource(props: { onAdded: (s: SourceView) => void }) {
   return (
     <form className="panel" aria-label="Add a source" onSubmit={(e) => void submit(e)}>
       <label htmlFor="src-provider">Provider</label>
-      <select id="src-provider" value={provider} onChange={(e) => setProvider(e.target.value)}>
-        {Object.keys(FIELDS).map((p) => (
-          <option key={p} value={p}>
-            {p}
+      <select id="src-provider" value={provider?.id ?? ''} onChange={(e) => setProvider(e.target.value)}>
+        {props.providers.map((p) => (
+          <option key={p.id} value={p.id}>
+            {p.title}
           </option>
         ))}
       </select>
       <label htmlFor="src-id">Source id (lower case letters, digits and dashes)</label>
-      <input id="src-id" required pattern="[a-z0-9][a-z0-9-]*" value={id} onChange={(e) => setId(e.target.value)} placeholder={`${provider}-main`} />
-      {(FIELDS[provider] ?? []).map((f) => (
-        <div key={`${provider}-${f.name}`}>
+      <input id="src-id" required pattern="[a-z0-9][a-z0-9-]*" value={id} onChange={(e) => setId(e.target.value)} placeholder={`${provider?.id ?? 'source'}-main`} />
+      {(provider?.settings ?? []).map((f) => (
+        <div key={`${provider?.id ?? ''}-${f.name}`}>
           <label htmlFor={`src-${f.name}`}>
             {f.label}
             {f.optional ? ' (optional)' : ''}
@@ -90,8 +65,8 @@ function AddSource(props: { onAdded: (s: SourceView) => void }) {
             id={`src-${f.name}`}
             type={f.secret ? 'password' : 'text'}
             autoComplete={f.secret ? 'new-password' : 'off'}
-            required={f.optional !== true}
-            placeholder={f.placeholder}
+            required={!f.optional}
+            placeholder={f.placeholder ?? undefined}
             value={values[f.name] ?? ''}
             onChange={(e) => setValues({ ...values, [f.name]: e.target.value })}
           />
@@ -108,6 +83,7 @@ function AddSource(props: { onAdded: (s: SourceView) => void }) {
 
 export function Sources(props: { admin: boolean }) {
   const list = useLoad(() => api<{ items: SourceView[] }>('/v1/sources'), []);
+  const providers = useLoad(() => api<{ items: ProviderView[] }>('/v1/providers'), []);
   const [adding, setAdding] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -143,8 +119,9 @@ export function Sources(props: { admin: boolean }) {
         ) : null
       }
     >
-      {adding ? (
+      {adding && providers.data !== null ? (
         <AddSource
+          providers={providers.data.items}
           onAdded={(s) => {
             setAdding(false);
             setNotice(`Added ${s.id}.`);
@@ -153,7 +130,7 @@ export function Sources(props: { admin: boolean }) {
         />
       ) : null}
       <Notice text={notice} />
-      <ErrorNote error={error ?? list.error} />
+      <ErrorNote error={error ?? list.error ?? providers.error} />
       {list.loading && list.data === null ? <Loading /> : null}
       {list.data !== null && items.length === 0 ? <Empty>No sources yet.</Empty> : null}
       {items.length > 0 ? (
