@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { createApp } from './api/app.ts';
 import type { SyncLauncher } from './api/deps.ts';
 import { createMetrics } from './api/metrics.ts';
-import type { ApiRateLimit } from './api/key-quota.ts';
+import type { RateLimit } from './domain/rate-limit.ts';
 import { describeError } from './errors.ts';
 import { createEventBus, type EventBus } from './events.ts';
 import { createLimiterRegistry } from './providers/http/index.ts';
@@ -28,7 +28,7 @@ export interface HubOptions {
   webRoot?: string | null;
   /** Run the store-driven scheduler (default true). */
   schedule?: boolean;
-  rateLimit?: ApiRateLimit | null;
+  rateLimit?: RateLimit | null;
 }
 
 export interface RunningHub {

@@ -5,7 +5,7 @@ import type { SourceConnector } from '../providers/connector.ts';
 import type { Store } from '../store/index.ts';
 import type { SyncRun } from '../store/index.ts';
 import type { Metrics } from './metrics.ts';
-import type { ApiRateLimit } from './key-quota.ts';
+import type { RateLimit } from '../domain/rate-limit.ts';
 
 /** Starts sync runs of stored sources in the background (the scheduler's and the API's way in). */
 export interface SyncLauncher {
@@ -29,7 +29,7 @@ export interface ApiDeps {
   /** Default: a new registry. */
   metrics?: Metrics;
   /** Per-key limit; null turns it off. Default DEFAULT_API_RATE_LIMIT. */
-  rateLimit?: ApiRateLimit | null;
+  rateLimit?: RateLimit | null;
   /** Talks to providers for file downloads and live status checks; without it those answer provider_unavailable. */
   connector?: SourceConnector;
   /** Starts sync runs (POST /v1/sources/{id}/sync); without it that route answers provider_unavailable. */

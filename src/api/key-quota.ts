@@ -1,21 +1,17 @@
 /** Per-key rate limiting of the hub API: a token bucket per API key, answered with 429 and Retry-After. */
-export interface ApiRateLimit {
-  /** Requests allowed per `perSeconds`, also the burst size. */
-  requests: number;
-  perSeconds: number;
-}
+import type { RateLimit } from '../domain/rate-limit.ts';
 
-export const DEFAULT_API_RATE_LIMIT: ApiRateLimit = { requests: 600, perSeconds: 60 };
+export const DEFAULT_API_RATE_LIMIT: RateLimit = { requests: 600, perSeconds: 60 };
 
 /** Requests with a wrong or missing key one client address may make before it must wait (guessing keys). */
-export const FAILED_AUTH_LIMIT: ApiRateLimit = { requests: 20, perSeconds: 60 };
+export const FAILED_AUTH_LIMIT: RateLimit = { requests: 20, perSeconds: 60 };
 
 export interface KeyRateLimiter {
   /** 0 when the request may go ahead (a token is taken), else the seconds to wait before retrying. */
   take(keyId: string): number;
 }
 
-export function createKeyRateLimiter(limit: ApiRateLimit, now: () => number = () => Date.now()): KeyRateLimiter {
+export function createKeyRateLimiter(limit: RateLimit, now: () => number = () => Date.now()): KeyRateLimiter {
   const perMs = limit.requests / (limit.perSeconds * 1000);
   const buckets = new Map<string, { tokens: number; at: number }>();
   const refilled = (keyId: string): { tokens: number; at: number } => {

@@ -5,6 +5,7 @@
  */
 import { z, type ZodType } from 'zod';
 import type { ProviderId, NormalizedCertificate, AchievementType } from '../domain/certificate.ts';
+import type { RateLimit } from '../domain/rate-limit.ts';
 import type { CertificateFile, CertificateFileRef, FileContext } from './file.ts';
 import type { ProviderHttpClient } from './http/client.ts';
 import type { LiveCheck } from './live.ts';
@@ -112,7 +113,7 @@ export interface Provider<Cfg> {
    * a bucket shared by everything using the same account, paced at 90% of this (http/limiter.ts defaultRate); a
    * source's own `rate_limit` in certhub.yaml wins. Omitted and not configured: requests are not paced.
    */
-  rateLimit?: { requests: number; perSeconds: number };
+  rateLimit?: RateLimit;
   pull(ctx: PullContext<Cfg>, checkpoint: Checkpoint | null): AsyncIterable<Page>;
   /**
    * A certificate's file (PDF), fetched afresh. Absent when the provider hands out no files. A certificate the

@@ -11,12 +11,9 @@ import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { AppError } from '../../errors.ts';
 
-export interface RateLimit {
-  requests: number;
-  perSeconds: number;
-  /** Requests that may go back to back after an idle period. Default 1: evenly paced. */
-  burst?: number;
-}
+import type { RateLimit } from '../../domain/rate-limit.ts';
+
+export type { RateLimit } from '../../domain/rate-limit.ts';
 
 /** What the HTTP client needs from a limiter. */
 export interface Limiter {
@@ -134,7 +131,7 @@ export function createTokenBucket(rate: RateLimit, deps: { clock?: LimiterClock 
 }
 
 /** 90% of a documented limit: headroom for clock skew and for the provider counting slightly differently. */
-export function defaultRate(documented: { requests: number; perSeconds: number }): RateLimit {
+export function defaultRate(documented: RateLimit): RateLimit {
   return { requests: documented.requests * 0.9, perSeconds: documented.perSeconds };
 }
 
