@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app.ts';
-import { applyConfiguredSources } from '../cli/context.ts';
+import { applyConfiguredSources } from '../config/apply.ts';
 import { loadConfig } from '../config/index.ts';
 import type { Certificate } from '../domain/certificate.ts';
 import { startSandbox, type RunningSandbox } from '../simulators/sandbox.ts';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyConfiguredSources } from '../cli/context.ts';
+import { applyConfiguredSources } from '../config/apply.ts';
 import type { Config, SourceConfig } from '../config/index.ts';
 import { sourceSchema } from '../config/schema.ts';
 import type { Certificate } from '../domain/certificate.ts';

@@ -10,7 +10,7 @@ import type { Config, SourceConfig } from '../config/index.ts';
 import type { NormalizedCertificate } from '../domain/certificate.ts';
 import type { Provider } from '../providers/provider.ts';
 import { describeEachDialect } from '../store/dialects.testkit.ts';
-import { applyConfiguredSources } from '../cli/context.ts';
+import { applyConfiguredSources } from '../config/apply.ts';
 import { fakeCertificate, setupSource, syncConfigured } from './sync.testkit.ts';
 
 const TOTAL = 25;

@@ -191,7 +191,7 @@ export function createSyncLauncher(opts: SyncLauncherOptions): BackgroundSyncLau
 }
 
 /**
- * One run of a source certhub.yaml configures (applied to the store: cli/context.ts applyConfiguredSources) through
+ * One run of a source certhub.yaml configures (applied to the store: config/apply.ts) through
  * the launcher, as `certhub serve` runs its sources, waiting for its report. A run that could not start (not in the
  * store, no connector, already syncing, bad settings) is reported failed with `run_id: null` rather than thrown.
  */

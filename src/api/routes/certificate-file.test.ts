@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { applyConfiguredSources } from '../../cli/context.ts';
+import { applyConfiguredSources } from '../../config/apply.ts';
 import type { Config, SourceConfig } from '../../config/index.ts';
 import type { Certificate, ProviderId } from '../../domain/certificate.ts';
 import { CONTRACT_CASES } from '../../contract/cases.testkit.ts';

@@ -6,7 +6,8 @@ import { liveStatus, type LiveEntry } from '../../compliance/live.ts';
 import { personQuerySchema, statusScopeShape, type PersonQuery } from '../../compliance/person-query.ts';
 import { checkPeople, findRequirement, type StatusAnswer } from '../../compliance/status-check.ts';
 import { DEFAULT_TENANT_SLUG, type Store } from '../../store/index.ts';
-import { applyConfiguredSources, loadCliConfig, openStoreFromConfig } from '../context.ts';
+import { applyConfiguredSources } from '../../config/apply.ts';
+import { loadCliConfig, openStoreFromConfig } from '../context.ts';
 import type { CliRuntime, GlobalOptions } from '../runtime.ts';
 
 interface StatusOptions extends GlobalOptions {

@@ -7,7 +7,8 @@ import type { Store } from '../../store/index.ts';
 import { createSyncLauncher, runConfiguredSource } from '../../sync/launcher.ts';
 import type { SyncReport } from '../../sync/report.ts';
 import { formatPageLine, formatSummary, LiveProgress, type ProgressWriter } from '../sync-progress.ts';
-import { applyConfiguredSources, loadCliConfig, openStoreFromConfig } from '../context.ts';
+import { applyConfiguredSources } from '../../config/apply.ts';
+import { loadCliConfig, openStoreFromConfig } from '../context.ts';
 import type { CliRuntime, GlobalOptions } from '../runtime.ts';
 
 interface SyncOptions extends GlobalOptions {
