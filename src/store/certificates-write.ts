@@ -5,6 +5,7 @@ import { pickCertificateFields, toCertificateFields } from './certificate-row.ts
 import { canonicalJson, chunk, isoNow, ROWS_PER_STATEMENT, VALUES_PER_LIST, type StoreContext } from './context.ts';
 import type { AchievementsTable, CertificateFields, CertificatesTable, CertificateVersionsTable, Database } from './schema.ts';
 import { writeCheckpoint } from './sync.ts';
+import type { Source } from './sources.ts';
 
 export interface SavePageReport {
   created: number;
@@ -64,7 +65,8 @@ export interface CertificateWriter {
    * `opts.resolvePeople` links certificates to people and `opts.catalog` stores catalog entries, both in the transaction.
    */
   savePage(
-    sourceId: string,
+    /** The source's id, or the source itself when the caller holds it (the engine): then it is not read again. */
+    source: string | Pick<Source, 'id' | 'tenant_id' | 'provider'>,
     certificates: readonly NormalizedCertificate[],
     checkpoint: unknown,
     opts?: SavePageOptions,
@@ -139,13 +141,13 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
   }
 
   return {
-    async savePage(sourceId, certificates, checkpoint, opts) {
+    async savePage(given, certificates, checkpoint, opts) {
       const now = isoNow(opts?.now);
-      const source = await db
-        .selectFrom('sources')
-        .select(['tenant_id', 'provider'])
-        .where('id', '=', sourceId)
-        .executeTakeFirst();
+      const sourceId = typeof given === 'string' ? given : given.id;
+      const source =
+        typeof given === 'string'
+          ? await db.selectFrom('sources').select(['tenant_id', 'provider']).where('id', '=', sourceId).executeTakeFirst()
+          : given;
       if (source === undefined) throw new AppError('not_found', `source ${sourceId} not found`);
 
       // Last occurrence wins; encryption and hashing happen before the transaction opens.

@@ -141,7 +141,7 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
           await startOrResumeScan();
         }
         if (page.unchanged === true) unchangedScan = true;
-        const saved = await savePage(store, source.id, page, now(), resolvePeople);
+        const saved = await savePage(store, source, page, now(), resolvePeople);
         pages += 1;
         counts.created += saved.created;
         counts.updated += saved.updated;
@@ -202,10 +202,10 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
   }
 }
 
-async function savePage(store: Store, sourceId: string, page: Page, at: Date, resolvePeople: PersonResolver) {
+async function savePage(store: Store, source: SyncSession['source'], page: Page, at: Date, resolvePeople: PersonResolver) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await store.certificates.savePage(sourceId, page.certificates, page.checkpoint, {
+      return await store.certificates.savePage(source, page.certificates, page.checkpoint, {
         now: at,
         resolvePeople,
         ...(page.achievements === undefined ? {} : { catalog: page.achievements }),
