@@ -15,8 +15,7 @@ import {
   type ComplianceState,
 } from '../domain/requirement.ts';
 import { calendarDate } from '../domain/validity.ts';
-import type { PersonName, Requirement, Store } from '../store/index.ts';
-import { decodeListCursor, encodeListCursor } from './cursor.ts';
+import { decodeListCursor, encodeListCursor, type PersonName, type Requirement, type Store } from '../store/index.ts';
 
 /** People read per query while walking the roster. */
 const PEOPLE_PER_READ = 2000;
