@@ -20,6 +20,7 @@ import {
 } from '../domain/requirement.ts';
 import { AppError } from '../errors.ts';
 import type { Requirement, Source, Store } from '../store/index.ts';
+import { certificatesByPerson } from './people.ts';
 import { identifiedBy, type IdentifiedBy, type PersonQuery, type StatusScope } from './person-query.ts';
 
 export const DEFAULT_WARN_DAYS = 30;
@@ -182,13 +183,7 @@ export async function checkPeople(store: Store, tenantId: string, queries: reado
     [...answered],
     opts.as_of === undefined ? { now: at } : { asOf, now: at },
   );
-  const byPerson = new Map<string, Certificate[]>();
-  for (const cert of certificates) {
-    if (cert.person_id === null) continue;
-    const list = byPerson.get(cert.person_id);
-    if (list === undefined) byPerson.set(cert.person_id, [cert]);
-    else list.push(cert);
-  }
+  const byPerson = certificatesByPerson(certificates);
 
   const warnDays = opts.warn_days ?? DEFAULT_WARN_DAYS;
   return queries.map((query, i): CheckedPerson => {

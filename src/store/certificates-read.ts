@@ -17,7 +17,7 @@ import {
   type ReadOptions,
 } from './certificate-row.ts';
 import { chunk, VALUES_PER_LIST, type StoreContext } from './context.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { CERTIFICATE_CURSOR, decodeKeyCursor, encodeKeyCursor, type KeyPosition } from './cursor.ts';
 
 export interface CertificateFilter {
   source_ids?: readonly string[];
@@ -322,7 +322,7 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
         // An empty "one of" list matches nothing (and `in ()` is not SQL).
         if (list !== undefined && list.length === 0) return { items: [], next_cursor: null };
       }
-      const after = page.cursor ? decodeCursor(page.cursor) : null;
+      const after = page.cursor ? decodeKeyCursor(CERTIFICATE_CURSOR, page.cursor) : null;
       const asOf = opts?.asOf;
       const today = calendarDate(opts?.now ?? (asOf === undefined ? new Date() : new Date(asOf)), opts?.timeZone ?? DEFAULT_TIME_ZONE);
       const conditions = filterConditions(filter, today, asOf === undefined ? 's.provider' : 'c.provider');
@@ -349,7 +349,7 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
       const next_cursor =
-        rows.length > limit && last !== undefined ? encodeCursor({ updated_at: last.updated_at, id: last.id }) : null;
+        rows.length > limit && last !== undefined ? encodeKeyCursor(CERTIFICATE_CURSOR, { key: last.updated_at, id: last.id }) : null;
       return { items: asOf === undefined ? many(items, opts) : asOfRows(items, { ...opts, asOf }), next_cursor };
     },
 
@@ -517,6 +517,6 @@ function filterConditions(filter: CertificateFilter, today: string, providerColu
 }
 
 /** Rows after the cursor in the (updated_at, id) order. */
-function afterCursor(after: { updated_at: string; id: string }): Expression<SqlBool> {
-  return sql<SqlBool>`(${compare('c.updated_at', '>', after.updated_at)} or (${compare('c.updated_at', '=', after.updated_at)} and ${compare('c.id', '>', after.id)}))`;
+function afterCursor(after: KeyPosition): Expression<SqlBool> {
+  return sql<SqlBool>`(${compare('c.updated_at', '>', after.key)} or (${compare('c.updated_at', '=', after.key)} and ${compare('c.id', '>', after.id)}))`;
 }

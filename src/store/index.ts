@@ -110,7 +110,7 @@ export type {
   PageRequest,
 } from './certificates-read.ts';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './certificates-read.ts';
-export { isCertificateCursor } from './cursor.ts';
+export { decodeKeyCursor, decodeListCursor, encodeKeyCursor, encodeListCursor, isCertificateCursor } from './cursor.ts';
 export type {
   CatalogEntry,
   CertificateWriter,

@@ -9,6 +9,9 @@ import { decodeKeyCursor, encodeKeyCursor } from './cursor.ts';
 import { nationalIdHmac } from './national-id.ts';
 import { toPerson, type StoredPerson } from './people.ts';
 
+/** Tags the search's cursors, (display name, id), so another list's cursor is refused here. */
+const PEOPLE_CURSOR = 'people';
+
 /** A person as lists show them: never the national id itself. */
 export interface PersonSummary extends StoredPerson {
   /** The person's email identities, sorted. */
@@ -128,7 +131,7 @@ export function createPeopleSearch(ctx: StoreContext): PeopleSearch {
         });
       }
       if (query.cursor) {
-        const after = decodeKeyCursor(query.cursor);
+        const after = decodeKeyCursor(PEOPLE_CURSOR, query.cursor);
         select = select.where((eb) =>
           eb.or([eb(nameKey, '>', after.key), eb.and([eb(nameKey, '=', after.key), eb('people.id', '>', after.id)])]),
         );
@@ -138,7 +141,7 @@ export function createPeopleSearch(ctx: StoreContext): PeopleSearch {
       const last = page[page.length - 1];
       return {
         items: await summarize(tenantId, page.map(toPerson)),
-        next_cursor: rows.length > limit && last !== undefined ? encodeKeyCursor(last.display_name ?? '', last.id) : null,
+        next_cursor: rows.length > limit && last !== undefined ? encodeKeyCursor(PEOPLE_CURSOR, { key: last.display_name ?? '', id: last.id }) : null,
       };
     },
 

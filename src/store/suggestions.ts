@@ -4,6 +4,9 @@ import { chunk, isoNow, ROWS_PER_STATEMENT, type StoreContext } from './context.
 import { decodeKeyCursor, encodeKeyCursor } from './cursor.ts';
 import type { Database, PersonSuggestionsTable } from './schema.ts';
 
+/** Tags the suggestion list's cursors, (created_at, id), so another list's cursor is refused here. */
+const SUGGESTION_CURSOR = 'suggestions';
+
 export const SUGGESTION_STATUSES = ['open', 'merged', 'rejected'] as const;
 export type SuggestionStatus = (typeof SUGGESTION_STATUSES)[number];
 
@@ -126,7 +129,7 @@ export function createSuggestionRepository(ctx: StoreContext): SuggestionReposit
         return eb.or([eb('s.status', '<>', 'open'), eb.not(eb.exists(mergedAway))]);
       });
       if (query.cursor) {
-        const after = decodeKeyCursor(query.cursor);
+        const after = decodeKeyCursor(SUGGESTION_CURSOR, query.cursor);
         q = q.where((eb) =>
           eb.or([eb('s.created_at', '>', after.key), eb.and([eb('s.created_at', '=', after.key), eb('s.id', '>', after.id)])]),
         );
@@ -136,7 +139,7 @@ export function createSuggestionRepository(ctx: StoreContext): SuggestionReposit
       const last = items[items.length - 1];
       return {
         items: items.map(toSuggestion),
-        next_cursor: rows.length > limit && last !== undefined ? encodeKeyCursor(last.created_at, last.id) : null,
+        next_cursor: rows.length > limit && last !== undefined ? encodeKeyCursor(SUGGESTION_CURSOR, { key: last.created_at, id: last.id }) : null,
       };
     },
     async setSuggestionStatus(tenantId, id, status, opts) {

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ProviderId } from '../domain/certificate.ts';
 import { AppError } from '../errors.ts';
 import { canonicalJson, isoNow, parseJson, type StoreContext } from './context.ts';
+import { decodeKeyCursor, encodeKeyCursor } from './cursor.ts';
 import type { Database, SyncRunsTable } from './schema.ts';
 
 export type SyncRunStatus = 'running' | 'succeeded' | 'failed';
@@ -57,22 +58,8 @@ export interface SyncRepository {
   getTenantRun(tenantId: string, runId: string): Promise<TenantSyncRun | null>;
 }
 
-/** Position after the last run of a page in the (started_at desc, id desc) order; opaque to clients. */
-function encodeRunCursor(run: { started_at: string; id: string }): string {
-  return Buffer.from(JSON.stringify([run.started_at, run.id]), 'utf8').toString('base64url');
-}
-
-function decodeRunCursor(text: string): { started_at: string; id: string } {
-  try {
-    const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
-      return { started_at: value[0], id: value[1] };
-    }
-  } catch {
-    // fall through to the one error below
-  }
-  throw new AppError('invalid_request', 'cursor is not one this server returned');
-}
+/** Tags the run list's cursors, (started_at, id) in descending order, so another list's cursor is refused here. */
+const RUN_CURSOR = 'sync-runs';
 
 /** Used by savePage inside its transaction, and by setCheckpoint. */
 export async function writeCheckpoint(
@@ -169,18 +156,18 @@ export function createSyncRepository(ctx: StoreContext): SyncRepository {
       if (query?.sourceId !== undefined) q = q.where('r.source_id', '=', query.sourceId);
       if (query?.status !== undefined) q = q.where('r.status', '=', query.status);
       if (query?.cursor != null) {
-        const after = decodeRunCursor(query.cursor);
+        const after = decodeKeyCursor(RUN_CURSOR, query.cursor);
         q = q.where((eb) =>
           eb.or([
-            eb('r.started_at', '<', after.started_at),
-            eb.and([eb('r.started_at', '=', after.started_at), eb('r.id', '<', after.id)]),
+            eb('r.started_at', '<', after.key),
+            eb.and([eb('r.started_at', '=', after.key), eb('r.id', '<', after.id)]),
           ]),
         );
       }
       const rows = await q.orderBy('r.started_at', 'desc').orderBy('r.id', 'desc').limit(limit + 1).execute();
       const items = rows.slice(0, limit).map(toTenantRun);
       const last = items[items.length - 1];
-      return { items, next_cursor: rows.length > limit && last !== undefined ? encodeRunCursor(last) : null };
+      return { items, next_cursor: rows.length > limit && last !== undefined ? encodeKeyCursor(RUN_CURSOR, { key: last.started_at, id: last.id }) : null };
     },
     async getTenantRun(tenantId, runId) {
       const row = await selectTenantRuns(tenantId).where('r.id', '=', runId).executeTakeFirst();
