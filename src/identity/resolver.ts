@@ -4,7 +4,7 @@
  * queries (whatever the page size), plans in memory (plan.ts), and writes the plan in multi-row statements.
  */
 import type { Transaction } from 'kysely';
-import { identityKeys } from '../domain/identity.ts';
+import { identityKeys, normalizeDateOfBirth } from '../domain/identity.ts';
 import {
   chunk,
   createIdGenerator,
@@ -19,8 +19,6 @@ import {
 import { emptyIndex, planResolution, type IdentityIndex, type PlanItem, type StrongKey, type SubjectKeys } from './plan.ts';
 
 type Trx = Transaction<Database>;
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The subject's keys as person_identities stores them (national id by the HMAC the store computed). */
 export function subjectKeys(subject: PageSubject, page: Pick<PersonResolverInput, 'provider' | 'sourceId'>): SubjectKeys {
@@ -61,7 +59,6 @@ export function subjectKeys(subject: PageSubject, page: Pick<PersonResolverInput
         break;
     }
   }
-  const dob = cert.subject.date_of_birth?.trim() ?? '';
   const name = [cert.subject.first_name, cert.subject.last_name]
     .map((n) => n?.trim() ?? '')
     .filter((n) => n !== '')
@@ -70,7 +67,7 @@ export function subjectKeys(subject: PageSubject, page: Pick<PersonResolverInput
     strong,
     nationalId,
     nameDob,
-    dateOfBirth: DATE.test(dob) ? dob : null,
+    dateOfBirth: normalizeDateOfBirth(cert.subject.date_of_birth),
     displayName: name === '' ? null : name,
   };
 }
