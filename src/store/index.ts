@@ -132,7 +132,7 @@ export {
   type SuggestionRepository,
   type SuggestionStatus,
 } from './suggestions.ts';
-export { chunk, isUniqueViolation, ROWS_PER_STATEMENT, VALUES_PER_LIST } from './context.ts';
+export { chunk, isTransientStoreError, isUniqueViolation, ROWS_PER_STATEMENT, VALUES_PER_LIST } from './context.ts';
 export type { PeopleSearch, PeopleSearchPage, PeopleSearchQuery, PersonSummary } from './people-search.ts';
 export type { FilledField, MergeMoved, MergeRepository, PersonMerge, UnmergeTarget } from './merges.ts';
 export type { NewIdentity, PeopleRepository, PersonName, StoredPerson, StoredPersonIdentity } from './people.ts';

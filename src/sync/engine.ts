@@ -10,7 +10,7 @@ import { createPersonResolver } from '../identity/resolver.ts';
 import type { Checkpoint, Page, Provider, PullContext } from '../providers/provider.ts';
 import {
   DEFAULT_TENANT_SLUG,
-  isUniqueViolation,
+  isTransientStoreError,
   type PersonResolver,
   type Source,
   type Store,
@@ -65,13 +65,6 @@ export interface RunSourceSyncOptions<Cfg> {
 }
 
 const SAVE_ATTEMPTS = 6;
-
-/** Worth saving the page again: another writer linked the same key, or the database was briefly locked. */
-function isTransient(err: unknown): boolean {
-  if (isUniqueViolation(err)) return true;
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === '40001' || code === '40P01';
-}
 
 /** The client's cumulative counters this run reports (diffed per run: a client may serve several). */
 function readStats(http: HttpClient): RequestStats {
@@ -250,7 +243,7 @@ async function savePage(store: Store, sourceId: string, page: Page, at: Date, re
       });
     } catch (err) {
       // The transaction rolled back whole, so saving the page again is safe.
-      if (attempt >= SAVE_ATTEMPTS || !isTransient(err)) throw err;
+      if (attempt >= SAVE_ATTEMPTS || !isTransientStoreError(err)) throw err;
       await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.floor(Math.random() * 30)));
     }
   }
