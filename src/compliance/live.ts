@@ -269,7 +269,7 @@ export async function liveStatus(opts: {
         return now.map(() => failureOf(source, err));
       }
       try {
-        const catalog = opts.matchers === null ? [] : await store.db.selectFrom('achievements').select(['type', 'external_id', 'code']).where('source_id', '=', source.id).execute();
+        const catalog = opts.matchers === null ? [] : await store.achievements.listSourceCatalog(source.id);
         const checked = now.map(({ p }) => p);
         return source.provider === 'frontcore'
           ? await liveFrontcore(session, checked, opts.matchers, catalog, signal)
