@@ -127,7 +127,6 @@ export type {
 export type { AcquireResult, SyncLockHolder, SyncLockRepository } from './locks.ts';
 export type { SyncScan, SyncScanRepository } from './scans.ts';
 export {
-  insertSuggestions,
   SUGGESTION_REASONS,
   SUGGESTION_STATUSES,
   type NewSuggestion,
@@ -136,7 +135,7 @@ export {
   type SuggestionRepository,
   type SuggestionStatus,
 } from './suggestions.ts';
-export { chunk, isTransientStoreError, isUniqueViolation, ROWS_PER_STATEMENT, VALUES_PER_LIST } from './context.ts';
+export { isTransientStoreError, isUniqueViolation } from './context.ts';
 export type { PeopleSearch, PeopleSearchPage, PeopleSearchQuery, PersonSummary } from './people-search.ts';
 export type { FilledField, MergeMoved, MergeRepository, PersonMerge, UnmergeTarget } from './merges.ts';
 export type { NewIdentity, PeopleRepository, PersonName, StoredPerson, StoredPersonIdentity } from './people.ts';
