@@ -8,7 +8,7 @@
  * none of them: certificates of one would otherwise be reported as the other's.
  */
 import type { Certificate } from '../domain/certificate.ts';
-import { normalizeEmail, normalizeName } from '../domain/identity.ts';
+import { nameDobKey, normalizeEmail } from '../domain/identity.ts';
 import { normalizeProviderUserId } from '../providers/registry.ts';
 import type { IdentityKind } from '../domain/person.ts';
 import {
@@ -93,12 +93,6 @@ export async function findRequirement(store: Store, tenantId: string, idOrName: 
   return byName;
 }
 
-/** name_dob identities are stored as `normalized full name|YYYY-MM-DD` (identity/resolver.ts via domain identityKeys). */
-function nameDobKey(name: string, dob: string): string | null {
-  const folded = normalizeName(name);
-  return folded === null ? null : `${folded}|${dob}`;
-}
-
 interface Lookup {
   kind: IdentityKind;
   sourceId: string | null;
@@ -152,7 +146,7 @@ export async function checkPeople(store: Store, tenantId: string, queries: reado
       const value = normalizeProviderUserId(source.provider, q.provider_user.user_id);
       return value === null ? null : { kind: 'provider_user', sourceId: source.id, value };
     }
-    const key = nameDobKey(q.name ?? '', q.date_of_birth ?? '');
+    const key = nameDobKey(q.name, q.date_of_birth);
     return key === null ? null : { kind: 'name_dob', sourceId: null, value: key };
   });
 

@@ -4,6 +4,7 @@ import {
   identityKeys,
   isValidNorwegianNationalId,
   matchableNationalId,
+  nameDobKey,
   normalizeEmail,
   normalizeName,
   normalizeNationalId,
@@ -105,6 +106,15 @@ describe('identityKeys', () => {
       national_id: '01019012139',
     };
     expect(identityKeys(sparse, findProvider('springest')!, 'springest-nl')).toEqual([]);
+  });
+
+  it('gives the name + date of birth key a status check by full name looks up', () => {
+    const key = identityKeys(subject, findProvider('frontcore')!, 'frontcore-main').find((k) => k.kind === 'name_dob')?.value;
+    expect(key).toBe('john doe|1990-01-01');
+    expect(nameDobKey('JOHN  Døe', '1990-01-01')).toBe(key);
+    expect(nameDobKey('Jøhn Doe', ' 1990-01-01 ')).toBe(key);
+    expect(nameDobKey('  ', '1990-01-01')).toBeNull();
+    expect(nameDobKey('John Doe', '01.01.1990')).toBeNull();
   });
 
   it('treats Open edX usernames case-insensitively', () => {

@@ -96,6 +96,22 @@ export function normalizeUserId(value: string | null | undefined, rule: UserIdRu
   return rule.normalizeUserId?.(id) ?? id;
 }
 
+/** A date of birth to match on: trimmed, `YYYY-MM-DD`; null otherwise. */
+export function normalizeDateOfBirth(value: string | null | undefined): string | null {
+  const dob = value?.trim() ?? '';
+  return DATE.test(dob) ? dob : null;
+}
+
+/**
+ * The name + date of birth key, as name_dob identities store it: `normalized full name|YYYY-MM-DD`. Null when the
+ * name has no letters left or the date is not one.
+ */
+export function nameDobKey(fullName: string | null | undefined, dateOfBirth: string | null | undefined): string | null {
+  const name = normalizeName(fullName);
+  const dob = normalizeDateOfBirth(dateOfBirth);
+  return name === null || dob === null ? null : `${name}|${dob}`;
+}
+
 /**
  * Every key the subject can be matched by, strongest first: national id, email, provider user id
  * (scoped to the source), then name + date of birth.
@@ -108,8 +124,7 @@ export function identityKeys(subject: CertificateSubject, provider: UserIdRule, 
   if (email !== null) keys.push({ kind: 'email', value: email, source_id: null });
   const userId = normalizeUserId(subject.provider_user_id, provider);
   if (userId !== null) keys.push({ kind: 'provider_user', value: userId, source_id: sourceId });
-  const name = normalizeName([subject.first_name, subject.last_name].filter((n) => n !== null).join(' '));
-  const dob = subject.date_of_birth?.trim() ?? '';
-  if (name !== null && DATE.test(dob)) keys.push({ kind: 'name_dob', value: `${name}|${dob}`, source_id: null });
+  const nameDob = nameDobKey([subject.first_name, subject.last_name].filter((n) => n !== null).join(' '), subject.date_of_birth);
+  if (nameDob !== null) keys.push({ kind: 'name_dob', value: nameDob, source_id: null });
   return keys;
 }

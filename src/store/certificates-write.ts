@@ -1,8 +1,10 @@
 import { sql, type Transaction } from 'kysely';
 import type { AchievementType, NormalizedCertificate, ProviderId } from '../domain/certificate.ts';
 import { AppError } from '../errors.ts';
+import type { IdentityPort } from '../identity/port.ts';
 import { pickCertificateFields, toCertificateFields } from './certificate-row.ts';
 import { canonicalJson, chunk, isoNow, ROWS_PER_STATEMENT, VALUES_PER_LIST, type StoreContext } from './context.ts';
+import { createIdentityPort } from './identity-port.ts';
 import type { AchievementsTable, CertificateFields, CertificatesTable, CertificateVersionsTable, Database } from './schema.ts';
 import { writeCheckpoint } from './sync.ts';
 import type { Source } from './sources.ts';
@@ -35,11 +37,12 @@ export interface PersonResolverInput {
 }
 
 /**
- * Runs inside the page's transaction, before the certificates are written; returns the person each certificate is to
- * be linked to (external_id -> person id). Certificates it leaves out keep their link. Since it shares the transaction,
- * a crash can never leave a saved certificate without the link it was given.
+ * Runs inside the page's transaction, before the certificates are written, reading and writing people through the
+ * identity port on that transaction; returns the person each certificate is to be linked to (external_id -> person
+ * id). Certificates it leaves out keep their link. Since it shares the transaction, a crash can never leave a saved
+ * certificate without the link it was given.
  */
-export type PersonResolver = (trx: Transaction<Database>, page: PersonResolverInput) => Promise<ReadonlyMap<string, string>>;
+export type PersonResolver = (identities: IdentityPort, page: PersonResolverInput) => Promise<ReadonlyMap<string, string>>;
 
 /** A catalog entry a provider listed with the page (titles, codes, extra attributes). */
 export interface CatalogEntry {
@@ -170,7 +173,7 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
         const links =
           opts?.resolvePeople === undefined
             ? new Map<string, string>()
-            : await opts.resolvePeople(trx, {
+            : await opts.resolvePeople(createIdentityPort(ctx, trx), {
                 tenantId: source.tenant_id,
                 sourceId,
                 provider: source.provider,

@@ -35,6 +35,17 @@ export function isUniqueViolation(err: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+/**
+ * Worth running the transaction again: it rolled back whole because another writer linked the same key meanwhile (a
+ * unique violation), the database was briefly locked (SQLite busy), or PostgreSQL gave up on a serialization failure
+ * or deadlock.
+ */
+export function isTransientStoreError(err: unknown): boolean {
+  if (isUniqueViolation(err)) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === '40001' || code === '40P01';
+}
+
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }

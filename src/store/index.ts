@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { createAchievementCatalog, type AchievementCatalog } from './achievements.ts';
 import { createApiKeyRepository, type ApiKeyRepository } from './api-keys.ts';
 import { createRequirementRepository, type RequirementRepository } from './requirements.ts';
 import { createSecretBox } from '../secrets.ts';
@@ -42,6 +43,7 @@ export interface Store {
   readonly people: PeopleRepository & PeopleSearch;
   readonly merges: MergeRepository;
   readonly certificates: CertificateReader & CertificateWriter;
+  readonly achievements: AchievementCatalog;
   readonly sync: SyncRepository;
   readonly locks: SyncLockRepository;
   readonly scans: SyncScanRepository;
@@ -87,6 +89,7 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     people: { ...createPeopleRepository(ctx), ...createPeopleSearch(ctx) },
     merges: createMergeRepository(ctx),
     certificates: { ...createCertificateReader(ctx), ...createCertificateWriter(ctx) },
+    achievements: createAchievementCatalog(ctx),
     sync: createSyncRepository(ctx),
     locks: createSyncLockRepository(ctx),
     scans: createSyncScanRepository(ctx),
@@ -111,6 +114,7 @@ export type {
 } from './certificates-read.ts';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './certificates-read.ts';
 export { decodeKeyCursor, decodeListCursor, encodeKeyCursor, encodeListCursor, isCertificateCursor } from './cursor.ts';
+export type { AchievementCatalog, CatalogAchievement } from './achievements.ts';
 export type {
   CatalogEntry,
   CertificateWriter,
@@ -123,7 +127,6 @@ export type {
 export type { AcquireResult, SyncLockHolder, SyncLockRepository } from './locks.ts';
 export type { SyncScan, SyncScanRepository } from './scans.ts';
 export {
-  insertSuggestions,
   SUGGESTION_REASONS,
   SUGGESTION_STATUSES,
   type NewSuggestion,
@@ -132,7 +135,7 @@ export {
   type SuggestionRepository,
   type SuggestionStatus,
 } from './suggestions.ts';
-export { chunk, isUniqueViolation, ROWS_PER_STATEMENT, VALUES_PER_LIST } from './context.ts';
+export { isTransientStoreError, isUniqueViolation } from './context.ts';
 export type { PeopleSearch, PeopleSearchPage, PeopleSearchQuery, PersonSummary } from './people-search.ts';
 export type { FilledField, MergeMoved, MergeRepository, PersonMerge, UnmergeTarget } from './merges.ts';
 export type { NewIdentity, PeopleRepository, PersonName, StoredPerson, StoredPersonIdentity } from './people.ts';

@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors.ts';
 import { createIdGenerator } from './ids.ts';
-import { createStore, DEFAULT_TENANT_SLUG } from './index.ts';
+import { createStore, DEFAULT_TENANT_SLUG, isTransientStoreError } from './index.ts';
 import { describeEachDialect } from './dialects.testkit.ts';
 
 async function expectAppError(promise: Promise<unknown>, code: string, message?: RegExp): Promise<AppError> {
@@ -112,6 +112,20 @@ describeEachDialect('schema and keys', (h) => {
     expect(await store.sources.listSources(a.id)).toEqual([]);
     expect(await store.sources.getSourceBySlug(a.id, 'edx')).toBeNull();
     expect(await store.sources.getSourceBySlug(b.id, 'edx')).not.toBeNull();
+  });
+
+  it('tells a transient failure (worth another try) from one that is not, as this dialect reports them', async () => {
+    const store = await h.open();
+    const tenant = (await store.tenants.getTenantBySlug('default'))!;
+    const duplicate = await sql`insert into tenants (id, slug, name, created_at) values (${'t-dup'}, ${tenant.slug}, ${'dup'}, ${'2024-01-01T00:00:00.000Z'})`
+      .execute(store.db)
+      .then(() => null, (err: unknown) => err);
+    expect(isTransientStoreError(duplicate)).toBe(true);
+    const missing = await sql`select nope from tenants`.execute(store.db).then(() => null, (err: unknown) => err);
+    expect(missing).not.toBeNull();
+    expect(isTransientStoreError(missing)).toBe(false);
+    expect(isTransientStoreError({ code: h.dialect === 'sqlite' ? 'SQLITE_BUSY' : '40001' })).toBe(true);
+    expect(isTransientStoreError(new AppError('not_found', 'no'))).toBe(false);
   });
 
   it('records people and identities; national ids only as HMAC and ciphertext', async () => {

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { insertSuggestions } from './index.ts';
+import { insertSuggestions } from './suggestions.ts';
 import { describeEachDialect, sampleCertificate, type StoreHarness } from './dialects.testkit.ts';
 
 async function setup(h: StoreHarness) {

@@ -8,7 +8,7 @@ import { AppError, isAppError } from '../errors.ts';
 import { createPersonResolver } from '../identity/resolver.ts';
 import type { SourceSession } from '../providers/connector.ts';
 import type { Checkpoint, Page, PullContext } from '../providers/provider.ts';
-import { isUniqueViolation, type PersonResolver, type Store, type SyncRun } from '../store/index.ts';
+import { isTransientStoreError, type PersonResolver, type Store, type SyncRun } from '../store/index.ts';
 import { acquireSourceLock, DEFAULT_LOCK_TTL_MS } from './lock.ts';
 import { diffRequestStats, reportError, type RequestStats, type SyncReport } from './report.ts';
 
@@ -51,13 +51,6 @@ export interface RunSourceSyncOptions {
 }
 
 const SAVE_ATTEMPTS = 6;
-
-/** Worth saving the page again: another writer linked the same key, or the database was briefly locked. */
-function isTransient(err: unknown): boolean {
-  if (isUniqueViolation(err)) return true;
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === '40001' || code === '40P01';
-}
 
 /** The client's cumulative counters this run reports (diffed per run: a client may serve several). */
 function readStats(http: HttpClient): RequestStats {
@@ -212,7 +205,7 @@ async function savePage(store: Store, source: SyncSession['source'], page: Page,
       });
     } catch (err) {
       // The transaction rolled back whole, so saving the page again is safe.
-      if (attempt >= SAVE_ATTEMPTS || !isTransient(err)) throw err;
+      if (attempt >= SAVE_ATTEMPTS || !isTransientStoreError(err)) throw err;
       await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.floor(Math.random() * 30)));
     }
   }

@@ -60,14 +60,8 @@ export function queryFromFlags(opts: StatusOptions): PersonQuery {
 
 /** --achievement X: the achievement coded X when the tenant's catalog has one, else the one with external id X. */
 async function matcherFor(store: Store, tenantId: string, codeOrId: string): Promise<AchievementMatcher> {
-  const coded = await store.db
-    .selectFrom('achievements as a')
-    .innerJoin('sources as s', 's.id', 'a.source_id')
-    .select('a.code')
-    .where('s.tenant_id', '=', tenantId)
-    .where('a.code', 'is not', null)
-    .execute();
-  return coded.some((r) => (r.code ?? '').toLowerCase() === codeOrId.toLowerCase()) ? { code: codeOrId } : { external_id: codeOrId };
+  const coded = await store.achievements.findByCode(tenantId, codeOrId);
+  return coded.length > 0 ? { code: codeOrId } : { external_id: codeOrId };
 }
 
 function describeWho(q: PersonQuery): string {
