@@ -1,7 +1,6 @@
-/** zod schemas the routes share: the error body, the certificate, ids, pagination, instants, CSV negotiation. */
+/** zod schemas the routes share: the error body, the certificate, ids, pagination, instants, the ?format= of CSV answers. */
 import { z } from 'zod';
 import { ACHIEVEMENT_TYPES, CERTIFICATE_STATUSES, PROVIDER_IDS, VALIDITIES } from '../domain/certificate.ts';
-import type { FastifyRequest } from 'fastify';
 import { ERROR_CODES } from '../errors.ts';
 
 export const errorBodySchema = z.object({
@@ -104,14 +103,6 @@ export function pageSchema<T extends z.ZodType>(item: T) {
     items: z.array(item),
     next_cursor: z.string().nullable().describe('Pass as ?cursor= for the next page; null on the last page'),
   });
-}
-
-/** True when the client asked for CSV (`Accept: text/csv` or `?format=csv`). */
-export function wantsCsv(request: FastifyRequest): boolean {
-  const format = (request.query as Record<string, unknown> | undefined)?.format;
-  if (format === 'csv') return true;
-  const accept = request.headers.accept ?? '';
-  return /(^|,)\s*text\/csv/i.test(accept);
 }
 
 export const formatQuery = z.enum(['json', 'csv']).optional().describe('csv: answer as CSV (same as Accept: text/csv)');
