@@ -1,6 +1,5 @@
 /** Requirements: which certificates satisfy each, and for how long (create, read, list, change, delete). */
 import { z } from 'zod';
-import { ACHIEVEMENT_TYPES, PROVIDER_IDS } from '../../domain/certificate.ts';
 import { requirementRuleSchema } from '../../domain/requirement.ts';
 import { AppError } from '../../errors.ts';
 import type { Requirement, Store } from '../../store/index.ts';
@@ -10,26 +9,13 @@ import { idParams } from '../schemas.ts';
 
 const TAG = 'requirements';
 
-const ruleOutputSchema = z.object({
-  any_of: z.array(
-    z.object({
-      provider: z.enum(PROVIDER_IDS).optional(),
-      source: z.string().optional(),
-      type: z.enum(ACHIEVEMENT_TYPES).optional(),
-      external_id: z.string().optional(),
-      code: z.string().optional(),
-    }),
-  ),
-  valid_months_without_end: z.number().nullable(),
-  warn_days: z.number(),
-});
-
 export const requirementSchema = z
   .object({
     id: z.string(),
     name: z.string(),
     description: z.string().nullable(),
-    rule: ruleOutputSchema,
+    // The rule as stored: the domain's own schema, which validated it on the way in (defaults filled in).
+    rule: requirementRuleSchema,
     created_at: z.string(),
     updated_at: z.string(),
   })
