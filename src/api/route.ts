@@ -30,9 +30,27 @@ export interface ResponseSpec {
   binary?: string;
 }
 
+/** A route's success responses by status code. */
+export type ResponseSpecs = Record<number, ResponseSpec>;
+
+/** The JSON body of any of the declared responses that has a schema, as the OpenAPI document states it. */
+export type ResponseBody<R extends ResponseSpecs> = {
+  [S in keyof R]: R[S] extends { schema: infer T extends z.ZodType } ? z.output<T> : never;
+}[keyof R];
+
+/**
+ * What a handler gives back: the JSON body of one of its declared responses (the handler sets any status other than
+ * 200 with `reply.code()`), or the reply itself when it sent the answer (CSV, a file, 204). A route that declares no
+ * JSON body may also return nothing (a stream it wrote itself).
+ */
+export type HandlerResult<R extends ResponseSpecs> =
+  | ResponseBody<R>
+  | FastifyReply
+  | ([ResponseBody<R>] extends [never] ? void : never);
+
 type ZodObjectLike = z.ZodObject;
 
-export interface RouteSpec<P extends ZodObjectLike, Q extends ZodObjectLike, B extends z.ZodType> {
+export interface RouteSpec<P extends ZodObjectLike, Q extends ZodObjectLike, B extends z.ZodType, R extends ResponseSpecs> {
   method: HttpMethod;
   /** Fastify syntax: `/v1/certificates/:id`. */
   url: string;
@@ -46,14 +64,15 @@ export interface RouteSpec<P extends ZodObjectLike, Q extends ZodObjectLike, B e
   query?: Q;
   body?: B;
   /** Every status the route answers on success; the error statuses are added from `errors`. */
-  responses: Record<number, ResponseSpec>;
+  responses: R;
   /** Error statuses the route may answer besides the ones every route may (400, 401, 403, 429, 500). */
   errors?: number[];
   /** Largest request body accepted, in bytes (default: Fastify's 1 MiB). */
   bodyLimit?: number;
   /** Log level for this route (probes use 'warn'). */
   logLevel?: 'warn' | 'info';
-  handler(ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>): unknown;
+  /** Typed against `responses`: a body that does not match a declared schema fails the type check. */
+  handler(ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>): HandlerResult<R> | Promise<HandlerResult<R>>;
 }
 
 export interface RouteContext<P, Q, B> {
@@ -86,9 +105,12 @@ export interface RegisteredRoute {
 }
 
 export interface RouteTable {
-  add<P extends ZodObjectLike = z.ZodObject, Q extends ZodObjectLike = z.ZodObject, B extends z.ZodType = z.ZodUndefined>(
-    spec: RouteSpec<P, Q, B>,
-  ): void;
+  add<
+    P extends ZodObjectLike = z.ZodObject,
+    Q extends ZodObjectLike = z.ZodObject,
+    B extends z.ZodType = z.ZodUndefined,
+    R extends ResponseSpecs = ResponseSpecs,
+  >(spec: RouteSpec<P, Q, B, R>): void;
   readonly routes: readonly RegisteredRoute[];
 }
 

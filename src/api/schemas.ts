@@ -1,9 +1,10 @@
-/** zod schemas the routes share: the error body, the certificate, ids, pagination, instants, CSV negotiation. */
+/** zod schemas the routes share: the error body, the certificate, ids, pagination, instants, the ?format= of CSV answers. */
 import { z } from 'zod';
-import { ACHIEVEMENT_TYPES, CERTIFICATE_STATUSES, VALIDITIES } from '../domain/certificate.ts';
-import { providerIdSchema } from '../providers/registry.ts';
-import type { FastifyRequest } from 'fastify';
 import { ERROR_CODES } from '../errors.ts';
+import { providerIdSchema } from '../providers/registry.ts';
+
+/** The certificate as the API answers it: the domain's own schema (its `Certificate` type is derived from it). */
+export { certificateSchema } from '../domain/certificate.ts';
 
 export const errorBodySchema = z.object({
   error: z.object({
@@ -78,52 +79,11 @@ export const providerIdOutput = z.string().describe('The provider id (GET /v1/pr
 /** A provider id in a request: one this hub knows. */
 export const providerIdInput = providerIdSchema;
 
-export const certificateSchema = z
-  .object({
-    id: z.string(),
-    source: z.string().describe('The source id (slug) as configured'),
-    provider: providerIdOutput,
-    external_id: z.string(),
-    status: z.enum(CERTIFICATE_STATUSES),
-    validity: z.enum(VALIDITIES).describe('Computed at read time (or at as_of) from status and dates'),
-    person_id: z.string().nullable(),
-    subject: z.object({
-      provider_user_id: z.string().nullable(),
-      email: z.string().nullable(),
-      first_name: z.string().nullable(),
-      last_name: z.string().nullable(),
-      date_of_birth: z.string().nullable(),
-    }),
-    achievement: z.object({
-      type: z.enum(ACHIEVEMENT_TYPES),
-      external_id: z.string(),
-      title: z.string().nullable(),
-      code: z.string().nullable(),
-    }),
-    issued_at: z.string().nullable(),
-    valid_from: z.string().nullable(),
-    valid_until: z.string().nullable(),
-    serial: z.string().nullable(),
-    file: z.object({ available: z.boolean(), sha256: z.string().nullable() }),
-    first_seen_at: z.string(),
-    updated_at: z.string(),
-    last_seen_at: z.string(),
-  })
-  .describe('A normalized certificate');
-
 export function pageSchema<T extends z.ZodType>(item: T) {
   return z.object({
     items: z.array(item),
     next_cursor: z.string().nullable().describe('Pass as ?cursor= for the next page; null on the last page'),
   });
-}
-
-/** True when the client asked for CSV (`Accept: text/csv` or `?format=csv`). */
-export function wantsCsv(request: FastifyRequest): boolean {
-  const format = (request.query as Record<string, unknown> | undefined)?.format;
-  if (format === 'csv') return true;
-  const accept = request.headers.accept ?? '';
-  return /(^|,)\s*text\/csv/i.test(accept);
 }
 
 export const formatQuery = z.enum(['json', 'csv']).optional().describe('csv: answer as CSV (same as Accept: text/csv)');

@@ -1,7 +1,12 @@
 /**
  * The normalized certificate: API, export and store agree on these names (DESIGN.md).
  * `validity` is never stored; it is computed from status and dates at read time.
+ *
+ * The stored certificate is one zod schema, `certificateSchema`: the API declares its answers with it and the
+ * `Certificate` type is derived from it, so the two cannot drift apart.
  */
+import { z } from 'zod';
+
 export const CERTIFICATE_STATUSES = ['awarded', 'pending', 'revoked', 'deleted'] as const;
 export type CertificateStatus = (typeof CERTIFICATE_STATUSES)[number];
 
@@ -23,27 +28,32 @@ export const ACHIEVEMENT_TYPES = [
 ] as const;
 export type AchievementType = (typeof ACHIEVEMENT_TYPES)[number];
 
-/** Who the provider says earned it, as the provider said it (not yet resolved to a person). */
-export interface CertificateSubject {
-  provider_user_id: string | null;
-  email: string | null;
-  first_name: string | null;
-  last_name: string | null;
+/** Who the provider says earned it, as the API shows it (not yet resolved to a person). */
+export const certificateSubjectSchema = z.object({
+  provider_user_id: z.string().nullable(),
+  email: z.string().nullable(),
+  first_name: z.string().nullable(),
+  last_name: z.string().nullable(),
   /** YYYY-MM-DD */
-  date_of_birth: string | null;
+  date_of_birth: z.string().nullable(),
+});
+
+/** Who the provider says earned it, as the provider said it (not yet resolved to a person). */
+export type CertificateSubject = z.output<typeof certificateSubjectSchema> & {
   /**
    * Plain national identification number as read from the provider. Only ever held in memory
    * between normalize and store: the store keeps ciphertext + HMAC, and it is never serialized out.
    */
   national_id?: string | null;
-}
+};
 
-export interface Achievement {
-  type: AchievementType;
-  external_id: string;
-  title: string | null;
-  code: string | null;
-}
+export const achievementSchema = z.object({
+  type: z.enum(ACHIEVEMENT_TYPES),
+  external_id: z.string(),
+  title: z.string().nullable(),
+  code: z.string().nullable(),
+});
+export type Achievement = z.output<typeof achievementSchema>;
 
 /** What a provider connector produces: a certificate as the provider has it, normalized. */
 export interface NormalizedCertificate {
@@ -63,22 +73,25 @@ export interface NormalizedCertificate {
 }
 
 /** A stored certificate as the API and exports show it. */
-export interface Certificate {
-  id: string;
-  source: string;
-  provider: ProviderId;
-  external_id: string;
-  status: CertificateStatus;
-  validity: Validity;
-  person_id: string | null;
-  subject: Omit<CertificateSubject, 'national_id'>;
-  achievement: Achievement;
-  issued_at: string | null;
-  valid_from: string | null;
-  valid_until: string | null;
-  serial: string | null;
-  file: { available: boolean; sha256: string | null };
-  first_seen_at: string;
-  updated_at: string;
-  last_seen_at: string;
-}
+export const certificateSchema = z
+  .object({
+    id: z.string(),
+    source: z.string().describe('The source id (slug) as configured'),
+    provider: z.string().describe('The provider id (GET /v1/providers lists them)'),
+    external_id: z.string(),
+    status: z.enum(CERTIFICATE_STATUSES),
+    validity: z.enum(VALIDITIES).describe('Computed at read time (or at as_of) from status and dates'),
+    person_id: z.string().nullable(),
+    subject: certificateSubjectSchema,
+    achievement: achievementSchema,
+    issued_at: z.string().nullable(),
+    valid_from: z.string().nullable(),
+    valid_until: z.string().nullable(),
+    serial: z.string().nullable(),
+    file: z.object({ available: z.boolean(), sha256: z.string().nullable() }),
+    first_seen_at: z.string(),
+    updated_at: z.string(),
+    last_seen_at: z.string(),
+  })
+  .describe('A normalized certificate');
+export type Certificate = z.output<typeof certificateSchema>;

@@ -3,7 +3,8 @@ export const IDENTITY_KINDS = ['email', 'national_id', 'provider_user', 'name_do
 export type IdentityKind = (typeof IDENTITY_KINDS)[number];
 
 /** How an identity came to belong to its person: the kind of key that matched, or by hand. */
-export type MatchedBy = IdentityKind | 'manual' | 'created';
+export const MATCHED_BY = [...IDENTITY_KINDS, 'manual', 'created'] as const;
+export type MatchedBy = (typeof MATCHED_BY)[number];
 
 export interface PersonIdentity {
   kind: IdentityKind;

@@ -2,11 +2,15 @@
 import type { RouteDeps } from '../deps.ts';
 import type { RouteTable } from '../route.ts';
 import { registerCertificateRoutes } from './certificates.ts';
+import { registerComplianceRoutes } from './compliance.ts';
+import { registerEventRoutes } from './events.ts';
+import { registerPeopleRoutes } from './people.ts';
+import { registerReportRoutes } from './reports.ts';
+import { registerRequirementRoutes } from './requirements.ts';
 import { registerSourceRoutes } from './sources.ts';
 import { registerStatusRoutes } from './status.ts';
-import { registerRequirementRoutes } from './requirements.ts';
+import { registerSyncRunRoutes } from './sync-runs.ts';
 import { registerSystemRoutes } from './system.ts';
-import { registerPeopleRoutes } from './people.ts';
 import { registerProviderRoutes } from './providers.ts';
 
 export function registerAllRoutes(table: RouteTable, deps: RouteDeps): void {
@@ -15,6 +19,10 @@ export function registerAllRoutes(table: RouteTable, deps: RouteDeps): void {
   registerPeopleRoutes(table, deps);
   registerProviderRoutes(table, deps);
   registerSourceRoutes(table, deps);
+  registerSyncRunRoutes(table, deps);
+  registerEventRoutes(table, deps);
   registerStatusRoutes(table, deps);
   registerRequirementRoutes(table, deps);
+  registerComplianceRoutes(table, deps);
+  registerReportRoutes(table, deps);
 }

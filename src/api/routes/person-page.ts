@@ -5,13 +5,11 @@
  */
 import { z } from 'zod';
 import type { Certificate } from '../../domain/certificate.ts';
-import { IDENTITY_KINDS } from '../../domain/person.ts';
+import { IDENTITY_KINDS, MATCHED_BY } from '../../domain/person.ts';
 import { COMPLIANCE_STATES, evaluateRequirement } from '../../domain/requirement.ts';
 import { AppError } from '../../errors.ts';
 import type { PersonMerge, PersonSummary, Store } from '../../store/index.ts';
 import { certificateSchema } from '../schemas.ts';
-
-const MATCHED_BY = [...IDENTITY_KINDS, 'manual', 'created'] as const;
 
 export const personSummarySchema = z.object({
   id: z.string(),

@@ -1,44 +1,18 @@
 /**
- * Sources (the provider accounts certhub syncs), their sync runs, and the live event stream. Sources are named by
- * their id (slug) within the caller's tenant; credentials are write-only and never appear in an answer.
+ * Sources (the provider accounts certhub syncs): add, change, delete, test the connection, start a sync. Sources are
+ * named by their id (slug) within the caller's tenant; credentials are write-only and never appear in an answer.
  */
-import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { credentialsToResend, joinSourceSecrets, splitSourceSecrets } from '../../config/index.ts';
 import { sourceSchema, type SourceConfig } from '../../config/schema.ts';
 import { isRecord } from '../../config/problems.ts';
 import { AppError } from '../../errors.ts';
-import type { HubEvent } from '../../events.ts';
 import { testSourceConnection } from '../../providers/connection-test.ts';
-import type { Source, TenantSyncRun } from '../../store/index.ts';
-import type { SyncReport } from '../../sync/report.ts';
+import type { Source } from '../../store/index.ts';
 import type { RouteDeps } from '../deps.ts';
 import { parseOrThrow, type RouteTable } from '../route.ts';
-import { boolQuery, cursorQuery, idParams, limitQuery, providerIdOutput } from '../schemas.ts';
-
-/** A comment line this often keeps proxies and the browser from closing an idle stream. */
-export const HEARTBEAT_MS = 15_000;
-
-const countsSchema = z.object({ created: z.number(), updated: z.number(), unchanged: z.number(), deleted: z.number() });
-
-const runSummarySchema = z.object({
-  id: z.string(),
-  source: z.string().describe('The source id (slug)'),
-  provider: providerIdOutput,
-  status: z.enum(['running', 'succeeded', 'failed']),
-  started_at: z.string(),
-  finished_at: z.string().nullable(),
-  duration_ms: z.number().nullable(),
-  pages: z.number().nullable(),
-  certificates: countsSchema.nullable().describe('Null while running'),
-  error: z.object({ code: z.string().nullable(), message: z.string() }).nullable(),
-});
-
-const runDetailSchema = runSummarySchema.extend({
-  requests_by_endpoint: z.record(z.string(), z.number()).describe('Requests the run made, by provider endpoint'),
-  throttled_429: z.number().describe('Responses 429 (Too Many Requests) met'),
-  retries: z.number(),
-});
+import { boolQuery, idParams, providerIdOutput } from '../schemas.ts';
+import { runSummary, runSummarySchema } from './sync-runs.ts';
 
 const sourceViewSchema = z.object({
   id: z.string().describe('The source id (slug), unique in the tenant'),
@@ -53,37 +27,6 @@ const sourceViewSchema = z.object({
   created_at: z.string(),
   updated_at: z.string(),
 });
-
-function isReport(value: unknown): value is SyncReport {
-  return isRecord(value) && typeof value.status === 'string' && isRecord(value.certificates);
-}
-
-function runSummary(run: TenantSyncRun): z.output<typeof runSummarySchema> {
-  const report = isReport(run.report) ? run.report : null;
-  const error = report?.error ?? (run.error === null ? null : { code: null, message: run.error });
-  return {
-    id: run.id,
-    source: run.source,
-    provider: run.provider,
-    status: run.status,
-    started_at: run.started_at,
-    finished_at: run.finished_at,
-    duration_ms: report?.duration_ms ?? null,
-    pages: report?.pages ?? null,
-    certificates: report?.certificates ?? null,
-    error,
-  };
-}
-
-function runDetail(run: TenantSyncRun): z.output<typeof runDetailSchema> {
-  const report = isReport(run.report) ? run.report : null;
-  return {
-    ...runSummary(run),
-    requests_by_endpoint: report?.requests_by_endpoint ?? {},
-    throttled_429: report?.throttled_429 ?? 0,
-    retries: report?.retries ?? 0,
-  };
-}
 
 /** The body of POST and (after merging) PATCH as certhub.yaml writes a source; `sync_every` back from the stored ms. */
 function asYamlShape(config: SourceConfig): Record<string, unknown> {
@@ -103,8 +46,8 @@ function mergeDeep(base: Record<string, unknown>, patch: Record<string, unknown>
 /** Built when the routes are: the providers registered by then are the ones a source can name. */
 const createBodySchema = () =>
   sourceSchema().describe(
-    'A source as certhub.yaml writes one (`id`, `provider`, the provider\'s settings and credentials); the tenant is the API key\'s',
-  );
+  'A source as certhub.yaml writes one (`id`, `provider`, the provider\'s settings and credentials); the tenant is the API key\'s',
+);
 
 const patchBody = z
   .record(z.string(), z.unknown())
@@ -311,116 +254,6 @@ export function registerSourceRoutes(table: RouteTable, deps: RouteDeps): void {
       const run = await deps.sync.start(source.id, { full: body?.full === true });
       reply.code(202);
       return { run_id: run.id, source: source.slug, status: 'running' as const, started_at: run.started_at };
-    },
-  });
-
-  table.add({
-    method: 'GET',
-    url: '/v1/sync-runs',
-    operationId: 'listSyncRuns',
-    summary: "Sync runs of the tenant's sources, newest first",
-    tag: 'sources',
-    access: 'read',
-    query: z.object({
-      source: z.string().max(200).optional().describe('Only this source id (slug)'),
-      status: z.enum(['running', 'succeeded', 'failed']).optional(),
-      limit: limitQuery,
-      cursor: cursorQuery,
-    }),
-    responses: {
-      200: {
-        description: 'A page',
-        schema: z.object({ items: z.array(runSummarySchema), next_cursor: z.string().nullable() }),
-      },
-    },
-    async handler({ caller, query }) {
-      const tenantId = caller!.tenantId;
-      let sourceId: string | undefined;
-      if (query.source !== undefined) {
-        const source = await store.sources.getSourceBySlug(tenantId, query.source);
-        if (source === null) return { items: [], next_cursor: null };
-        sourceId = source.id;
-      }
-      const page = await store.sync.listTenantRuns(tenantId, {
-        ...(sourceId === undefined ? {} : { sourceId }),
-        ...(query.status === undefined ? {} : { status: query.status }),
-        limit: query.limit ?? 50,
-        cursor: query.cursor ?? null,
-      });
-      return { items: page.items.map(runSummary), next_cursor: page.next_cursor };
-    },
-  });
-
-  table.add({
-    method: 'GET',
-    url: '/v1/sync-runs/:id',
-    operationId: 'getSyncRun',
-    summary: 'One sync run with its full report (requests by endpoint, 429s, retries, error)',
-    tag: 'sources',
-    access: 'read',
-    params: idParams,
-    errors: [404],
-    responses: { 200: { description: 'The run', schema: runDetailSchema } },
-    async handler({ caller, params }) {
-      const run = await store.sync.getTenantRun(caller!.tenantId, params.id);
-      if (run === null) throw new AppError('not_found', `sync run ${params.id} not found`);
-      return runDetail(run);
-    },
-  });
-
-  // Open event streams of this app, ended when it closes (an open stream would hold app.close() up forever).
-  const streams = new Set<() => void>();
-  const hooked = new WeakSet<FastifyInstance>();
-
-  table.add({
-    method: 'GET',
-    url: '/v1/events',
-    operationId: 'streamEvents',
-    summary: "Live events of the tenant (server-sent events): sync progress and certificate changes",
-    description:
-      'One `event: <type>` and `data: <json>` per event (sync.started, sync.progress, sync.finished, certificates.changed); ' +
-      'a comment line every 15 s keeps the connection open. Send the API key as `Authorization: Bearer` (read with fetch).',
-    tag: 'sources',
-    access: 'read',
-    responses: { 200: { description: 'The stream', binary: 'text/event-stream' } },
-    handler({ caller, request, reply }) {
-      const tenantId = caller!.tenantId;
-      const server = request.server;
-      if (!hooked.has(server)) {
-        hooked.add(server);
-        // Runs before Fastify closes the server (avvio runs onClose handlers last-registered first).
-        (server as unknown as { onClose(fn: (instance: unknown, done: () => void) => void): void }).onClose((_instance, done) => {
-          for (const end of [...streams]) end();
-          done();
-        });
-      }
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        // The socket goes with the stream: nothing else is sent on it, and a closing app need not wait for it.
-        connection: 'close',
-        'x-accel-buffering': 'no',
-      });
-      raw.write(': connected\n\n');
-      const send = (event: HubEvent) => raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-      const unsubscribe = deps.events.subscribe(tenantId, send);
-      const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
-      heartbeat.unref();
-      let ended = false;
-      const end = () => {
-        if (ended) return;
-        ended = true;
-        clearInterval(heartbeat);
-        unsubscribe();
-        streams.delete(end);
-        if (!raw.writableEnded) raw.end();
-      };
-      streams.add(end);
-      request.raw.on('close', end);
-      raw.on('close', end);
-      raw.on('error', end);
     },
   });
 }

@@ -36,6 +36,14 @@ const liveEntrySchema = z.object({
   error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }).optional().describe('Why this source could not answer'),
 });
 
+type LiveBody = z.output<typeof liveEntrySchema>;
+
+/** A live entry as answered; the spread makes the provider's answer a plain object type (an interface has no index signature). */
+function liveBody(entry: LiveEntry): LiveBody {
+  const { answer, ...rest } = entry;
+  return answer === undefined ? rest : { ...entry, answer: { ...answer } };
+}
+
 const statusAnswerSchema = z.object({
   found: z.boolean().describe('Somebody matches the identification (also when several do)'),
   identified_by: z.enum(['email', 'national_id', 'name_dob', 'provider_user']),
@@ -93,8 +101,9 @@ export function registerStatusRoutes(table: RouteTable, deps: RouteDeps): void {
     return scope.achievements ?? null;
   }
 
-  async function withLive(tenantId: string, checked: CheckedPerson[], scope: StatusScope): Promise<LiveEntry[][]> {
-    return liveStatus({ store, connector: deps.connector, tenantId, people: checked, matchers: await liveMatchers(tenantId, scope) });
+  async function withLive(tenantId: string, checked: CheckedPerson[], scope: StatusScope): Promise<LiveBody[][]> {
+    const live = await liveStatus({ store, connector: deps.connector, tenantId, people: checked, matchers: await liveMatchers(tenantId, scope) });
+    return live.map((entries) => entries.map(liveBody));
   }
 
   table.add({
@@ -118,7 +127,7 @@ export function registerStatusRoutes(table: RouteTable, deps: RouteDeps): void {
       const checked = await checkPeople(store, tenantId, [body.person], { ...scope, now: deps.now(), where: () => 'body.person' });
       const one = checked[0]!;
       if (!one.result.ok) throw new AppError('invalid_request', one.result.error.message);
-      const answer: StatusAnswer & { live?: LiveEntry[] } = one.result.answer;
+      const answer: StatusAnswer & { live?: LiveBody[] } = one.result.answer;
       if (query.live === true) answer.live = (await withLive(tenantId, checked, scope))[0] ?? [];
       return answer;
     },
@@ -143,7 +152,7 @@ export function registerStatusRoutes(table: RouteTable, deps: RouteDeps): void {
     async handler({ caller, body, query }) {
       const tenantId = caller!.tenantId;
       const scope = scopeOf(body);
-      type BulkResult = ({ index: number } & StatusAnswer & { live?: LiveEntry[] }) | { index: number; error: { code: 'invalid_request'; message: string } };
+      type BulkResult = ({ index: number } & StatusAnswer & { live?: LiveBody[] }) | { index: number; error: { code: 'invalid_request'; message: string } };
       const results: BulkResult[] = new Array<BulkResult>(body.people.length);
       const valid: { index: number; query: PersonQuery }[] = [];
       body.people.forEach((entry, index) => {
