@@ -1,6 +1,7 @@
 /** zod schemas the routes share: the error body, the certificate, ids, pagination, instants, the ?format= of CSV answers. */
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors.ts';
+import { ruleSchemas } from '../domain/requirement.ts';
 import { providerIdSchema } from '../providers/registry.ts';
 
 /** The certificate as the API answers it: the domain's own schema (its `Certificate` type is derived from it). */
@@ -78,6 +79,9 @@ export const providerIdOutput = z.string().describe('The provider id (GET /v1/pr
 
 /** A provider id in a request: one this hub knows. */
 export const providerIdInput = providerIdSchema;
+
+/** Requirement rules and achievement matchers in requests: their providers are ones this hub knows. */
+export const knownProviderRules = ruleSchemas(providerIdInput);
 
 export function pageSchema<T extends z.ZodType>(item: T) {
   return z.object({

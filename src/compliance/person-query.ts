@@ -4,7 +4,11 @@
  */
 import { z } from 'zod';
 import { matchableNationalId, normalizeEmail } from '../domain/identity.ts';
-import { achievementMatcherSchema, type AchievementMatcher } from '../domain/requirement.ts';
+import { ruleSchemas, type AchievementMatcher } from '../domain/requirement.ts';
+import { providerIdSchema } from '../providers/registry.ts';
+
+/** An achievement a check asks about: its provider, if named, is one this build knows. */
+const knownMatcherSchema = ruleSchemas(providerIdSchema).matcher;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -67,7 +71,7 @@ export const MAX_BULK_PEOPLE = 10_000;
 /** What the check is about, shared by the single and bulk forms. */
 export const statusScopeShape = {
   achievements: z
-    .array(achievementMatcherSchema)
+    .array(knownMatcherSchema)
     .min(1)
     .max(50)
     .optional()

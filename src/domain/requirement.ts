@@ -7,36 +7,46 @@
  * fallback validity, and the warning window.
  */
 import { z } from 'zod';
-import { providerIdSchema } from '../providers/registry.ts';
 import { ACHIEVEMENT_TYPES, type Certificate } from './certificate.ts';
 import { calendarDate, DEFAULT_TIME_ZONE } from './validity.ts';
 
-/** Which certificates count: every field given must match; at least one of external_id / code is required. */
-export const achievementMatcherSchema = z
-  .strictObject({
-    provider: providerIdSchema.optional().describe('Only certificates from this provider'),
-    source: z.string().min(1).max(100).optional().describe('Only certificates from this source (its id/slug)'),
-    type: z.enum(ACHIEVEMENT_TYPES).optional().describe('Achievement type, e.g. course or certification'),
-    external_id: z.string().min(1).max(200).optional().describe("The achievement's id at the provider, e.g. 44724 or 42"),
-    code: z.string().min(1).max(200).optional().describe('The achievement code, e.g. SAFE-101'),
-  })
-  .refine((m) => m.external_id !== undefined || m.code !== undefined, {
-    message: 'give external_id or code (or both)',
+/**
+ * The matcher and rule schemas, accepting the provider ids `providerId` accepts: requests name a provider this build
+ * knows (api/schemas.ts and the status check pass the provider registry's check); a stored rule is read as it was
+ * written, so the plain ones below take any provider id.
+ */
+export function ruleSchemas(providerId: z.ZodType<string, string>) {
+  /** Which certificates count: every field given must match; at least one of external_id / code is required. */
+  const matcher = z
+    .strictObject({
+      provider: providerId.optional().describe('Only certificates from this provider'),
+      source: z.string().min(1).max(100).optional().describe('Only certificates from this source (its id/slug)'),
+      type: z.enum(ACHIEVEMENT_TYPES).optional().describe('Achievement type, e.g. course or certification'),
+      external_id: z.string().min(1).max(200).optional().describe("The achievement's id at the provider, e.g. 44724 or 42"),
+      code: z.string().min(1).max(200).optional().describe('The achievement code, e.g. SAFE-101'),
+    })
+    .refine((m) => m.external_id !== undefined || m.code !== undefined, {
+      message: 'give external_id or code (or both)',
+    });
+  const rule = z.strictObject({
+    any_of: z.array(matcher).min(1).max(50).describe('A certificate for any one of these satisfies it'),
+    valid_months_without_end: z
+      .number()
+      .int()
+      .min(1)
+      .max(1200)
+      .nullable()
+      .default(null)
+      .describe('How long a certificate without an end date counts, from its start (valid_from, else issue date); null: for ever'),
+    warn_days: z.number().int().min(0).max(3650).default(30).describe('Days before the end at which it counts as expiring'),
   });
-export type AchievementMatcher = z.output<typeof achievementMatcherSchema>;
+  return { matcher, rule };
+}
 
-export const requirementRuleSchema = z.strictObject({
-  any_of: z.array(achievementMatcherSchema).min(1).max(50).describe('A certificate for any one of these satisfies it'),
-  valid_months_without_end: z
-    .number()
-    .int()
-    .min(1)
-    .max(1200)
-    .nullable()
-    .default(null)
-    .describe('How long a certificate without an end date counts, from its start (valid_from, else issue date); null: for ever'),
-  warn_days: z.number().int().min(0).max(3650).default(30).describe('Days before the end at which it counts as expiring'),
-});
+const anyProvider = ruleSchemas(z.string().min(1).max(64));
+export const achievementMatcherSchema = anyProvider.matcher;
+export type AchievementMatcher = z.output<typeof achievementMatcherSchema>;
+export const requirementRuleSchema = anyProvider.rule;
 export type RequirementRule = z.output<typeof requirementRuleSchema>;
 
 /** A person's standing for one achievement (status checks). */

@@ -5,7 +5,7 @@ import { AppError } from '../../errors.ts';
 import type { Requirement, Store } from '../../store/index.ts';
 import type { RouteDeps } from '../deps.ts';
 import type { RouteTable } from '../route.ts';
-import { idParams } from '../schemas.ts';
+import { idParams, knownProviderRules } from '../schemas.ts';
 
 const TAG = 'requirements';
 
@@ -27,14 +27,14 @@ const descriptionSchema = z.string().max(2000).nullable().describe('Free text fo
 const createBody = z.strictObject({
   name: nameSchema,
   description: descriptionSchema.optional(),
-  rule: requirementRuleSchema,
+  rule: knownProviderRules.rule,
 });
 
 const patchBody = z
   .strictObject({
     name: nameSchema.optional(),
     description: descriptionSchema.optional(),
-    rule: requirementRuleSchema.optional().describe('Replaces the whole rule'),
+    rule: knownProviderRules.rule.optional().describe('Replaces the whole rule'),
   })
   .refine((b) => b.name !== undefined || b.description !== undefined || b.rule !== undefined, {
     message: 'give at least one of name, description, rule',
