@@ -1,6 +1,9 @@
 /**
  * A hub for API tests: an in-memory store (migrated), two tenants with an admin and a read key each, a source per
  * tenant, and `call()` over app.inject (no port). Shared by every route's tests.
+ *
+ * Every answer `call()` returns has been checked against what its route declares (response-check.testkit.ts): an
+ * answer whose status, fields or types its route's schemas do not declare throws, naming the route and the problems.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -11,6 +14,7 @@ import { createStore, type Source, type Store } from '../store/index.ts';
 import { createApp } from './app.ts';
 import type { ApiDeps } from './deps.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { createResponseCheck } from './response-check.testkit.ts';
 
 export interface TestTenant {
   id: string;
@@ -28,11 +32,14 @@ export interface TestHub {
   metrics: Metrics;
   a: TestTenant;
   b: TestTenant;
+  /** app.inject with the key as a Bearer token; the answer is checked against its route's declared responses. */
   call(
     method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
     url: string,
     opts?: { key?: string | null; body?: unknown; headers?: Record<string, string>; rawBody?: string },
   ): Promise<LightMyRequestResponse>;
+  /** The same check for an answer of `app.inject` called directly: throws when it is not what its route declares. */
+  checkAnswer(response: LightMyRequestResponse): void;
   /** Saves certificates for a source as a sync page would (people resolved). */
   seed(source: Source, certificates: NormalizedCertificate[], opts?: { now?: Date }): Promise<void>;
   close(): Promise<void>;
@@ -55,7 +62,12 @@ export async function createTenantWithKeys(
   return { id: tenant.id, slug, adminKey: admin.secret, readKey: read.secret, source: stored };
 }
 
-export async function createTestHub(overrides: Partial<ApiDeps> = {}): Promise<TestHub> {
+export interface TestHubOptions {
+  /** Check every answer against its route's declared responses (default true; benchmarks time the API alone). */
+  checkAnswers?: boolean;
+}
+
+export async function createTestHub(overrides: Partial<ApiDeps> = {}, options: TestHubOptions = {}): Promise<TestHub> {
   const store = overrides.store ?? (await createStore({ url: 'sqlite::memory:', secretKey: randomBytes(32) }));
   await store.migrate();
   const events = overrides.events ?? createEventBus();
@@ -63,6 +75,7 @@ export async function createTestHub(overrides: Partial<ApiDeps> = {}): Promise<T
   const a = await createTenantWithKeys(store, 'acme', { slug: 'frontcore-main', provider: 'frontcore' });
   const b = await createTenantWithKeys(store, 'globex', { slug: 'frontcore-main', provider: 'frontcore' });
   const app = createApp({ rateLimit: null, ...overrides, store, events, metrics });
+  const responses = createResponseCheck(app);
   const resolvePeople = createPersonResolver();
   return {
     store,
@@ -71,16 +84,19 @@ export async function createTestHub(overrides: Partial<ApiDeps> = {}): Promise<T
     metrics,
     a,
     b,
-    call(method, url, opts = {}) {
+    async call(method, url, opts = {}) {
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
       if (opts.key !== null && opts.key !== undefined) headers.authorization = `Bearer ${opts.key}`;
-      if (opts.rawBody !== undefined) {
-        return app.inject({ method, url, headers: { 'content-type': 'application/json', ...headers }, payload: opts.rawBody });
-      }
-      return opts.body === undefined
-        ? app.inject({ method, url, headers })
-        : app.inject({ method, url, headers, payload: opts.body as object });
+      const res =
+        opts.rawBody !== undefined
+          ? await app.inject({ method, url, headers: { 'content-type': 'application/json', ...headers }, payload: opts.rawBody })
+          : opts.body === undefined
+            ? await app.inject({ method, url, headers })
+            : await app.inject({ method, url, headers, payload: opts.body as object });
+      if (options.checkAnswers !== false) responses.check(res);
+      return res;
     },
+    checkAnswer: (res) => responses.check(res),
     async seed(source, certificates, opts) {
       await store.certificates.savePage(source.id, certificates, { seeded: true }, {
         resolvePeople,

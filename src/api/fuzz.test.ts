@@ -12,6 +12,7 @@ import { createRouteTable } from './route.ts';
 import { registerAllRoutes } from './routes/index.ts';
 import { createEventBus } from '../events.ts';
 import { createMetrics } from './metrics.ts';
+import { databaseOf } from '../store/database.testkit.ts';
 
 /** Streams never end on their own; they get their own tests. */
 const SKIP = new Set(['streamEvents']);
@@ -37,7 +38,7 @@ async function snapshot(hub: TestHub): Promise<string> {
   const parts: string[] = [];
   for (const table of TABLES) {
     // last_used_at moves on any authenticated request, by design; it is not data a request may change.
-    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by 1`.execute(hub.store.db);
+    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by 1`.execute(databaseOf(hub.store));
     parts.push(JSON.stringify(rows.rows.map((r) => ({ ...r, last_used_at: undefined }))));
   }
   return parts.join('\n');

@@ -11,6 +11,7 @@ import { createMetrics } from './metrics.ts';
 import { createRouteTable, type RegisteredRoute } from './route.ts';
 import { registerAllRoutes } from './routes/index.ts';
 import { createTestHub, type TestHub } from './app.testkit.ts';
+import { databaseOf } from '../store/database.testkit.ts';
 
 const NIN = '01019012138';
 
@@ -18,10 +19,10 @@ const NIN = '01019012138';
 async function tenantRows(hub: TestHub, tenantId: string): Promise<string> {
   const out: string[] = [];
   for (const table of ['sources', 'people', 'person_identities', 'certificates', 'requirements', 'api_keys', 'person_suggestions', 'person_merges']) {
-    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)} where tenant_id = ${tenantId} order by id`.execute(hub.store.db);
+    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)} where tenant_id = ${tenantId} order by id`.execute(databaseOf(hub.store));
     out.push(JSON.stringify(rows.rows.map((r) => ({ ...r, last_used_at: undefined }))));
   }
-  const runs = await sql`select r.* from sync_runs r join sources s on s.id = r.source_id where s.tenant_id = ${tenantId} order by r.id`.execute(hub.store.db);
+  const runs = await sql`select r.* from sync_runs r join sources s on s.id = r.source_id where s.tenant_id = ${tenantId} order by r.id`.execute(databaseOf(hub.store));
   out.push(JSON.stringify(runs.rows));
   return out.join('\n');
 }
@@ -59,7 +60,7 @@ describe('tenant isolation at every route', () => {
     b.requirement = (await hub.store.requirements.createRequirement(hub.b.id, { name: 'Globex safety', rule: { any_of: [{ code: 'SAFE-101' }], valid_months_without_end: null, warn_days: 30 } })).id;
     b.run = (await hub.store.sync.startRun(bOnly.id)).id;
     b.key = (await hub.store.apiKeys.listKeys(hub.b.id))[0]!.id;
-    const suggestions = await hub.store.db.selectFrom('person_suggestions').select('id').where('tenant_id', '=', hub.b.id).execute();
+    const suggestions = await databaseOf(hub.store).selectFrom('person_suggestions').select('id').where('tenant_id', '=', hub.b.id).execute();
     expect(suggestions.length).toBeGreaterThan(0);
     b.suggestion = suggestions[0]!.id;
     aPerson = (await hub.store.certificates.listCertificates(hub.a.id)).items[0]!.person_id!;

@@ -1,7 +1,7 @@
 /** The OpenAPI 3.1 document, generated from the route table (never hand-written). */
 import { z } from 'zod';
 import { errorBodySchema } from './schemas.ts';
-import type { RegisteredRoute, RouteTable } from './route.ts';
+import { errorStatuses, type RegisteredRoute, type RouteTable } from './route.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -12,6 +12,7 @@ const COMMON_ERRORS: Record<number, string> = {
   404: 'No such resource in this tenant',
   409: 'Conflicts with the current state',
   413: 'The request body is too large',
+  415: 'The request body is not JSON (send Content-Type: application/json)',
   429: 'Too many requests for this API key; see Retry-After',
   500: 'An unexpected error (logged)',
   502: 'The provider failed or could not be reached',
@@ -64,11 +65,7 @@ function responses(route: RegisteredRoute): Record<string, unknown> {
     }
     out[status] = { description: spec.description, ...(Object.keys(content).length > 0 ? { content } : {}) };
   }
-  const errorStatuses = new Set<number>([400, 500, ...route.errors]);
-  if (route.access !== 'public') for (const s of [401, 429]) errorStatuses.add(s);
-  if (route.access === 'admin') errorStatuses.add(403);
-  if (route.body !== undefined) errorStatuses.add(413);
-  for (const status of [...errorStatuses].sort()) {
+  for (const status of errorStatuses(route)) {
     out[String(status)] = {
       description: COMMON_ERRORS[status] ?? 'Error',
       content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },

@@ -144,6 +144,27 @@ export function createRouteTable(): RouteTable {
   };
 }
 
+/** Methods whose request body Fastify reads before the route runs, whether or not the route declares one. */
+const BODY_METHODS: ReadonlySet<HttpMethod> = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+/**
+ * The error statuses a route may answer, each with the error body: 400 and 500 on every route, 401 and 429 with a key,
+ * 403 for admin routes, 413 (too large) and 415 (not JSON) where a body is read, and the route's own `errors`. In
+ * numeric order.
+ */
+export function errorStatuses(route: RegisteredRoute): number[] {
+  const statuses = new Set<number>([400, 500, ...route.errors]);
+  if (route.access !== 'public') for (const s of [401, 429]) statuses.add(s);
+  if (route.access === 'admin') statuses.add(403);
+  if (route.body !== undefined || BODY_METHODS.has(route.method)) for (const s of [413, 415]) statuses.add(s);
+  return [...statuses].sort((a, b) => a - b);
+}
+
+/** The route of the table a request matched, or null (no such route: the UI, the docs, the probes, unknown URLs). */
+export function declaredRouteOf(request: FastifyRequest): RegisteredRoute | null {
+  return (request.routeOptions.config as { declaredRoute?: RegisteredRoute }).declaredRoute ?? null;
+}
+
 /** `query.limit: must be at most 1000` — every problem, each naming its field. */
 export function describeZodError(where: string, error: z.ZodError): string {
   return error.issues
@@ -205,7 +226,8 @@ export function mountRoutes(app: FastifyInstance, table: RouteTable, opts: Mount
       url: route.url,
       ...(route.bodyLimit === undefined ? {} : { bodyLimit: route.bodyLimit }),
       ...(route.logLevel === undefined ? {} : { logLevel: route.logLevel }),
-      config: { operationId: route.operationId },
+      // The declared route rides along, so whoever sees the request can tell what it promised (declaredRouteOf).
+      config: { operationId: route.operationId, declaredRoute: route },
       // The key is checked as the request arrives, before its body is read or parsed: nobody without a key makes
       // certhub parse megabytes of JSON.
       ...(access === 'public'

@@ -4,6 +4,7 @@ import { createPersonResolver } from '../identity/index.ts';
 import type { Store } from '../store/index.ts';
 import { describeEachDialect, sampleCertificate, type StoreHarness } from '../store/dialects.testkit.ts';
 import { createComplianceService, type ComplianceRow, type ExpiringItem } from './index.ts';
+import { databaseOf } from '../store/database.testkit.ts';
 
 const T1 = new Date('2025-01-10T08:00:00.000Z');
 const T2 = new Date('2025-03-01T08:00:00.000Z');
@@ -93,7 +94,7 @@ describeEachDialect('compliance', (h) => {
       throw new Error(address);
     };
     // Person 4 was merged into person 1: no longer listed.
-    await store.db.updateTable('people').set({ merged_into: await idOf('person1@example.com') }).where('id', '=', await idOf('person4@example.com')).execute();
+    await databaseOf(store).updateTable('people').set({ merged_into: await idOf('person1@example.com') }).where('id', '=', await idOf('person4@example.com')).execute();
 
     const requirement = await store.requirements.createRequirement(a, {
       name: 'Safety',

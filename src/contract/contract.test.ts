@@ -10,6 +10,7 @@ import { createTestClock } from '../test-clock.testkit.ts';
 import { CONTRACT_CASES } from './cases.testkit.ts';
 import { startSimulatorProcess } from '../simulators/process/process.testkit.ts';
 import { clearFaults, counters, createSyncer, expectStoreEqualsTruth, openStore, parseSource, resetCounters, setFaults, type RunningProvider } from './harness.testkit.ts';
+import { databaseOf } from '../store/database.testkit.ts';
 
 /** Requests the simulator received on the provider's own endpoints (not its /__sim control API). */
 const providerRequests = (c: { requests_by_endpoint: Record<string, number> }): number =>
@@ -41,7 +42,7 @@ for (const testCase of CONTRACT_CASES) {
       expect(report.certificates.created).toBe((await running.truth()).length);
       await expectStoreEqualsTruth(store, running, expect);
       // The achievements catalog names every achievement a certificate points at, with its title.
-      const catalog = await store.db.selectFrom('achievements').selectAll().execute();
+      const catalog = await databaseOf(store).selectFrom('achievements').selectAll().execute();
       const named = new Set(catalog.map((a) => `${a.type}:${a.external_id}`));
       const pointedAt = new Set((await running.truth()).map((t) => `${t.achievement.type}:${t.achievement.external_id}`));
       expect([...pointedAt].filter((k) => !named.has(k))).toEqual([]);

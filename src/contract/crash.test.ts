@@ -12,6 +12,7 @@ import { createTestClock, type TestClock } from '../test-clock.testkit.ts';
 import { CONTRACT_CASES } from './cases.testkit.ts';
 import type { Store } from '../store/index.ts';
 import { createSyncer, expectStoreEqualsTruth, openStore, setFaults, type RunningProvider } from './harness.testkit.ts';
+import { databaseOf } from '../store/database.testkit.ts';
 
 const CHILD = fileURLToPath(new URL('./crash-child.testkit.ts', import.meta.url));
 const LOCK_TTL_MS = 1500;
@@ -95,7 +96,7 @@ describe('crash safety (SIGKILL at random moments) against the simulators', () =
       expect(final.status, JSON.stringify({ outcomes, error: final.error })).toBe('succeeded');
       await expectStoreEqualsTruth(opened.store, running, expect);
       // Every certificate has exactly as many versions as distinct states it went through: no page applied twice.
-      const versions = await opened.store.db.selectFrom('certificate_versions').select(['certificate_id', 'version']).execute();
+      const versions = await databaseOf(opened.store).selectFrom('certificate_versions').select(['certificate_id', 'version']).execute();
       const pairs = new Set(versions.map((v) => `${v.certificate_id}:${v.version}`));
       expect(pairs.size).toBe(versions.length);
       const runs = await opened.store.sync.listRuns({ limit: 50 });

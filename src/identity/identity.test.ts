@@ -3,6 +3,7 @@ import type { CertificateSubject, NormalizedCertificate } from '../domain/certif
 import type { Store } from '../store/index.ts';
 import { describeEachDialect, sampleCertificate, type StoreHarness } from '../store/dialects.testkit.ts';
 import { createPersonResolver } from './resolver.ts';
+import { databaseOf } from '../store/database.testkit.ts';
 
 // Valid fødselsnummer (both mod-11 control digits right), as in domain/identity.test.ts.
 const NIN = '01019012138';
@@ -24,7 +25,7 @@ async function setup(h: StoreHarness) {
       return sampleCertificate(n, { subject: { ...blank, ...s } });
     });
     await store.certificates.savePage(sourceId, page, null, { resolvePeople });
-    const rows = await store.db
+    const rows = await databaseOf(store)
       .selectFrom('certificates')
       .select(['external_id', 'person_id'])
       .where('source_id', '=', sourceId)
@@ -50,7 +51,7 @@ const blank: CertificateSubject = {
 };
 
 const count = async (store: Store, table: 'people' | 'person_identities' | 'person_suggestions') =>
-  Number((await store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  Number((await databaseOf(store).selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
 describeEachDialect('identity on ingest', (h) => {
   it('links email case variants to one person, across sources and within one page', async () => {
@@ -173,7 +174,7 @@ describeEachDialect('identity on ingest', (h) => {
     const cert = sampleCertificate(500, { subject: { ...blank, email: 'ann@example.com' } });
     const resolvePeople = createPersonResolver();
     const personOf = async () =>
-      (await store.db.selectFrom('certificates').select('person_id').where('external_id', '=', 'ext-500').executeTakeFirstOrThrow()).person_id;
+      (await databaseOf(store).selectFrom('certificates').select('person_id').where('external_id', '=', 'ext-500').executeTakeFirstOrThrow()).person_id;
     await store.certificates.savePage(frontcore, [cert], null, { resolvePeople });
     expect(await personOf()).toBe(ann);
     // A status change keeps the link.
@@ -221,9 +222,9 @@ describeEachDialect('identity on ingest', (h) => {
     expect(await count(store, 'person_suggestions')).toBe(suggestionsBefore);
 
     // An identity that reached the merged-away person anyway (a sync racing the merge) counts for the survivor.
-    await store.db.updateTable('person_identities').set({ person_id: from! }).where('value', '=', 'kari@two.example').execute();
+    await databaseOf(store).updateTable('person_identities').set({ person_id: from! }).where('value', '=', 'kari@two.example').execute();
     expect(await save(springest, [{ email: 'kari@two.example', date_of_birth: '1990-01-15' }])).toEqual([into]);
-    await store.db.updateTable('person_identities').set({ person_id: into! }).where('value', '=', 'kari@two.example').execute();
+    await databaseOf(store).updateTable('person_identities').set({ person_id: into! }).where('value', '=', 'kari@two.example').execute();
 
     await store.merges.unmergePeople(tenantId, { mergeId: merge.id });
     expect(await save(springest, [{ email: 'kari@two.example' }])).toEqual([from]);

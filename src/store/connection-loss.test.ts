@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { expect, it } from 'vitest';
 import { describeEachDialect } from './dialects.testkit.ts';
+import { databaseOf } from './database.testkit.ts';
 
 describeEachDialect('a lost database connection', (h) => {
   it.runIf(h.dialect === 'postgres')('a backend terminated mid-transaction fails that transaction, not the process; the next query reconnects', async () => {
@@ -14,7 +15,7 @@ describeEachDialect('a lost database connection', (h) => {
     admin.on('error', () => undefined);
     await admin.connect();
     try {
-      const lost = store.db.transaction().execute(async (trx) => {
+      const lost = databaseOf(store).transaction().execute(async (trx) => {
         const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
         await admin.query('select pg_terminate_backend($1)', [rows[0]?.pid]);
         // The server has closed this connection: the client emits 'error' while it is checked out.
@@ -22,7 +23,7 @@ describeEachDialect('a lost database connection', (h) => {
         await sql`select 1`.execute(trx);
       });
       await expect(lost).rejects.toThrow();
-      const { rows } = await sql<{ ok: number }>`select 1 as ok`.execute(store.db);
+      const { rows } = await sql<{ ok: number }>`select 1 as ok`.execute(databaseOf(store));
       expect(rows).toEqual([{ ok: 1 }]);
       expect(await store.tenants.getTenantBySlug('default')).toMatchObject({ slug: 'default' });
     } finally {

@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, it } from 'vitest';
 import { describePostgresUrl } from './connect.ts';
 import { createStore, type Store } from './index.ts';
 import type { Database } from './schema.ts';
+import { databaseOf } from './database.testkit.ts';
 
 // Tests are the one place besides config.ts that read the environment: these are test-runner settings.
 const PG_URL = process.env.CERTHUB_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -112,7 +113,7 @@ function defineHarness(dialect: 'sqlite' | 'postgres'): StoreHarness {
       return store;
     },
     async rows(store, table) {
-      return store.db.selectFrom(table).selectAll().execute();
+      return databaseOf(store).selectFrom(table).selectAll().execute();
     },
     location() {
       if (location === undefined) throw new Error('location() is for use inside a test');

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { createAchievementCatalog, type AchievementCatalog } from './achievements.ts';
 import { createApiKeyRepository, type ApiKeyRepository } from './api-keys.ts';
 import { createRequirementRepository, type RequirementRepository } from './requirements.ts';
@@ -13,7 +13,6 @@ import { runMigrations, verifySecretKey } from './migrate.ts';
 import { createPeopleRepository, type PeopleRepository } from './people.ts';
 import { createPeopleSearch, type PeopleSearch } from './people-search.ts';
 import { createMergeRepository, type MergeRepository } from './merges.ts';
-import type { Database } from './schema.ts';
 import { createSyncLockRepository, type SyncLockRepository } from './locks.ts';
 import { createSyncScanRepository, type SyncScanRepository } from './scans.ts';
 import { createSuggestionRepository, type SuggestionRepository } from './suggestions.ts';
@@ -32,7 +31,6 @@ export interface StoreOptions {
 
 export interface Store {
   readonly dialect: StoreDialect;
-  readonly db: Kysely<Database>;
   /** Applies pending numbered migrations in order (forward-only, idempotent) and checks/records the key. */
   migrate(): Promise<{ applied: string[] }>;
   /** Throws AppError('database_unavailable') when the database does not answer. */
@@ -69,9 +67,8 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     throw err;
   }
   let closed: Promise<void> | undefined;
-  return {
+  const store: Store = {
     dialect,
-    db,
     migrate: () => runMigrations(ctx),
     async ping() {
       try {
@@ -98,7 +95,13 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     requirements: createRequirementRepository(ctx),
     files: createFileRepository(ctx),
   };
+  // Every table is the store's: the Kysely instance is not part of Store, only tests reach it (database.testkit.ts).
+  Object.defineProperty(store, STORE_DATABASE, { value: db, enumerable: false });
+  return store;
 }
+
+/** Where a store keeps its Kysely instance for database.testkit.ts; nothing in the product reads it. */
+export const STORE_DATABASE: unique symbol = Symbol('certhub.store.database');
 
 export type { Database } from './schema.ts';
 export type { StoreDialect } from './context.ts';

@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import { AppError } from '../errors.ts';
 import type { Store } from './index.ts';
 import { describeEachDialect, sampleCertificate, type StoreHarness } from './dialects.testkit.ts';
+import { databaseOf } from './database.testkit.ts';
 
 const NIN = '01019012138';
 
@@ -25,7 +26,7 @@ async function setup(h: StoreHarness) {
   const giveCertificates = async (tenantId: string, sourceId: string, personId: string, count: number, now?: Date) => {
     const certs = Array.from({ length: count }, () => sampleCertificate(++n));
     await store.certificates.savePage(sourceId, certs, null, now === undefined ? {} : { now });
-    const rows = await store.db
+    const rows = await databaseOf(store)
       .selectFrom('certificates')
       .select('id')
       .where('source_id', '=', sourceId)
@@ -111,7 +112,7 @@ describeEachDialect('suggestion pages', (h) => {
     for (let i = 0; i < 4; i++) people.push(await store.people.createPerson(tenantId, { display_name: `P${i}` }));
     const ids = people.map((p) => p.id).sort();
     const at = (m: number) => new Date(Date.UTC(2024, 0, 1, 0, m)).toISOString();
-    await store.db
+    await databaseOf(store)
       .insertInto('person_suggestions')
       .values([
         { id: 'x3', tenant_id: tenantId, person_a: ids[0]!, person_b: ids[1]!, reason: 'same_name_dob', status: 'open', created_at: at(2), updated_at: at(2) },
@@ -147,7 +148,7 @@ describeEachDialect('merging people', (h) => {
     await store.people.addIdentity(from.id, { kind: 'name_dob', value: 'kari nordmann|1990-01-01', matched_by: 'created' });
     const intoCerts = await giveCertificates(tenantId, source, into.id, 1, t0);
     const fromCerts = await giveCertificates(tenantId, source, from.id, 2, t0);
-    await store.db
+    await databaseOf(store)
       .insertInto('person_suggestions')
       .values([
         { id: 's1', tenant_id: tenantId, person_a: [into.id, from.id].sort()[0]!, person_b: [into.id, from.id].sort()[1]!, reason: 'same_name_dob', status: 'open', created_at: t0.toISOString(), updated_at: t0.toISOString() },

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { describeEachDialect } from './dialects.testkit.ts';
+import { databaseOf } from './database.testkit.ts';
 
 describeEachDialect('findPeopleByIdentities', (h) => {
   it('answers thousands of values of one kind in a few statements, per tenant and per source, national ids by HMAC', async () => {
@@ -36,7 +37,7 @@ describeEachDialect('findPeopleByIdentities', (h) => {
     expect(shared.get('ola nordmann|1990-01-15')?.map((p) => p.id).sort()).toEqual([ola.id, twin.id].sort());
 
     // A person merged into another no longer answers for the identities left on it.
-    await sql`update people set merged_into = ${ola.id} where id = ${twin.id}`.execute(store.db);
+    await sql`update people set merged_into = ${ola.id} where id = ${twin.id}`.execute(databaseOf(store));
     const afterMerge = await store.people.findPeopleByIdentities(tenant.id, 'name_dob', ['ola nordmann|1990-01-15']);
     expect(afterMerge.get('ola nordmann|1990-01-15')?.map((p) => p.id)).toEqual([ola.id]);
     expect((await store.people.findPeopleByIdentities(other.id, 'email', ['kari@example.com'])).size).toBe(0);

@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import { createPersonResolver } from '../identity/index.ts';
 import type { Store } from './index.ts';
 import { describeEachDialect, sampleCertificate, type StoreHarness } from './dialects.testkit.ts';
+import { databaseOf } from './database.testkit.ts';
 
 async function setup(h: StoreHarness) {
   const store = await h.open();
@@ -15,14 +16,14 @@ async function setup(h: StoreHarness) {
 /** Rows of each table that belong to the source (certificate_versions through its certificates). */
 async function rowsOf(store: Store, sourceId: string): Promise<Record<string, number>> {
   const count = async (table: 'certificates' | 'achievements' | 'sync_checkpoints' | 'sync_runs' | 'sync_scans' | 'sync_locks' | 'person_identities') =>
-    (await store.db.selectFrom(table).select('source_id').where('source_id', '=', sourceId).execute()).length;
-  const versions = await store.db
+    (await databaseOf(store).selectFrom(table).select('source_id').where('source_id', '=', sourceId).execute()).length;
+  const versions = await databaseOf(store)
     .selectFrom('certificate_versions')
     .select('id')
-    .where('certificate_id', 'in', store.db.selectFrom('certificates').select('id').where('source_id', '=', sourceId))
+    .where('certificate_id', 'in', databaseOf(store).selectFrom('certificates').select('id').where('source_id', '=', sourceId))
     .execute();
   return {
-    sources: (await store.db.selectFrom('sources').select('id').where('id', '=', sourceId).execute()).length,
+    sources: (await databaseOf(store).selectFrom('sources').select('id').where('id', '=', sourceId).execute()).length,
     certificates: await count('certificates'),
     certificate_versions: versions.length,
     achievements: await count('achievements'),

@@ -8,6 +8,7 @@ import { AppError } from '../errors.ts';
 import { createIdGenerator } from './ids.ts';
 import { createStore, DEFAULT_TENANT_SLUG, isTransientStoreError } from './index.ts';
 import { describeEachDialect } from './dialects.testkit.ts';
+import { databaseOf } from './database.testkit.ts';
 
 async function expectAppError(promise: Promise<unknown>, code: string, message?: RegExp): Promise<AppError> {
   const err = await promise.then(
@@ -118,10 +119,10 @@ describeEachDialect('schema and keys', (h) => {
     const store = await h.open();
     const tenant = (await store.tenants.getTenantBySlug('default'))!;
     const duplicate = await sql`insert into tenants (id, slug, name, created_at) values (${'t-dup'}, ${tenant.slug}, ${'dup'}, ${'2024-01-01T00:00:00.000Z'})`
-      .execute(store.db)
+      .execute(databaseOf(store))
       .then(() => null, (err: unknown) => err);
     expect(isTransientStoreError(duplicate)).toBe(true);
-    const missing = await sql`select nope from tenants`.execute(store.db).then(() => null, (err: unknown) => err);
+    const missing = await sql`select nope from tenants`.execute(databaseOf(store)).then(() => null, (err: unknown) => err);
     expect(missing).not.toBeNull();
     expect(isTransientStoreError(missing)).toBe(false);
     expect(isTransientStoreError({ code: h.dialect === 'sqlite' ? 'SQLITE_BUSY' : '40001' })).toBe(true);
@@ -262,7 +263,7 @@ describe('createStore errors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'certhub-pragma-'));
     try {
       const store = await createStore({ url: `sqlite:${join(dir, 'certhub.db')}`, secretKey: key });
-      const pragma = async (name: string) => (await sql.raw(`pragma ${name}`).execute(store.db)).rows[0];
+      const pragma = async (name: string) => (await sql.raw(`pragma ${name}`).execute(databaseOf(store))).rows[0];
       expect(await pragma('journal_mode')).toEqual({ journal_mode: 'wal' });
       expect(await pragma('foreign_keys')).toEqual({ foreign_keys: 1 });
       expect(await pragma('busy_timeout')).toEqual({ timeout: 5000 });

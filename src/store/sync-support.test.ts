@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { insertSuggestions } from './suggestions.ts';
 import { describeEachDialect, sampleCertificate, type StoreHarness } from './dialects.testkit.ts';
+import { databaseOf } from './database.testkit.ts';
 
 async function setup(h: StoreHarness) {
   const store = await h.open();
@@ -68,9 +69,9 @@ describeEachDialect('sync locks, scans, suggestions', (h) => {
       let n = 0;
       return () => `s-${++n}`;
     })();
-    await insertSuggestions(store.db, newId, [{ tenant_id: tenantId, person_a: b.id, person_b: a.id, reason: 'same_name_dob' }], '2024-01-01T00:00:00.000Z');
+    await insertSuggestions(databaseOf(store), newId, [{ tenant_id: tenantId, person_a: b.id, person_b: a.id, reason: 'same_name_dob' }], '2024-01-01T00:00:00.000Z');
     await insertSuggestions(
-      store.db,
+      databaseOf(store),
       newId,
       [
         { tenant_id: tenantId, person_a: a.id, person_b: b.id, reason: 'same_name_dob' },

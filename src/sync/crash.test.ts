@@ -9,6 +9,7 @@ import { expect, it } from 'vitest';
 import type { Store } from '../store/index.ts';
 import { describeEachDialect } from '../store/dialects.testkit.ts';
 import type { SyncReport } from './report.ts';
+import { databaseOf } from '../store/database.testkit.ts';
 
 const CHILD = fileURLToPath(new URL('./crash-child.testkit.ts', import.meta.url));
 const CERTIFICATES = 400;
@@ -41,7 +42,7 @@ function startChild(env: Record<string, string>): { child: ChildProcess; exited:
 }
 
 const countRows = async (store: Store, table: 'certificates' | 'certificate_versions' | 'people' | 'person_identities') =>
-  Number((await store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  Number((await databaseOf(store).selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -89,7 +90,7 @@ describeEachDialect('sync crash safety', (h) => {
       const report = JSON.parse(final.stdout.trim().split('\n').at(-1) ?? '{}') as SyncReport;
       expect(report.status).toBe('succeeded');
 
-      const certificates = await store.db.selectFrom('certificates').select(['external_id', 'person_id', 'status']).execute();
+      const certificates = await databaseOf(store).selectFrom('certificates').select(['external_id', 'person_id', 'status']).execute();
       expect(certificates).toHaveLength(CERTIFICATES);
       expect(new Set(certificates.map((c) => c.external_id)).size).toBe(CERTIFICATES);
       expect(certificates.filter((c) => c.person_id === null)).toEqual([]);
@@ -101,7 +102,7 @@ describeEachDialect('sync crash safety', (h) => {
       expect(await countRows(store, 'person_identities')).toBe(PEOPLE * 3);
       expect(new Set(certificates.map((c) => c.person_id)).size).toBe(PEOPLE);
       // Runs killed mid-way were marked failed by the runs that took their lock over; none is left `running`.
-      const running = await store.db.selectFrom('sync_runs').select('id').where('status', '=', 'running').execute();
+      const running = await databaseOf(store).selectFrom('sync_runs').select('id').where('status', '=', 'running').execute();
       expect(running).toEqual([]);
       expect(await store.locks.get((await store.sources.getSourceBySlug(tenant.id, 'crash-src'))!.id)).toBeNull();
     });

@@ -5,6 +5,7 @@ import type { Store, SyncRun } from '../store/index.ts';
 import { describeEachDialect, sampleCertificate, type StoreHarness } from '../store/dialects.testkit.ts';
 import { runSourceSync, type SyncProgress } from './engine.ts';
 import { createFakeHttp, createListProvider, sessionOf, setupSource } from './sync.testkit.ts';
+import { databaseOf } from '../store/database.testkit.ts';
 
 const certs = (from: number, to: number): NormalizedCertificate[] =>
   Array.from({ length: to - from + 1 }, (_, i) => sampleCertificate(from + i));
@@ -22,7 +23,7 @@ async function setup(h: StoreHarness) {
 }
 
 async function storedCertificates(store: Store, sourceId: string) {
-  return store.db
+  return databaseOf(store)
     .selectFrom('certificates')
     .select(['external_id', 'status', 'person_id'])
     .where('source_id', '=', sourceId)
@@ -316,7 +317,7 @@ describeEachDialect('sync engine', (h) => {
     expect(await runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now })).toMatchObject({ status: 'succeeded' });
 
     // The catalog entry is stored even though no certificate of it was seen yet.
-    const achievements = await store.db.selectFrom('achievements').select(['external_id', 'title', 'extra_json']).orderBy('external_id').execute();
+    const achievements = await databaseOf(store).selectFrom('achievements').select(['external_id', 'title', 'extra_json']).orderBy('external_id').execute();
     expect(achievements).toEqual([
       { external_id: 'FIRE-201', title: 'Fire Safety', extra_json: '{"hours":8}' },
       { external_id: 'SAFE-101', title: 'Safety Training', extra_json: null },
@@ -349,7 +350,7 @@ describeEachDialect('sync engine', (h) => {
     expect(reports.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
     const people = await h.rows(store, 'people');
     expect(people).toHaveLength(120);
-    const linked = await store.db.selectFrom('certificates').select('person_id').where('person_id', 'is not', null).execute();
+    const linked = await databaseOf(store).selectFrom('certificates').select('person_id').where('person_id', 'is not', null).execute();
     expect(linked).toHaveLength(240);
   });
 });

@@ -1,20 +1,7 @@
 /** The API's shapes as the UI reads them (see /openapi.json for the full ones). */
-export interface Certificate {
-  id: string;
-  source: string;
-  provider: string;
-  external_id: string;
-  status: string;
-  validity: string;
-  person_id: string | null;
-  subject: { email: string | null; first_name: string | null; last_name: string | null; provider_user_id: string | null };
-  achievement: { type: string; external_id: string; title: string | null; code: string | null };
-  issued_at: string | null;
-  valid_from: string | null;
-  valid_until: string | null;
-  file: { available: boolean; sha256: string | null };
-  updated_at: string;
-}
+/** The API's own types: a certificate as it answers one, and a provider of GET /v1/providers. */
+export type { Certificate } from '../../src/domain/certificate.ts';
+export type { ProviderView } from '../../src/api/provider-view.ts';
 
 /** A sync run as lists show it; the detail adds requests_by_endpoint, throttled_429 and retries. */
 export interface RunSummary {
@@ -50,13 +37,3 @@ export function errorText(error: RunSummary['error']): string | null {
   return error === null || error === undefined ? null : error.message;
 }
 
-/** A provider this hub can sync (GET /v1/providers), with the settings the add-source form asks for. */
-export interface ProviderView {
-  id: string;
-  title: string;
-  completeness: 'incremental' | 'full-scan';
-  rate_limit: { requests: number; per_seconds: number } | null;
-  files: boolean;
-  live_status: boolean;
-  settings: { name: string; label: string; secret: boolean; optional: boolean; placeholder: string | null }[];
-}

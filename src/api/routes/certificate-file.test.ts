@@ -15,6 +15,7 @@ import { createStore, type Store } from '../../store/index.ts';
 import { sampleCertificate } from '../../store/sample-certificate.testkit.ts';
 import { syncConfigured } from '../../sync/sync.testkit.ts';
 import { createTestHub, type TestHub } from '../app.testkit.ts';
+import { databaseOf } from '../../store/database.testkit.ts';
 
 interface Running {
   run: RunningProvider;
@@ -196,7 +197,7 @@ describe('certificate files a provider gets wrong', () => {
       expect(res.statusCode).toBe(502);
       expect(res.json().error.code).toBe('provider_error');
       expect(res.json().error.message).toMatch(/not a PDF/);
-      expect(await hub.store.db.selectFrom('file_blobs').selectAll().execute()).toEqual([]);
+      expect(await databaseOf(hub.store).selectFrom('file_blobs').selectAll().execute()).toEqual([]);
       expect((await hub.store.certificates.getCertificate(hub.a.id, cert.id))!.file.sha256).toBeNull();
     } finally {
       await hub.close();

@@ -3,6 +3,7 @@ import type { CertificateSubject } from '../../domain/certificate.ts';
 import type { Source } from '../../store/index.ts';
 import { sampleCertificate } from '../../store/sample-certificate.testkit.ts';
 import { createTestHub, type TestHub } from '../app.testkit.ts';
+import { databaseOf } from '../../store/database.testkit.ts';
 
 // A valid fødselsnummer (both control digits right), so the resolver matches on it.
 const NIN = '01019012138';
@@ -204,7 +205,7 @@ describe('people API', () => {
     await hub.seed(springest, [sampleCertificate(5, { subject: subject({ email: 'K.Nordmann@two.example' }) })]);
     expect(await personOf(springest, 'ext-5')).toBe(fc);
     // Out of the way again, so the pages after the unmerge compare with the ones before it.
-    await hub.store.db.deleteFrom('certificates').where('external_id', '=', 'ext-5').execute();
+    await databaseOf(hub.store).deleteFrom('certificates').where('external_id', '=', 'ext-5').execute();
 
     expect((await call('POST', `/v1/people/${fc}/merge`, hub.a.adminKey, { person_id: sp })).statusCode).toBe(409);
     expect((await call('POST', `/v1/people/${fc}/merge`, hub.a.adminKey, { person_id: fc })).statusCode).toBe(400);

@@ -9,6 +9,7 @@ import { createSyncLauncher, type BackgroundSyncLauncher } from '../../sync/laun
 import { createFakeHttp, createListProvider, type ListProviderOptions } from '../../sync/sync.testkit.ts';
 import type { ApiDeps } from '../deps.ts';
 import { createTestHub, type TestHub } from '../app.testkit.ts';
+import { databaseOf } from '../../store/database.testkit.ts';
 
 const certs = (from: number, to: number): NormalizedCertificate[] =>
   Array.from({ length: to - from + 1 }, (_, i) => sampleCertificate(from + i));
@@ -98,7 +99,7 @@ describe('sources API', () => {
     });
     const stored = (await h.store.sources.getSourceBySlug(h.a.id, 'fc-new'))!;
     expect(await h.store.sources.getSourceCredentials(stored.id)).toEqual({ api_key: SECRET });
-    const row = await h.store.db.selectFrom('sources').select('credentials_ciphertext').where('id', '=', stored.id).executeTakeFirstOrThrow();
+    const row = await databaseOf(h.store).selectFrom('sources').select('credentials_ciphertext').where('id', '=', stored.id).executeTakeFirstOrThrow();
     expect(row.credentials_ciphertext).not.toContain(SECRET);
 
     const list = await h.call('GET', '/v1/sources', { key: h.a.readKey });
@@ -178,7 +179,7 @@ describe('sources API', () => {
     expect(purged.statusCode).toBe(200);
     expect(purged.json()).toEqual({ id: 'frontcore-main', deleted: true, certificates_deleted: 3 });
     expect((await h.call('GET', '/v1/sources/frontcore-main', { key: h.a.readKey })).statusCode).toBe(404);
-    expect(await h.store.db.selectFrom('certificates').select('id').where('source_id', '=', h.a.source.id).execute()).toEqual([]);
+    expect(await databaseOf(h.store).selectFrom('certificates').select('id').where('source_id', '=', h.a.source.id).execute()).toEqual([]);
     // Tenant b's source of the same id is untouched.
     expect(await h.store.sources.getSource(h.b.source.id)).not.toBeNull();
   });
@@ -255,7 +256,7 @@ describe('sources API', () => {
     const ok = await h.call('POST', '/v1/sources/frontcore-main/test', { key: h.a.adminKey });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ ok: true, latency_ms: expect.any(Number), certificates: 10 });
-    expect(await h.store.db.selectFrom('certificates').select('id').execute()).toEqual([]);
+    expect(await databaseOf(h.store).selectFrom('certificates').select('id').execute()).toEqual([]);
     expect(await h.store.sync.getCheckpoint(h.a.source.id)).toBeNull();
     expect(await h.store.sync.listRuns()).toEqual([]);
     await hub.launcher.stop();
