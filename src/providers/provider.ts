@@ -66,6 +66,23 @@ export interface Page {
   checkpoint: Checkpoint;
   /** For progress display: how far this run is, when the provider can tell. */
   progress?: { done: number; total?: number };
+  /**
+   * What this page could not do fully, without failing the run (achievements left untitled because the catalog did not
+   * answer, certificates without a file). The engine adds them up by `code` into the run report's `warnings`.
+   */
+  warnings?: RunWarning[];
+}
+
+/**
+ * A degradation a run reports (sync report `warnings`): the run succeeded, but with less than it could have. `code`
+ * is stable (`catalog_unavailable`, `untitled_achievements`, `no_file`); `message` is one line for people, with no
+ * count in it (the count is `count`) and never a secret.
+ */
+export interface RunWarning {
+  code: string;
+  message: string;
+  /** How many items it concerns (default 1); the engine sums it per code. */
+  count?: number;
 }
 
 export interface PullContext<Cfg> {
@@ -76,6 +93,12 @@ export interface PullContext<Cfg> {
   full: boolean;
   signal: AbortSignal;
   now(): Date;
+  /**
+   * Full scans only: the external ids of this source's live certificates that the current scan has not returned yet,
+   * i.e. what the engine would sweep if the pull ended now (at most `limit`, default 1000). A provider whose list has no
+   * guaranteed order asks it at the end of a scan and checks each one, so that no live certificate is swept.
+   */
+  unseen?(limit?: number): Promise<string[]>;
 }
 
 /**

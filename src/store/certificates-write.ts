@@ -79,6 +79,8 @@ export interface CertificateWriter {
    * `deleted`, with a version row. A later page that returns it again restores it as a normal change.
    */
   markMissingDeleted(sourceId: string, seenSince: string, opts?: { now?: Date }): Promise<{ deleted: number }>;
+  /** The external ids markMissingDeleted would mark now (oldest seen first, at most `limit`): what a scan has not returned yet. */
+  listUnseen(sourceId: string, seenSince: string, limit: number): Promise<string[]>;
 }
 
 type Trx = Transaction<Database>;
@@ -263,6 +265,20 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
         const relinked = [...relinks.values()].reduce((n, ids) => n + ids.length, 0);
         return { created: inserts.length, updated: changes.length, unchanged: unchangedIds.length + relinked };
       });
+    },
+
+    async listUnseen(sourceId, seenSince, limit) {
+      const rows = await db
+        .selectFrom('certificates')
+        .select(['external_id'])
+        .where('source_id', '=', sourceId)
+        .where('last_seen_at', '<', seenSince)
+        .where('status', '<>', 'deleted')
+        .orderBy('last_seen_at')
+        .orderBy('external_id')
+        .limit(Math.max(0, Math.floor(limit)))
+        .execute();
+      return rows.map((r) => r.external_id);
     },
 
     async markMissingDeleted(sourceId, seenSince, opts) {

@@ -7,10 +7,10 @@
 import { AppError, isAppError } from '../errors.ts';
 import { createPersonResolver } from '../identity/resolver.ts';
 import type { SourceSession } from '../providers/connector.ts';
-import type { Checkpoint, Page, PullContext } from '../providers/provider.ts';
+import type { Checkpoint, Page, PullContext, RunWarning } from '../providers/provider.ts';
 import { isTransientStoreError, type PersonResolver, type Store, type SyncRun } from '../store/index.ts';
 import { acquireSourceLock, DEFAULT_LOCK_TTL_MS } from './lock.ts';
-import { diffRequestStats, reportError, type RequestStats, type SyncReport } from './report.ts';
+import { addWarnings, diffRequestStats, reportError, type RequestStats, type SyncReport } from './report.ts';
 
 export type HttpClient = PullContext<unknown>['http'];
 
@@ -108,6 +108,7 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
     const statsBefore = readStats(http);
     const signal = anySignal([opts.signal, lock.lost]);
     let failure: unknown = null;
+    const warnings = new Map<string, Required<RunWarning>>();
 
     try {
       const stored = full ? null : ((await store.sync.getCheckpoint(source.id)) as Checkpoint | null);
@@ -126,7 +127,15 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
       if (scanning) await startOrResumeScan();
       let unchangedScan = false;
 
-      const ctx: PullContext<unknown> = { sourceId: source.id, config, http, full, signal, now };
+      const ctx: PullContext<unknown> = {
+        sourceId: source.id,
+        config,
+        http,
+        full,
+        signal,
+        now,
+        unseen: async (limit = 1000) => (scanning && sweepSince !== null ? store.certificates.listUnseen(source.id, sweepSince, limit) : []),
+      };
       for await (const page of provider.pull(ctx, stored)) {
         if (signal.aborted) throw abortError(signal);
         if (!scanning && page.fullScan === true) {
@@ -136,6 +145,7 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
         if (page.unchanged === true) unchangedScan = true;
         const saved = await savePage(store, source, page, now(), resolvePeople);
         pages += 1;
+        addWarnings(warnings, page.warnings);
         counts.created += saved.created;
         counts.updated += saved.updated;
         counts.unchanged += saved.unchanged;
@@ -182,6 +192,7 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
       pages,
       certificates: counts,
       ...requests,
+      warnings: [...warnings.values()],
       error: failure === null ? null : reportError(failure, secrets),
     };
     await store.sync.finishRun(

@@ -1,5 +1,6 @@
 import type { ProviderId } from '../domain/certificate.ts';
 import type { ErrorCode } from '../errors.ts';
+import type { RunWarning } from '../providers/provider.ts';
 import { reportError } from '../redact.ts';
 
 export { reportError } from '../redact.ts';
@@ -22,6 +23,8 @@ export interface SyncReport {
   requests_by_endpoint: Record<string, number>;
   throttled_429: number;
   retries: number;
+  /** What the run could not do fully without failing (summed by code, in the order first seen); [] when none. */
+  warnings: Required<RunWarning>[];
   /** One line; never a secret. */
   error: null | { code: ErrorCode; message: string };
 }
@@ -69,6 +72,18 @@ export function notStartedReport(
     certificates: { created: 0, updated: 0, unchanged: 0, deleted: 0 },
     ...NO_REQUESTS,
     requests_by_endpoint: {},
+    warnings: [],
     error: reportError(err, secrets),
   };
+}
+
+/** Adds a page's warnings to the run's: one entry per code, counts summed, the first message kept. */
+export function addWarnings(into: Map<string, Required<RunWarning>>, warnings: readonly RunWarning[] | undefined): void {
+  for (const w of warnings ?? []) {
+    const count = w.count ?? 1;
+    if (count <= 0) continue;
+    const seen = into.get(w.code);
+    if (seen === undefined) into.set(w.code, { code: w.code, message: w.message, count });
+    else seen.count += count;
+  }
 }
