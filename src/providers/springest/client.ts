@@ -1,6 +1,12 @@
 /**
  * Springest's endpoints (springest-certificates.txt), all through the shared ProviderHttpClient, which
  * redacts `api_key` (it travels in the query string) from every error and log line.
+ *
+ * Paths carry the `.json` extension. Springest's API introduction says "Pick your preferred output format by
+ * changing the extension of your request to either .xml or .json" (help.admin.springest.nl/article/539), and every
+ * public client calls `<path>.json?api_key=` (common-repository/springest-partners inc/SpringestApi.inc.php,
+ * FransVanEk/Springest.Net Trainings/Trainings.cs). The certificates page names `/users/certificates?api_key=`
+ * with "Format: json", but without an extension the format is the server's choice (issue 14).
  */
 import type { ProviderHttpClient } from '../http/index.ts';
 import { createTokenBucket, endpointUrl, parsePayload, type Limiter } from '../http/index.ts';
@@ -23,11 +29,15 @@ export interface CertificateFilters {
   created_from?: string;
 }
 
-// GET <base_url>/users/certificates?api_key=...&email=&certification_id=&created_from=
+/** `<path>.json`: the extension picks JSON (see above). */
+const CERTIFICATES_PATH = 'users/certificates.json';
+const CERTIFICATIONS_PATH = 'certifications.json';
+
+// GET <base_url>/users/certificates.json?api_key=...&email=&certification_id=&created_from=
 export async function listCertificates(http: ProviderHttpClient, account: SpringestAccount, filters: CertificateFilters = {}, signal?: AbortSignal): Promise<SpringestCertificate[]> {
   const res = await http.request<unknown>({
     method: 'GET',
-    url: endpointUrl(account.base_url, 'users/certificates'),
+    url: endpointUrl(account.base_url, CERTIFICATES_PATH),
     query: { api_key: account.api_key, email: filters.email, certification_id: filters.certification_id, created_from: filters.created_from },
     endpoint: LIST_CERTIFICATES,
     ...(signal === undefined ? {} : { signal }),
@@ -35,11 +45,11 @@ export async function listCertificates(http: ProviderHttpClient, account: Spring
   return parsePayload(LIST_CERTIFICATES, certificatesResponseSchema, res.data);
 }
 
-// GET <base_url>/certifications?api_key=<certifications key>  ("you will need a different api_key for certifications")
+// GET <base_url>/certifications.json?api_key=<certifications key>  ("you will need a different api_key for certifications")
 export async function listCertifications(http: ProviderHttpClient, account: SpringestAccount & { certifications_api_key: string }, signal?: AbortSignal): Promise<SpringestCertification[]> {
   const res = await http.request<unknown>({
     method: 'GET',
-    url: endpointUrl(account.base_url, 'certifications'),
+    url: endpointUrl(account.base_url, CERTIFICATIONS_PATH),
     query: { api_key: account.certifications_api_key },
     endpoint: LIST_CERTIFICATIONS,
     ...(signal === undefined ? {} : { signal }),
@@ -64,7 +74,7 @@ export function createPostLimiter(): Limiter {
   return createTokenBucket({ requests: 27, perSeconds: 60 });
 }
 
-// POST <base_url>/users/certificates?api_key=...  multipart/form-data: certification_id, email, valid_from, valid_until?, conversion_id?, file
+// POST <base_url>/users/certificates.json?api_key=...  multipart/form-data: certification_id, email, valid_from, valid_until?, conversion_id?, file
 export async function postCertificate(http: ProviderHttpClient, account: SpringestAccount, cert: OutboundSpringestCertificate, postLimiter: Limiter, signal?: AbortSignal): Promise<{ id: string }> {
   const form = new FormData();
   form.append('certification_id', String(cert.certification_id));
@@ -75,7 +85,7 @@ export async function postCertificate(http: ProviderHttpClient, account: Springe
   form.append('file', new Blob([new Uint8Array(cert.pdf)], { type: 'application/pdf' }), cert.filename ?? 'certificate.pdf');
   const res = await http.request<unknown>({
     method: 'POST',
-    url: endpointUrl(account.base_url, 'users/certificates'),
+    url: endpointUrl(account.base_url, CERTIFICATES_PATH),
     query: { api_key: account.api_key },
     body: form,
     endpoint: POST_CERTIFICATE,

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../errors.ts';
 import { makeCertificatePdf } from '../../simulators/common/pdf.ts';
 import { generateWorld } from '../../simulators/common/world.ts';
 import { createSpringestSimulator, type SpringestSimulator } from '../../simulators/springest/index.ts';
 import { createProviderHttpClient, type ProviderHttpClient } from '../http/index.ts';
-import { createdFrom, createPostLimiter, listCertificates, postCertificate, toCertificate, toCertificationAchievement, toStatus } from './index.ts';
+import { createdFrom, createPostLimiter, listCertificates, listCertifications, postCertificate, toCertificate, toCertificationAchievement, toStatus } from './index.ts';
 import { certificatesResponseSchema, certificationsResponseSchema } from './schema.ts';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
@@ -71,5 +73,40 @@ describe('Springest client against the simulator', () => {
     expect(dumped).toContain('valid_until is required');
     expect(dumped).not.toContain(sim.host.apiKey);
     expect(sim.sim.counters.snapshot().requests_by_endpoint['POST /users/certificates']).toBe(1);
+  });
+});
+
+describe('Springest paths carry the .json extension (issue 14: the API picks the format by extension; public clients call <path>.json?api_key=)', () => {
+  let server: Server;
+  let http: ProviderHttpClient;
+  afterEach(async () => {
+    await http.close();
+    await new Promise((done) => server.close(done));
+  });
+
+  it('GET /users/certificates.json, GET /certifications.json, POST /users/certificates.json, api_key in the query', async () => {
+    const seen: string[] = [];
+    server = createServer((req, res) => {
+      seen.push(`${req.method ?? ''} ${req.url ?? ''}`);
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        const path = (req.url ?? '').split('?')[0];
+        if (req.method === 'POST') {
+          res.statusCode = 201;
+          res.end(JSON.stringify({ certificate: { id: 7, certification_id: 4001, valid_from: '2026-05-01', valid_until: null, status: 'approved', user: { email: 'a@example.com', external_id: null } } }));
+        } else res.end(JSON.stringify(path === '/certifications.json' ? { certifications: [] } : { certificates: [] }));
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    http = createProviderHttpClient({ retry: { baseDelayMs: 5, maxDelayMs: 20 } });
+    const account = { base_url: `${base}/`, api_key: 'k-cert', certifications_api_key: 'k-catalog' };
+
+    expect(await listCertificates(http, account, { created_from: '2026-05-01' })).toEqual([]);
+    expect(await listCertifications(http, account)).toEqual([]);
+    const { id } = await postCertificate(http, account, { certification_id: 4001, email: 'a@example.com', valid_from: '2026-05-01', pdf: makeCertificatePdf(['x']) }, createPostLimiter());
+    expect(id).toBe('7');
+    expect(seen).toEqual(['GET /users/certificates.json?api_key=k-cert&created_from=2026-05-01', 'GET /certifications.json?api_key=k-catalog', 'POST /users/certificates.json?api_key=k-cert']);
   });
 });
