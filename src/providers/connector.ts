@@ -75,6 +75,7 @@ function httpFactory(limiters: LimiterRegistry, logger: HttpLogger | undefined):
     const limiter = rate === null ? undefined : limiters.bucket(accountKey(source.provider, baseUrl, secrets.join('\u0000')), rate);
     return createProviderHttpClient({
       secrets,
+      ...(provider.retry === undefined ? {} : { retry: provider.retry }),
       ...(limiter === undefined ? {} : { limiter }),
       ...(logger === undefined ? {} : { logger }),
       ...(signal === undefined ? {} : { signal }),

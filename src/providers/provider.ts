@@ -8,6 +8,7 @@ import type { ProviderId, NormalizedCertificate, AchievementType } from '../doma
 import type { RateLimit } from '../domain/rate-limit.ts';
 import type { CertificateFile, CertificateFileRef, FileContext } from './file.ts';
 import type { ProviderHttpClient } from './http/client.ts';
+import type { RetryPolicy } from './http/retry.ts';
 import type { LiveCheck } from './live.ts';
 
 /** A provider's own certhub.yaml keys (besides id, tenant, enabled, rate_limit and sync_every), as zod fields. */
@@ -61,6 +62,11 @@ export interface Page {
    * it sweeps what the completed run did not return. Set it on every page of such a run.
    */
   fullScan?: boolean;
+  /**
+   * Full scans only: `false` ends the scan WITHOUT sweeping: the provider could not confirm that what the scan did not
+   * return is gone (say so in a warning). The next scan tries again.
+   */
+  sweep?: false;
   achievements?: CatalogAchievement[];
   /** Stored in the same transaction as the certificates; the next run resumes from it. */
   checkpoint: Checkpoint;
@@ -110,7 +116,7 @@ export interface PullContext<Cfg> {
  *   certificate of the source not seen since the scan started (unless a page said `unchanged`),
  *   then clears the scan start. The provider's last checkpoint must make its next `pull` begin a
  *   new full scan (it may keep data such as Falkor's last hash).
- * - A failed run never sweeps.
+ * - A failed run never sweeps, nor does a scan one of whose pages said `sweep: false`.
  */
 export interface Provider<Cfg> {
   /** Its name in certhub.yaml (`provider: frontcore`), in the store and in the API. */
@@ -137,6 +143,8 @@ export interface Provider<Cfg> {
    * source's own `rate_limit` in certhub.yaml wins. Omitted and not configured: requests are not paced.
    */
   rateLimit?: RateLimit;
+  /** The HTTP client's retry policy where the default does not fit the platform (e.g. a longer Retry-After waited out). */
+  retry?: Partial<RetryPolicy>;
   pull(ctx: PullContext<Cfg>, checkpoint: Checkpoint | null): AsyncIterable<Page>;
   /**
    * A certificate's file (PDF), fetched afresh. Absent when the provider hands out no files. A certificate the

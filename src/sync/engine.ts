@@ -126,6 +126,7 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
       let scanning = provider.completeness === 'full-scan';
       if (scanning) await startOrResumeScan();
       let unchangedScan = false;
+      let sweepRefused = false;
 
       const ctx: PullContext<unknown> = {
         sourceId: source.id,
@@ -143,6 +144,7 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
           await startOrResumeScan();
         }
         if (page.unchanged === true) unchangedScan = true;
+        if (page.sweep === false) sweepRefused = true;
         const saved = await savePage(store, source, page, now(), resolvePeople);
         pages += 1;
         addWarnings(warnings, page.warnings);
@@ -168,7 +170,7 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
         // Only after a complete scan: anything it did not return is gone from the provider. A fresh scan the provider
         // answered with "unchanged" re-read nothing, so there is nothing to compare. But a resumed scan answered
         // "unchanged" means an earlier run saved every page and died before sweeping: sweep now, from that scan's start.
-        if (sweepSince !== null && (!unchangedScan || resumedScan)) {
+        if (sweepSince !== null && !sweepRefused && (!unchangedScan || resumedScan)) {
           const swept = await store.certificates.markMissingDeleted(source.id, sweepSince, { now: now() });
           counts.deleted = swept.deleted;
         }

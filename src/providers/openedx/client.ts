@@ -1,10 +1,13 @@
 /**
- * Open edX endpoints (openedx-credentials.txt), one function each, all through the shared ProviderHttpClient.
+ * Open edX endpoints (openedx-credentials.txt; behaviour as openedx/credentials implements it), one function each, all
+ * through the shared ProviderHttpClient.
  * Auth: `Authorization: JWT <token>` from the LMS token endpoint (client_credentials, token_type=jwt), cached
- * until shortly before it expires; a 401 fetches a new token and sends the request once more.
+ * until shortly before it expires; a 401 fetches a new token and sends the request once more. A 403 is a missing
+ * Django permission of the client's service user: reported as such, never retried (a new token would not help).
+ * Paths end in `/`: Django's APPEND_SLASH answers the slash-less ones with a 301.
  */
 import type { z } from 'zod';
-import { AppError } from '../../errors.ts';
+import { AppError, isAppError } from '../../errors.ts';
 import { endpointUrl, parsePayload, type HttpMethod, type ProviderHttpClient, type QueryValue } from '../http/index.ts';
 import {
   bulkLearnerCertStatusSchema,
@@ -22,16 +25,16 @@ import {
 
 export const TOKEN = 'POST /oauth2/access_token';
 export const LIST_CREDENTIALS = 'GET /api/v2/credentials/';
-export const GET_CREDENTIAL = 'GET /api/v2/credentials/:uuid';
+export const GET_CREDENTIAL = 'GET /api/v2/credentials/:uuid/';
 export const CREATE_CREDENTIAL = 'POST /api/v2/credentials/';
-export const UPDATE_CREDENTIAL = 'PATCH /api/v2/credentials/:uuid';
+export const UPDATE_CREDENTIAL = 'PATCH /api/v2/credentials/:uuid/';
 export const LEARNER_CERT_STATUS = 'POST /api/credentials/v1/learner_cert_status/';
 export const BULK_LEARNER_CERT_STATUS = 'POST /api/credentials/v1/bulk_learner_cert_status/';
 export const CATALOG_PROGRAMS = 'GET /api/v1/programs/';
 export const CATALOG_COURSE_RUNS = 'GET /api/v1/course_runs/';
 
-/** DRF's usual `max_page_size`; a bigger page_size is capped by the server anyway. */
-export const PAGE_SIZE = 100;
+/** Uuids (run keys) a catalog request asks for at once. Credential pages are as long as the server makes them. */
+export const CATALOG_BATCH = 100;
 /** A token is renewed this long before it expires, so no request is sent with a dying token. */
 const RENEW_EARLY_MS = 60_000;
 /** RFC 6749 makes expires_in optional; without it, assume the LMS default of one hour. */
@@ -91,6 +94,26 @@ function rejected(endpoint: string, status: number): AppError {
   return new AppError('provider_error', 'Open edX rejected the client credentials', { details: { endpoint, status } });
 }
 
+/**
+ * What a 403 on `endpoint` means (openedx/credentials credentials/apps/api/v2/permissions.py: DjangoModelPermissions;
+ * the learner status views admit staff and the configured worker user only).
+ */
+function permissionNeeded(endpoint: string): string {
+  if (endpoint === LEARNER_CERT_STATUS || endpoint === BULK_LEARNER_CERT_STATUS) return 'staff status (or being the configured learner-status worker)';
+  if (endpoint === CREATE_CREDENTIAL) return 'the permission credentials.add_usercredential';
+  if (endpoint === UPDATE_CREDENTIAL) return 'the permission credentials.change_usercredential';
+  if (endpoint === CATALOG_PROGRAMS || endpoint === CATALOG_COURSE_RUNS) return 'read access to the course-discovery catalog';
+  return 'the permission credentials.view_usercredential';
+}
+
+function forbidden(endpoint: string): AppError {
+  return new AppError(
+    'forbidden',
+    `Open edX refused ${endpoint} (403): the OAuth client's service user lacks ${permissionNeeded(endpoint)}; grant it in the Credentials service's Django admin`,
+    { details: { endpoint, status: 403 } },
+  );
+}
+
 interface AuthorizedRequest {
   method: HttpMethod;
   url: string;
@@ -112,12 +135,13 @@ async function authorized(session: OpenedxSession, req: AuthorizedRequest): Prom
       url: req.url,
       headers: { authorization: `JWT ${token}` },
       endpoint: req.endpoint,
-      expectStatus: [200, 201, 401, ...(req.alsoAccept ?? [])],
+      expectStatus: [200, 201, 401, 403, ...(req.alsoAccept ?? [])],
       ...(req.query === undefined ? {} : { query: req.query }),
       ...(req.json === undefined ? {} : { json: req.json }),
       ...(req.idempotent === undefined ? {} : { idempotent: req.idempotent }),
       ...(req.signal === undefined ? {} : { signal: req.signal }),
     });
+    if (res.status === 403) throw forbidden(req.endpoint);
     if (res.status !== 401) return { status: res.status, data: res.data };
     // "A connector must re-fetch a token on 401": expired, or the LMS rotated its signing key.
     session.invalidate();
@@ -139,23 +163,32 @@ function api(session: OpenedxSession, path: string): string {
   return endpointUrl(session.config.base_url, path);
 }
 
+/** A course-discovery URL: only with `catalog_url` configured (discovery is a service of its own, on its own host). */
 function catalog(session: OpenedxSession, path: string): string {
-  return endpointUrl(session.config.catalog_url ?? session.config.base_url, path);
+  const base = session.config.catalog_url;
+  if (base === undefined) throw new AppError('invalid_config', 'no catalog_url (the course-discovery service) is configured');
+  return endpointUrl(base, path);
+}
+
+/** The path of one credential: `api/v2/credentials/<uuid>/`, with the slash Django's APPEND_SLASH wants. */
+function credentialPath(uuid: string): string {
+  return `api/v2/credentials/${encodeURIComponent(uuid)}/`;
 }
 
 // ---- credentials --------------------------------------------------------------------------------------------------
 
-/** The first page of the full list, or page `page` (a resumed scan), `pageSize` credentials a page. */
-export function credentialsPageUrl(config: OpenedxConfig, page = 1, pageSize = PAGE_SIZE): string {
+/**
+ * The first page of the full list, or page `page` (a resumed scan). No `page_size`: the service's PageNumberPagination
+ * has no page_size parameter (settings PAGE_SIZE, 20 unless the operator changed it), so pages are what it serves.
+ */
+export function credentialsPageUrl(config: OpenedxConfig, page = 1): string {
   const url = new URL(endpointUrl(config.base_url, 'api/v2/credentials/'));
-  // DRF re-encodes `next` with sorted keys; the order does not matter to the server.
   if (page > 1) url.searchParams.set('page', String(page));
-  url.searchParams.set('page_size', String(pageSize));
   return url.toString();
 }
 
 /**
- * GET <base_url>/api/v2/credentials/?page_size=100, then each `next` link as given.
+ * GET <base_url>/api/v2/credentials/, then each `next` link as given.
  * null: `404 {"detail": "Invalid page."}` (the list shrank below this page since the link was made).
  */
 export async function listCredentialsPage(session: OpenedxSession, url: string, signal?: AbortSignal): Promise<CredentialsPage | null> {
@@ -168,10 +201,29 @@ export async function listCredentialsPage(session: OpenedxSession, url: string, 
   return parsed(LIST_CREDENTIALS, credentialsPageSchema, res);
 }
 
-/** GET <base_url>/api/v2/credentials/:uuid  -> the credential, or null when unknown / deleted (404). */
+/** GET <base_url>/api/v2/credentials/:uuid/  -> the credential, or null when unknown / deleted (404). */
 export async function getCredential(session: OpenedxSession, uuid: string, signal?: AbortSignal): Promise<Credential | null> {
-  const res = await authorized(session, { method: 'GET', url: api(session, `api/v2/credentials/${encodeURIComponent(uuid)}`), endpoint: GET_CREDENTIAL, alsoAccept: [404], signal });
+  const res = await authorized(session, { method: 'GET', url: api(session, credentialPath(uuid)), endpoint: GET_CREDENTIAL, alsoAccept: [404], signal });
   return res.status === 404 ? null : parsed(GET_CREDENTIAL, credentialSchema, res);
+}
+
+/** What a lookup of one credential found: it, its absence (DRF's JSON 404), or no answer to go by (another 404). */
+export type CredentialLookup = { kind: 'found'; credential: Credential } | { kind: 'gone' } | { kind: 'unknown'; reason: string };
+
+/**
+ * GET <base_url>/api/v2/credentials/:uuid/ for a credential the list did not show. Only DRF's own 404 (JSON, `{"detail":
+ * "Not found."}`) says it is gone; a 404 page that is no JSON (the path is not routed there, a proxy's page) says
+ * nothing about the credential.
+ */
+export async function lookupCredential(session: OpenedxSession, uuid: string, signal?: AbortSignal): Promise<CredentialLookup> {
+  try {
+    const credential = await getCredential(session, uuid, signal);
+    return credential === null ? { kind: 'gone' } : { kind: 'found', credential };
+  } catch (err) {
+    const status = isAppError(err) ? (err.details as { status?: unknown } | undefined)?.status : undefined;
+    if (status === 404) return { kind: 'unknown', reason: `${GET_CREDENTIAL} answered 404 with no JSON` };
+    throw err;
+  }
 }
 
 export interface CreateCredentialInput {
@@ -192,13 +244,16 @@ export async function createCredential(session: OpenedxSession, input: CreateCre
   return parsed(CREATE_CREDENTIAL, credentialSchema, res);
 }
 
-/** PATCH <base_url>/api/v2/credentials/:uuid  {"status": "awarded" | "revoked"} (the only field the doc allows). */
+/**
+ * PATCH <base_url>/api/v2/credentials/:uuid/  {"status": "awarded" | "revoked"}. The service changes only `status`
+ * (other fields are ignored, not refused), so only status is sent.
+ */
 export async function setCredentialStatus(session: OpenedxSession, uuid: string, status: 'awarded' | 'revoked', signal?: AbortSignal): Promise<Credential> {
-  const res = await authorized(session, { method: 'PATCH', url: api(session, `api/v2/credentials/${encodeURIComponent(uuid)}`), endpoint: UPDATE_CREDENTIAL, json: { status }, signal });
+  const res = await authorized(session, { method: 'PATCH', url: api(session, credentialPath(uuid)), endpoint: UPDATE_CREDENTIAL, json: { status }, signal });
   return parsed(UPDATE_CREDENTIAL, credentialSchema, res);
 }
 
-/** PATCH <base_url>/api/v2/credentials/:uuid  {"status": "revoked"} */
+/** PATCH <base_url>/api/v2/credentials/:uuid/  {"status": "revoked"} */
 export function revokeCredential(session: OpenedxSession, uuid: string, signal?: AbortSignal): Promise<Credential> {
   return setCredentialStatus(session, uuid, 'revoked', signal);
 }
@@ -209,8 +264,23 @@ export type LearnerCertStatusQuery = ({ username: string; lms_user_id?: never } 
   course_runs?: string[];
 };
 
+/**
+ * The rules the service does not check for us, checked before sending: exactly one of username / lms_user_id (both
+ * get a 400 with an empty body), and at least one course or run (the service answers an empty status instead).
+ */
+export function checkLearnerCertStatusQuery(query: LearnerCertStatusQuery, label = 'learner status query'): void {
+  const hasName = typeof query.username === 'string' && query.username.trim() !== '';
+  const hasId = typeof query.lms_user_id === 'number' && Number.isInteger(query.lms_user_id) && query.lms_user_id > 0;
+  if (hasName === hasId) throw new AppError('invalid_request', `${label}: give exactly one of username and lms_user_id`);
+  const courses = query.courses ?? [];
+  const runs = query.course_runs ?? [];
+  if (courses.length + runs.length === 0) throw new AppError('invalid_request', `${label}: name at least one course or course run`);
+  if ([...courses, ...runs].some((k) => typeof k !== 'string' || k.trim() === '')) throw new AppError('invalid_request', `${label}: a course or course run is empty`);
+}
+
 /** POST <base_url>/api/credentials/v1/learner_cert_status/  -> the learner's earned certificates (unknown: empty). */
 export async function learnerCertStatus(session: OpenedxSession, query: LearnerCertStatusQuery, signal?: AbortSignal): Promise<LearnerCertStatus> {
+  checkLearnerCertStatusQuery(query);
   // A read: safe to send again.
   const res = await authorized(session, { method: 'POST', url: api(session, 'api/credentials/v1/learner_cert_status/'), endpoint: LEARNER_CERT_STATUS, json: query, idempotent: true, signal });
   return parsed(LEARNER_CERT_STATUS, learnerCertStatusSchema, res);
@@ -219,6 +289,8 @@ export async function learnerCertStatus(session: OpenedxSession, query: LearnerC
 /** POST <base_url>/api/credentials/v1/bulk_learner_cert_status/  [query, ...] -> one answer per query, in order. */
 export async function bulkLearnerCertStatus(session: OpenedxSession, queries: LearnerCertStatusQuery[], signal?: AbortSignal): Promise<LearnerCertStatus[]> {
   if (queries.length === 0) return [];
+  // One bad entry makes the service answer the whole request with an HTML 400 (a non-list body even with a 500).
+  queries.forEach((q, i) => checkLearnerCertStatusQuery(q, `learner status query ${i + 1}`));
   const res = await authorized(session, { method: 'POST', url: api(session, 'api/credentials/v1/bulk_learner_cert_status/'), endpoint: BULK_LEARNER_CERT_STATUS, json: queries, idempotent: true, signal });
   const answers = parsed(BULK_LEARNER_CERT_STATUS, bulkLearnerCertStatusSchema, res);
   if (answers.length !== queries.length) {
@@ -227,7 +299,7 @@ export async function bulkLearnerCertStatus(session: OpenedxSession, queries: Le
   return answers;
 }
 
-// ---- catalog (course-discovery): titles ---------------------------------------------------------------------------
+// ---- catalog (course-discovery, at catalog_url): titles -----------------------------------------------------------
 
 /**
  * Programs by lower-case uuid -> title, and the runs of their courses by key -> title (the course's: discovery
@@ -237,8 +309,8 @@ export async function bulkLearnerCertStatus(session: OpenedxSession, queries: Le
 export async function programTitles(session: OpenedxSession, uuids: readonly string[], signal?: AbortSignal): Promise<{ programs: Map<string, string | null>; runs: Map<string, string | null> }> {
   const programs = new Map<string, string | null>();
   const runs = new Map<string, string | null>();
-  for (let i = 0; i < uuids.length; i += PAGE_SIZE) {
-    const query = { uuids: uuids.slice(i, i + PAGE_SIZE).join(','), page_size: PAGE_SIZE };
+  for (let i = 0; i < uuids.length; i += CATALOG_BATCH) {
+    const query = { uuids: uuids.slice(i, i + CATALOG_BATCH).join(','), page_size: CATALOG_BATCH };
     const page = parsed(CATALOG_PROGRAMS, programsPageSchema, await authorized(session, { method: 'GET', url: catalog(session, 'api/v1/programs/'), endpoint: CATALOG_PROGRAMS, query, signal }));
     for (const p of page.results) {
       programs.set(p.uuid.toLowerCase(), p.title ?? null);
@@ -254,8 +326,8 @@ export async function programTitles(session: OpenedxSession, uuids: readonly str
  */
 export async function courseRunTitles(session: OpenedxSession, keys: readonly string[], signal?: AbortSignal): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>();
-  for (let i = 0; i < keys.length; i += PAGE_SIZE) {
-    const query = { keys: keys.slice(i, i + PAGE_SIZE).join(','), page_size: PAGE_SIZE };
+  for (let i = 0; i < keys.length; i += CATALOG_BATCH) {
+    const query = { keys: keys.slice(i, i + CATALOG_BATCH).join(','), page_size: CATALOG_BATCH };
     const page = parsed(CATALOG_COURSE_RUNS, courseRunsPageSchema, await authorized(session, { method: 'GET', url: catalog(session, 'api/v1/course_runs/'), endpoint: CATALOG_COURSE_RUNS, query, signal }));
     for (const r of page.results) out.set(r.key, r.title ?? null);
   }

@@ -55,6 +55,18 @@ export function toCatalogAchievement(c: Credential, ctx: NormalizeContext): Cata
   return { ...toAchievement(c, ctx) };
 }
 
+/** The credential's PDF link: an absolute http(s) `download_url`, else null (the doc's "www.example.com" is no link). */
+export function fileLink(c: Pick<Credential, 'download_url'>): string | null {
+  const link = c.download_url;
+  if (typeof link !== 'string' || link.trim() === '') return null;
+  try {
+    const url = new URL(link);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.toString() : null;
+  } catch {
+    return null;
+  }
+}
+
 export function toCertificate(c: Credential, ctx: NormalizeContext): NormalizedCertificate {
   const issuedAt = drfInstant(c.created);
   return {
@@ -80,8 +92,9 @@ export function toCertificate(c: Credential, ctx: NormalizeContext): NormalizedC
     valid_until: null,
     // The uuid already identifies it; the API has no serial number.
     serial: null,
-    // Every listed credential has a certificate page and a PDF (`certificate_url`, `download_url`).
-    file: { available: true },
+    // A PDF only where the credential links one: `download_url` left the serializer in the Teak release (and was
+    // null in practice before). `certificate_url` is an HTML page, not a file.
+    file: { available: fileLink(c) !== null },
     raw: c,
   };
 }
