@@ -42,14 +42,26 @@ export function formatWithOffset(date: Date, timeZone: string): string {
   return `${formatZoneless(date, timeZone).replace(' ', 'T')}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
 
-/** Reads a zone-less `YYYY-MM-DD[ HH:mm:ss]` as wall-clock time in `timeZone`; null if malformed. */
+/**
+ * Reads a zone-less `YYYY-MM-DD[ HH:mm:ss]` as wall-clock time in `timeZone`; null if malformed. A text that carries
+ * its own offset (`2025-11-04T12:58:01+01:00`, `...Z`; a fraction of a second is cut) is that instant, whatever
+ * `timeZone` says: providers documented as zone-less have been seen printing offsets on some endpoints.
+ */
 export function parseZoneless(text: string, timeZone: string): Date | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(text.trim());
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(text.trim());
   if (!m) return null;
   const guess = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0));
   // Date.UTC rolls month 13 over into next year: a date that does not read back is malformed.
   const back = new Date(guess).toISOString();
   if (Number.isNaN(guess) || back.slice(0, 10) !== `${m[1]}-${m[2]}-${m[3]}` || Number(m[4] ?? 0) > 23) return null;
+  const zone = m[7];
+  if (zone !== undefined) {
+    if (m[4] === undefined) return null;
+    if (zone.toUpperCase() === 'Z') return new Date(guess);
+    const digits = zone.slice(1).replace(':', '');
+    const offset = (zone.startsWith('-') ? -1 : 1) * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2)));
+    return new Date(guess - offset * 60_000);
+  }
   // Two passes settle the offset also next to a DST change.
   let t = guess - offsetMinutes(new Date(guess), timeZone) * 60_000;
   t = guess - offsetMinutes(new Date(t), timeZone) * 60_000;

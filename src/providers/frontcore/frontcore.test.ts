@@ -317,7 +317,7 @@ describe('FrontCore status checks and diploma files against the simulator', () =
 
     const server = http.createServer((_req, res) => {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify([{ id: 1, updated_at: '2024-02-15T09:00:00Z' }]));
+      res.end(JSON.stringify([{ id: 1, updated_at: '15.02.2024 09:00' }]));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));

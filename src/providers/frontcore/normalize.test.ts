@@ -65,6 +65,18 @@ describe('FrontCore normalize (recorded payloads)', () => {
     expect(zonelessToUtc(null, 'Europe/Oslo')).toBeNull();
   });
 
+  it('reads a time that carries its own offset as that instant, in any source zone (seen on FrontCore coursedates)', () => {
+    expect(zonelessToUtc('2025-11-04T12:58:01+01:00', 'Europe/Oslo')).toBe('2025-11-04T11:58:01Z');
+    expect(zonelessToUtc('2025-11-04T12:58:01+01:00', 'America/Los_Angeles')).toBe('2025-11-04T11:58:01Z');
+    expect(zonelessToUtc('2025-07-04T12:58:01.250Z', 'Europe/Oslo')).toBe('2025-07-04T12:58:01Z');
+    expect(zonelessToUtc('2025-07-04T12:58:01-0230', 'Europe/Oslo')).toBe('2025-07-04T15:28:01Z');
+    // An offset on a date alone is no datetime.
+    expect(zonelessToUtc('2025-07-04+01:00', 'Europe/Oslo')).toBeNull();
+    const d = recorded()[0]!;
+    const page = diplomasResponseSchema.parse({ success: 'ok', items: [{ ...d, created_at: '2025-11-04T12:58:01+01:00' }] });
+    expect(toCertificate(page.items[0]!, OSLO).issued_at).toBe('2025-11-04T11:58:01Z');
+  });
+
   it('keeps the national id number in memory only for matching, and raw = the item minus the download token', () => {
     const d = recorded().find((x) => x.user.national_identification_number);
     if (!d) throw new Error('no diploma with a national id in the fixture');
@@ -87,7 +99,7 @@ describe('FrontCore normalize (recorded payloads)', () => {
     const c = toCertificate(diplomasResponseSchema.parse({ success: 'ok', items: [{ ...lean, extra_field: 1 }] }).items[0] as Diploma, OSLO);
     expect(c).toMatchObject({ valid_from: null, serial: null, status: 'awarded' });
     expect((c.raw as Record<string, unknown>).extra_field).toBe(1);
-    const bad = diplomasResponseSchema.safeParse({ success: 'ok', items: [{ ...d, created_at: '2024-02-15T09:00:00+01:00' }] });
+    const bad = diplomasResponseSchema.safeParse({ success: 'ok', items: [{ ...d, created_at: '15.02.2024 09:00' }] });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(['items', 0, 'created_at']);
   });

@@ -13,7 +13,11 @@ import { DEFAULT_TIME_ZONE, isValidTimeZone } from '../../domain/validity.ts';
 import { resolvedConfigSchema } from '../provider.ts';
 
 /** `yyyy-mm-dd hh:mm:ss`, or `yyyy-mm-dd` alone (the participants filter format of frontcore-notes.md). */
-export const zonelessSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?$/, 'must be a zone-less datetime yyyy-mm-dd hh:mm:ss');
+export const zonelessSchema = z
+  .string()
+  // Documented zone-less; FrontCore's coursedates answers have been seen with offsets (monscorps/kkurs.no
+  // worker/test/fixtures/courses_coursedates.json), so an ISO time with its own offset is read as that instant.
+  .regex(/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?$/i, 'must be a datetime yyyy-mm-dd hh:mm:ss (zone-less, or ISO 8601 with an offset)');
 const id = z.number().int();
 /** A text field of the doc's example that a real account may leave empty (null) or omit. */
 const text = z.string().nullish();
