@@ -1,6 +1,9 @@
 /** What GET /v1/providers answers per provider (zod only: the web UI takes its type from here). */
 import { z } from 'zod';
 
+/** A provider id in an answer (the ones this hub knows: GET /v1/providers). */
+export const providerIdOutput = z.string().describe('The provider id (GET /v1/providers lists them)');
+
 export const settingsFieldSchema = z.object({
   name: z.string().describe('The setting, dotted as nested in certhub.yaml: base_url, oauth.token_url'),
   label: z.string(),

@@ -75,7 +75,7 @@ export function listQuery<T extends readonly [string, ...string[]]>(values: T, d
 }
 
 /** A provider id in an answer (the ones this hub knows: GET /v1/providers). */
-export const providerIdOutput = z.string().describe('The provider id (GET /v1/providers lists them)');
+export { providerIdOutput } from './provider-view.ts';
 
 /** A provider id in a request: one this hub knows. */
 export const providerIdInput = providerIdSchema;

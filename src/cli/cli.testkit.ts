@@ -31,8 +31,16 @@ export interface Started {
   waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<string>;
 }
 
-export function startCli(args: string[], opts: { cwd: string; env?: Record<string, string> }): Started {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: cleanEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+export interface CliOptions {
+  cwd: string;
+  env?: Record<string, string>;
+  /** Options for node before the binary (`--import <module>`: a test provider registered in that process). */
+  nodeArgs?: string[];
+}
+
+export function startCli(args: string[], opts: CliOptions): Started {
+  const argv = [...(opts.nodeArgs ?? []), BIN, ...args];
+  const child = spawn(process.execPath, argv, { cwd: opts.cwd, env: cleanEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const waiters: (() => void)[] = [];
@@ -64,4 +72,4 @@ export function startCli(args: string[], opts: { cwd: string; env?: Record<strin
   return { child, done, waitForOutput };
 }
 
-export const runCli = (args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<Run> => startCli(args, opts).done;
+export const runCli = (args: string[], opts: CliOptions): Promise<Run> => startCli(args, opts).done;

@@ -77,7 +77,10 @@ export function formatPageLine(progress: SyncProgress): string {
   );
 }
 
-/** `edx: succeeded in 3s: 12 pages, 1,200 certificates (1,000 created, 200 updated, 0 unchanged, 0 deleted), 13 requests`. */
+/**
+ * `edx: succeeded in 3s: 12 pages, 1,200 certificates (1,000 created, 200 updated, 0 unchanged, 0 deleted), 13 requests`,
+ * then one line per warning (formatWarning).
+ */
 export function formatSummary(report: SyncReport): string {
   const c = report.certificates;
   const total = c.created + c.updated + c.unchanged;
@@ -86,12 +89,20 @@ export function formatSummary(report: SyncReport): string {
     report.throttled_429 > 0 ? `${report.throttled_429} throttled (429)` : null,
     report.retries > 0 ? `${report.retries} retries` : null,
   ].filter((x) => x !== null);
-  return (
+  const line =
     `${report.source}: ${report.status} in ${formatDuration(report.duration_ms)}: ${number(report.pages)} pages, ` +
     `${number(total)} certificates (${number(c.created)} created, ${number(c.updated)} updated, ` +
     `${number(c.unchanged)} unchanged, ${number(c.deleted)} deleted), ${number(requests)} requests` +
-    (extra.length > 0 ? `, ${extra.join(', ')}` : '')
-  );
+    (extra.length > 0 ? `, ${extra.join(', ')}` : '');
+  return [line, ...report.warnings.map(formatWarning)].join('\n');
+}
+
+/**
+ * A run's warning under its summary, the count first, the code last for looking it up:
+ * `  warning: 12 achievements left untitled: the catalog did not answer (untitled_achievements)`.
+ */
+export function formatWarning(warning: SyncReport['warnings'][number]): string {
+  return `  warning: ${number(warning.count)} ${warning.message.replace(/\s*\n\s*/g, ' ')} (${warning.code})`;
 }
 
 export interface ProgressWriter {
@@ -125,7 +136,7 @@ export class LiveProgress {
     if (this.now() - this.lastDraw >= this.intervalMs) this.draw();
   }
 
-  /** Replaces a source's line for good (its summary). */
+  /** Replaces a source's line for good (its summary, which may run over several lines: its warnings). */
   settle(source: string, line: string): void {
     this.lines.set(source, line);
     this.draw();
@@ -138,8 +149,9 @@ export class LiveProgress {
   private draw(): void {
     this.lastDraw = this.now();
     let text = this.drawn > 0 ? `\x1b[${this.drawn}A` : '';
-    for (const line of this.lines.values()) text += `\r\x1b[2K${line}\n`;
-    this.drawn = this.lines.size;
+    const rows = [...this.lines.values()].flatMap((line) => line.split('\n'));
+    for (const row of rows) text += `\r\x1b[2K${row}\n`;
+    this.drawn = rows.length;
     this.out.write(text);
   }
 }

@@ -78,6 +78,47 @@ describeEachDialect('sync engine', (h) => {
     expect(await h.rows(store, 'certificate_versions')).toHaveLength(25);
   });
 
+  it('sums the pages\' warnings by code into the stored report; a run whose pages have none reports []', async () => {
+    const { store, input, source, http, now } = await setup(h);
+    const untitled = 'achievements left untitled: the catalog did not answer';
+    const pageWarnings: Record<number, { code: string; message: string; count?: number }[]> = {
+      1: [{ code: 'untitled_achievements', message: untitled, count: 5 }, { code: 'no_file', message: 'certificates without a downloadable file' }],
+      3: [{ code: 'untitled_achievements', message: untitled, count: 7 }, { code: 'no_file', message: 'certificates without a downloadable file', count: 0 }],
+    };
+    const provider = createListProvider({ items: () => certs(1, 25), pageSize: 10, warnings: (page) => pageWarnings[page] });
+    const report = await runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now });
+
+    expect(report).toMatchObject({ status: 'succeeded', pages: 3, error: null });
+    // One entry per code in the order first met, counts summed (no count is 1; a count of 0 adds nothing).
+    expect(report.warnings).toEqual([
+      { code: 'untitled_achievements', message: untitled, count: 12 },
+      { code: 'no_file', message: 'certificates without a downloadable file', count: 1 },
+    ]);
+    expect((await store.sync.getRun(report.run_id!))?.report).toEqual(report);
+
+    const clean = await runSourceSync({
+      store,
+      session: sessionOf(input, source, createListProvider({ items: () => certs(1, 5), pageSize: 10 }), http.client),
+      now,
+      full: true,
+    });
+    expect(clean).toMatchObject({ status: 'succeeded', pages: 1, warnings: [] });
+    expect((await store.sync.getRun(clean.run_id!))?.report).toMatchObject({ warnings: [] });
+  });
+
+  it('keeps the warnings of the pages saved before a failure in the failed run\'s report', async () => {
+    const { store, input, source, http, now } = await setup(h);
+    const provider = createListProvider({
+      items: () => certs(1, 30),
+      pageSize: 10,
+      failOnPage: { page: 3 },
+      warnings: () => [{ code: 'no_file', message: 'certificates without a downloadable file', count: 2 }],
+    });
+    const failed = await runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now });
+    expect(failed).toMatchObject({ status: 'failed', pages: 2, warnings: [{ code: 'no_file', message: 'certificates without a downloadable file', count: 4 }] });
+    expect((await store.sync.getRun(failed.run_id!))?.report).toEqual(failed);
+  });
+
   it('keeps the pages saved before a failure, records the error, releases the lock, and resumes without duplicates', async () => {
     const { store, input, source, http, now } = await setup(h);
     const provider = createListProvider({ items: () => certs(1, 50), pageSize: 10, failOnPage: { page: 3 } });

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { NormalizedCertificate, ProviderId } from '../domain/certificate.ts';
 import { AppError } from '../errors.ts';
-import type { CatalogAchievement, Checkpoint, Provider } from '../providers/provider.ts';
+import type { CatalogAchievement, Checkpoint, Provider, RunWarning } from '../providers/provider.ts';
 import type { Source, Store } from '../store/index.ts';
 import { sampleCertificate } from '../store/sample-certificate.testkit.ts';
 import type { HttpClient, SyncSession } from './engine.ts';
@@ -59,6 +59,8 @@ export interface ListProviderOptions {
   unchanged?: () => boolean;
   /** Incremental provider: mark this pull's pages as a full scan (Page.fullScan). */
   fullScan?: () => boolean;
+  /** The warnings of each (1-based) page (Page.warnings); none when it answers undefined. */
+  warnings?: (page: number) => RunWarning[] | undefined;
 }
 
 export interface ListProvider extends Provider<FakeConfig> {
@@ -118,6 +120,7 @@ export function createListProvider(opts: ListProviderOptions): ListProvider {
           throw opts.failOnPage.error?.() ?? new AppError('provider_unavailable', `provider answered 503 on page ${pageNo}`);
         }
         const certificates = items.slice(offset, offset + opts.pageSize);
+        const warnings = opts.warnings?.(pageNo);
         offset += certificates.length;
         // A full scan's last checkpoint must make the next pull begin a new scan (provider.ts).
         const last = offset >= items.length;
@@ -127,6 +130,7 @@ export function createListProvider(opts: ListProviderOptions): ListProvider {
           progress: { done: offset, total: items.length },
           ...(fullScan ? { fullScan: true } : {}),
           ...(opts.catalog === undefined || pageNo !== 1 ? {} : { achievements: opts.catalog }),
+          ...(warnings === undefined ? {} : { warnings }),
         };
       }
     },

@@ -1,6 +1,7 @@
 /** Shared pieces: page frame (focus moves to the heading on navigation), loading and error states, badges, tables. */
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from './api.ts';
+import type { RunWarningView } from './types.ts';
 
 export function Page(props: { title: string; actions?: ReactNode; children: ReactNode }) {
   const heading = useRef<HTMLHeadingElement>(null);
@@ -88,5 +89,30 @@ export function Notice(props: { text: string | null }) {
     <p className="notice" role="status" aria-live="polite">
       {props.text ?? ''}
     </p>
+  );
+}
+
+/**
+ * A run's warnings (it succeeded with less than it could): a warning badge with how many kinds, then each one with its
+ * count, message and code. Nothing when there are none.
+ */
+export function RunWarnings(props: { warnings: readonly RunWarningView[]; label?: string }) {
+  if (props.warnings.length === 0) return null;
+  const { warnings } = props;
+  return (
+    <div className="run-warnings">
+      <span className="badge warn">
+        <span aria-hidden="true">⚠ </span>
+        {warnings.length === 1 ? '1 warning' : `${warnings.length} warnings`}
+        {props.label === undefined ? null : <span className="visually-hidden"> {props.label}</span>}
+      </span>
+      <ul>
+        {warnings.map((w) => (
+          <li key={w.code}>
+            {w.count.toLocaleString()} {w.message} <code className="muted">{w.code}</code>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }

@@ -222,6 +222,33 @@ describe('sources API', () => {
     expectNoSecrets(h);
   });
 
+  it('answers a run\'s warnings on the run, in the list and on its source; a report stored before warnings reads []', async () => {
+    const untitled = { code: 'untitled_achievements', message: 'achievements left untitled: the catalog did not answer' };
+    const h = (hub = await createHub({
+      items: () => certs(1, 15),
+      warnings: (page) => (page === 1 ? [{ ...untitled, count: 3 }] : [{ ...untitled, count: 9 }, { code: 'no_file', message: 'certificates without a downloadable file' }]),
+    }));
+    const started = (await h.call('POST', '/v1/sources/frontcore-main/sync', { key: h.a.adminKey })).json<{ run_id: string }>();
+    await waitForRun(h, started.run_id);
+    const warnings = [
+      { ...untitled, count: 12 },
+      { code: 'no_file', message: 'certificates without a downloadable file', count: 1 },
+    ];
+    const run = (await h.call('GET', `/v1/sync-runs/${started.run_id}`, { key: h.a.readKey })).json();
+    expect(run).toMatchObject({ status: 'succeeded', pages: 2, warnings, error: null });
+    expect((await h.call('GET', '/v1/sync-runs', { key: h.a.readKey })).json().items).toEqual([expect.objectContaining({ id: started.run_id, warnings })]);
+    expect((await h.call('GET', '/v1/sources/frontcore-main', { key: h.a.readKey })).json().last_run).toMatchObject({ id: started.run_id, warnings });
+
+    // A report written before runs had warnings (no field), and a run still going (no report): [] both.
+    const old = await h.store.sync.startRun(h.a.source.id);
+    const { warnings: _none, ...oldReport } = run as Record<string, unknown>;
+    await h.store.sync.finishRun(old.id, { status: 'succeeded', report: { ...oldReport, run_id: old.id } });
+    expect((await h.call('GET', `/v1/sync-runs/${old.id}`, { key: h.a.readKey })).json()).toMatchObject({ id: old.id, status: 'succeeded', warnings: [] });
+    const running = await h.store.sync.startRun(h.a.source.id);
+    const listed = (await h.call('GET', '/v1/sync-runs', { key: h.a.readKey })).json().items as { id: string; warnings: unknown }[];
+    expect(Object.fromEntries(listed.map((r) => [r.id, r.warnings]))).toEqual({ [running.id]: [], [old.id]: [], [started.run_id]: warnings });
+  });
+
   it('answers 502 provider_unavailable for sync and test when this server has no launcher or connector', async () => {
     const h = (hub = await createHub(undefined, { sync: undefined, connector: undefined }));
     const sync = await h.call('POST', '/v1/sources/frontcore-main/sync', { key: h.a.adminKey });

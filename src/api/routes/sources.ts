@@ -11,22 +11,9 @@ import { testSourceConnection } from '../../providers/connection-test.ts';
 import type { Source } from '../../store/index.ts';
 import type { RouteDeps } from '../deps.ts';
 import { parseOrThrow, type RouteTable } from '../route.ts';
-import { boolQuery, idParams, providerIdOutput } from '../schemas.ts';
-import { runSummary, runSummarySchema } from './sync-runs.ts';
-
-const sourceViewSchema = z.object({
-  id: z.string().describe('The source id (slug), unique in the tenant'),
-  provider: providerIdOutput,
-  enabled: z.boolean(),
-  settings: z.record(z.string(), z.unknown()).describe('Non-secret settings (base_url, timezone, rate_limit, sync_every_ms, ...)'),
-  has_credentials: z.boolean().describe('Credentials are write-only: never returned'),
-  syncing: z.boolean(),
-  certificates: z.number().describe('Certificates stored from this source (deleted ones included)'),
-  last_run: runSummarySchema.nullable(),
-  next_sync_at: z.string().nullable().describe('When the scheduler next syncs it, when known'),
-  created_at: z.string(),
-  updated_at: z.string(),
-});
+import { boolQuery, idParams } from '../schemas.ts';
+import { sourceViewSchema } from '../run-view.ts';
+import { runSummary } from './sync-runs.ts';
 
 /** The body of POST and (after merging) PATCH as certhub.yaml writes a source; `sync_every` back from the stored ms. */
 function asYamlShape(config: SourceConfig): Record<string, unknown> {

@@ -1,6 +1,6 @@
 /**
  * Sync runs of the tenant's sources: the list, and one run with its full report (requests by endpoint, 429s,
- * retries, error).
+ * retries, warnings, error).
  */
 import { z } from 'zod';
 import { isRecord } from '../../config/problems.ts';
@@ -9,34 +9,24 @@ import type { TenantSyncRun } from '../../store/index.ts';
 import type { SyncReport } from '../../sync/report.ts';
 import type { RouteDeps } from '../deps.ts';
 import type { RouteTable } from '../route.ts';
-import { cursorQuery, idParams, limitQuery, providerIdOutput } from '../schemas.ts';
-
-const countsSchema = z.object({ created: z.number(), updated: z.number(), unchanged: z.number(), deleted: z.number() });
-
-export const runSummarySchema = z.object({
-  id: z.string(),
-  source: z.string().describe('The source id (slug)'),
-  provider: providerIdOutput,
-  status: z.enum(['running', 'succeeded', 'failed']),
-  started_at: z.string(),
-  finished_at: z.string().nullable(),
-  duration_ms: z.number().nullable(),
-  pages: z.number().nullable(),
-  certificates: countsSchema.nullable().describe('Null while running'),
-  error: z.object({ code: z.string().nullable(), message: z.string() }).nullable(),
-});
-
-const runDetailSchema = runSummarySchema.extend({
-  requests_by_endpoint: z.record(z.string(), z.number()).describe('Requests the run made, by provider endpoint'),
-  throttled_429: z.number().describe('Responses 429 (Too Many Requests) met'),
-  retries: z.number(),
-});
+import { runDetailSchema, runSummarySchema, runWarningSchema, type RunDetail, type RunSummary, type RunWarningView } from '../run-view.ts';
+import { cursorQuery, idParams, limitQuery } from '../schemas.ts';
 
 function isReport(value: unknown): value is SyncReport {
   return isRecord(value) && typeof value.status === 'string' && isRecord(value.certificates);
 }
 
-export function runSummary(run: TenantSyncRun): z.output<typeof runSummarySchema> {
+/** A stored report's warnings: reports stored before runs had warnings have none, and an entry not of the shape is left out. */
+function warningsOf(report: SyncReport | null): RunWarningView[] {
+  const stored: unknown = report?.warnings;
+  if (!Array.isArray(stored)) return [];
+  return stored.flatMap((w) => {
+    const parsed = runWarningSchema.safeParse(w);
+    return parsed.success ? [parsed.data] : [];
+  });
+}
+
+export function runSummary(run: TenantSyncRun): RunSummary {
   const report = isReport(run.report) ? run.report : null;
   const error = report?.error ?? (run.error === null ? null : { code: null, message: run.error });
   return {
@@ -49,11 +39,12 @@ export function runSummary(run: TenantSyncRun): z.output<typeof runSummarySchema
     duration_ms: report?.duration_ms ?? null,
     pages: report?.pages ?? null,
     certificates: report?.certificates ?? null,
+    warnings: warningsOf(report),
     error,
   };
 }
 
-function runDetail(run: TenantSyncRun): z.output<typeof runDetailSchema> {
+function runDetail(run: TenantSyncRun): RunDetail {
   const report = isReport(run.report) ? run.report : null;
   return {
     ...runSummary(run),
@@ -107,7 +98,7 @@ export function registerSyncRunRoutes(table: RouteTable, deps: RouteDeps): void 
     method: 'GET',
     url: '/v1/sync-runs/:id',
     operationId: 'getSyncRun',
-    summary: 'One sync run with its full report (requests by endpoint, 429s, retries, error)',
+    summary: 'One sync run with its full report (requests by endpoint, 429s, retries, warnings, error)',
     tag: 'sources',
     access: 'read',
     params: idParams,

@@ -147,6 +147,22 @@ describe('certhub sync', () => {
     expect(captured.out).toEqual([]);
   });
 
+  it('in a terminal leaves each summary on screen with its warning lines under it', async () => {
+    const config = writeConfig(['fc-a', 'fc-b']);
+    const captured = newCaptured();
+    const warnings = () => [{ code: 'no_file', message: 'certificates without a downloadable file', count: 1_200 }];
+    const deps = depsFor({ 'fc-a': { items: () => items(15), warnings }, 'fc-b': { items: () => items(5) } }, captured, true);
+    expect(await run(['sync', '--config', config], deps, captured)).toBeNull();
+    // Two pages of fc-a, one line each: the redraws go up over all three lines once fc-a's summary has them.
+    const screen = captured.progress.split('\x1b[3A').at(-1) ?? '';
+    expect(screen.split('\n').map((row) => row.replace('\r\x1b[2K', ''))).toEqual([
+      expect.stringMatching(/^fc-a: succeeded in \d+s: 2 pages, 15 certificates/),
+      '  warning: 2,400 certificates without a downloadable file (no_file)',
+      expect.stringMatching(/^fc-b: succeeded in \d+s: 1 pages, 5 certificates/),
+      '',
+    ]);
+  });
+
   it('--full starts from no checkpoint; an unknown --source is a usage error', async () => {
     const config = writeConfig(['fc-a']);
     const captured = newCaptured();

@@ -136,10 +136,13 @@ export function registerSyncCommand(program: Command, rt: CliRuntime, deps: () =
       'after',
       `
 Progress goes to stderr: a live line per source in a terminal, one line per saved page otherwise.
+A run's summary is followed by one line per warning (count, message, code), what it could not do fully:
+    warning: 12 achievements left untitled: the catalog did not answer (untitled_achievements)
 Run report (--json): {run_id, source, provider, status: succeeded|failed, started_at, finished_at, duration_ms, pages,
-  certificates: {created, updated, unchanged, deleted}, requests_by_endpoint, throttled_429, retries, error: null|{code, message}}
-Exit status: 0 when every source succeeded; 1 when one failed (one "certhub: sync <source> failed: ..." line each);
-2 for an unknown --source or a configuration problem.`,
+  certificates: {created, updated, unchanged, deleted}, requests_by_endpoint, throttled_429, retries,
+  warnings: [{code, message, count}], error: null|{code, message}}
+Exit status: 0 when every source succeeded, with warnings or not; 1 when one failed (one "certhub: sync <source>
+failed: ..." line each); 2 for an unknown --source or a configuration problem.`,
     )
     .action(async (_opts: SyncOptions, cmd: Command) => {
       const opts = cmd.optsWithGlobals<SyncOptions>();

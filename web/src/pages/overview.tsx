@@ -3,7 +3,7 @@ import { api, streamEvents, type HubEvent } from '../api.ts';
 import { formatInstant, plural } from '../format.ts';
 import { Link } from '../router.tsx';
 import { errorText, type SourceView } from '../types.ts';
-import { Badge, Empty, ErrorNote, Loading, Notice, Page, useLoad } from '../ui.tsx';
+import { Badge, Empty, ErrorNote, Loading, Notice, Page, RunWarnings, useLoad } from '../ui.tsx';
 
 interface Progress {
   done: number;
@@ -93,6 +93,7 @@ export function Overview(props: { admin: boolean }) {
                 <dd>{s.enabled ? formatInstant(s.next_sync_at ?? null) : 'disabled'}</dd>
               </dl>
               {failure === null ? null : <p className="error">Last sync failed: {failure}</p>}
+              {s.last_run === null ? null : <RunWarnings warnings={s.last_run.warnings} label={`of the last sync of ${s.id}`} />}
               {p === undefined ? null : (
                 <div className="progress-wrap">
                   <label htmlFor={`progress-${s.id}`}>

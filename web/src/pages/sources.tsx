@@ -3,7 +3,7 @@ import { api } from '../api.ts';
 import { formatInstant, plural } from '../format.ts';
 import { Link } from '../router.tsx';
 import type { ProviderView, SourceView } from '../types.ts';
-import { Badge, Empty, ErrorNote, Loading, Notice, Page, useLoad } from '../ui.tsx';
+import { Badge, Empty, ErrorNote, Loading, Notice, Page, RunWarnings, useLoad } from '../ui.tsx';
 
 /** What the add-source form asks for one provider (GET /v1/providers); secrets are write-only (never shown again). */
 function bodyOf(provider: ProviderView, id: string, values: Record<string, string>, syncEvery: string): Record<string, unknown> {
@@ -156,7 +156,10 @@ export function Sources(props: { admin: boolean }) {
                 <td>{s.provider}</td>
                 <td>{s.enabled ? <Badge value="valid" label="enabled" /> : <Badge value="deleted" label="disabled" />}</td>
                 <td>{plural(s.certificates ?? 0, 'certificate')}</td>
-                <td>{s.last_run ? <Link to={`/sync-runs/${s.last_run.id}`}>{formatInstant(s.last_run.started_at)}</Link> : 'never'}</td>
+                <td>
+                  {s.last_run ? <Link to={`/sync-runs/${s.last_run.id}`}>{formatInstant(s.last_run.started_at)}</Link> : 'never'}
+                  {s.last_run === null ? null : <RunWarnings warnings={s.last_run.warnings} label={`of the last sync of ${s.id}`} />}
+                </td>
                 {props.admin ? (
                   <td className="row-actions">
                     <button type="button" className="secondary" onClick={() => void act(s, 'test')}>

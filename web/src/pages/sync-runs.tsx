@@ -1,11 +1,11 @@
 import { api } from '../api.ts';
 import { formatDuration, formatInstant } from '../format.ts';
 import { Link } from '../router.tsx';
-import { errorText, type RunSummary } from '../types.ts';
-import { Badge, Empty, ErrorNote, Loading, Page, useLoad } from '../ui.tsx';
+import { errorText, type RunDetail, type RunSummary } from '../types.ts';
+import { Badge, Empty, ErrorNote, Loading, Page, RunWarnings, useLoad } from '../ui.tsx';
 
-function requests(run: RunSummary): number | null {
-  return run.requests_by_endpoint === undefined ? null : Object.values(run.requests_by_endpoint).reduce((a, b) => a + b, 0);
+function requests(run: RunDetail): number {
+  return Object.values(run.requests_by_endpoint).reduce((a, b) => a + b, 0);
 }
 
 export function SyncRuns() {
@@ -37,6 +37,7 @@ export function SyncRuns() {
                 <td>{r.source}</td>
                 <td>
                   <Badge value={r.status} />
+                  <RunWarnings warnings={r.warnings} label={`of the run of ${r.source}`} />
                 </td>
                 <td>{formatDuration(r.duration_ms)}</td>
                 <td>{r.certificates ? `${r.certificates.created} / ${r.certificates.updated} / ${r.certificates.deleted}` : '—'}</td>
@@ -50,7 +51,7 @@ export function SyncRuns() {
 }
 
 export function SyncRunPage(props: { id: string }) {
-  const run = useLoad(() => api<RunSummary>(`/v1/sync-runs/${encodeURIComponent(props.id)}`), [props.id]);
+  const run = useLoad(() => api<RunDetail>(`/v1/sync-runs/${encodeURIComponent(props.id)}`), [props.id]);
   if (run.loading && run.data === null) return <Loading />;
   if (run.data === null) {
     return (
@@ -69,6 +70,13 @@ export function SyncRunPage(props: { id: string }) {
         {r.finished_at ? `, finished ${formatInstant(r.finished_at)}` : ''}
       </p>
       {failure === null ? null : <p className="error">Error: {failure}</p>}
+      {r.warnings.length === 0 ? null : (
+        <>
+          <h2>Warnings</h2>
+          {r.status === 'succeeded' ? <p>The run succeeded, but could not do everything:</p> : null}
+          <RunWarnings warnings={r.warnings} />
+        </>
+      )}
       {r.status === 'running' ? (
         <Empty>No report yet: the run is still going.</Empty>
       ) : (
@@ -85,11 +93,11 @@ export function SyncRunPage(props: { id: string }) {
                 : '—'}
             </dd>
             <dt>Requests</dt>
-            <dd>{requests(r) ?? '—'}</dd>
+            <dd>{requests(r)}</dd>
             <dt>Rate limited (429)</dt>
-            <dd>{r.throttled_429 ?? 0}</dd>
+            <dd>{r.throttled_429}</dd>
             <dt>Retries</dt>
-            <dd>{r.retries ?? 0}</dd>
+            <dd>{r.retries}</dd>
           </dl>
           <h2>Requests by endpoint</h2>
           <table>
@@ -101,7 +109,7 @@ export function SyncRunPage(props: { id: string }) {
               </tr>
             </thead>
             <tbody>
-              {Object.entries(r.requests_by_endpoint ?? {}).map(([endpoint, count]) => (
+              {Object.entries(r.requests_by_endpoint).map(([endpoint, count]) => (
                 <tr key={endpoint}>
                   <td>
                     <code>{endpoint}</code>
