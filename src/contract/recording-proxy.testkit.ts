@@ -1,0 +1,65 @@
+/**
+ * A recording proxy for tests that are about what crosses the wire: it forwards every request to `target` as it came
+ * (Host header included, so absolute links the server builds point back at the proxy) and logs when each arrived, its
+ * method and path, and the status and Retry-After of the answer, on the test's clock.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ProxiedExchange {
+  /** When the request reached the proxy (test clock, ms). */
+  at: number;
+  method: string;
+  path: string;
+  status: number;
+  retryAfter: string | null;
+}
+
+export interface RecordingProxy {
+  url: string;
+  log: ProxiedExchange[];
+  close(): Promise<void>;
+}
+
+export async function startRecordingProxy(target: string, now: () => Date): Promise<RecordingProxy> {
+  const upstream = new URL(target);
+  const log: ProxiedExchange[] = [];
+  const server = http.createServer((req, res) => {
+    const at = now().getTime();
+    const out = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        const retry = answer.headers['retry-after'];
+        log.push({ at, method: req.method ?? 'GET', path: req.url ?? '/', status: answer.statusCode ?? 0, retryAfter: typeof retry === 'string' ? retry : null });
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    out.on('error', () => {
+      res.writeHead(502).end();
+    });
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    log,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Requests that arrived before a Retry-After the proxy relayed had passed: what a well-behaved client never sends. */
+export function sentBeforeRetryAfter(log: readonly ProxiedExchange[], match: (e: ProxiedExchange) => boolean = () => true): ProxiedExchange[] {
+  const early: ProxiedExchange[] = [];
+  let blockedUntil = -Infinity;
+  for (const e of [...log].filter(match).sort((a, b) => a.at - b.at)) {
+    if (e.at < blockedUntil) early.push(e);
+    if (e.status === 429 && e.retryAfter !== null && /^\d+$/.test(e.retryAfter)) blockedUntil = Math.max(blockedUntil, e.at + Number(e.retryAfter) * 1000);
+  }
+  return early;
+}
