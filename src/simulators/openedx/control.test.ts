@@ -86,6 +86,23 @@ describe('ground truth and determinism', () => {
   });
 });
 
+describe('course-discovery on its own server (oe.discovery)', () => {
+  it('serves /api/v1/programs/ and /api/v1/course_runs/ on another host, trusting the same JWTs; page_size honoured there', async () => {
+    const token = `JWT ${await h.token()}`;
+    const programs = await h.api('GET', `${h.discoveryBase}/api/v1/programs/?page_size=3`, undefined, token);
+    expect(programs.status).toBe(200);
+    const page = (await programs.json()) as { count: number; results: { uuid: string; title: string }[] };
+    expect(page.results).toHaveLength(3);
+    expect(page.count).toBe(h.oe.data.catalog.programs.length);
+    expect((await h.api('GET', `${h.discoveryBase}/api/v1/programs/`, undefined, null)).status).toBe(401);
+    const noSlash = await h.api('GET', `${h.discoveryBase}/api/v1/course_runs?keys=x`, undefined, token);
+    expect(noSlash.status).toBe(301);
+    expect(noSlash.headers.get('location')).toBe('/api/v1/course_runs/?keys=x');
+    // The Credentials host does not serve them.
+    expect((await h.api('GET', `/api/v1/programs/`, undefined, token)).status).toBe(404);
+  });
+});
+
 describe('control routes', () => {
   it('POST /__sim/credentials for a world person (not yet an LMS user) and for a new person -> in the API and the truth', async () => {
     const known = new Set(h.oe.data.users.personKey);
