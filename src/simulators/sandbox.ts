@@ -36,6 +36,8 @@ export interface RunningSandbox {
 export { defaultSandboxAsOf } from './common/world.ts';
 
 export const SANDBOX_PORT_OFFSETS: Record<SimulatedProvider, number> = { frontcore: 1, falkor: 2, openedx: 3, springest: 4 };
+/** Companion servers (Open edX course-discovery) listen from base+5 on. */
+export const SANDBOX_COMPANION_PORT_OFFSET = 5;
 
 export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
   const host = options.host ?? '127.0.0.1';
@@ -44,23 +46,32 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const instances: SimulatorInstance[] = [
     createFrontcoreSimulator({ world, ...clock }),
     createFalkorSimulator({ world, ...clock }),
-    createOpenedxSimulator({ world, ...clock }),
+    // The sandbox's Open edX client is a staff user: exempt from the real 15/minute credential throttle, so a demo
+    // sync of thousands of credentials is not slowed to a page every 4 seconds.
+    createOpenedxSimulator({ world, ...clock, clients: [{ staff: true }] }),
     createSpringestSimulator({ world, ...clock }),
   ];
   const started: RunningSandbox['simulators'] = [];
+  const companions = instances.flatMap((i) => (i.companions ?? []).map((sim) => ({ provider: i.provider, sim })));
+  const listening: { close(): Promise<void> }[] = [];
   const closeAll = async (): Promise<void> => {
-    await Promise.all(started.map((s) => s.instance.sim.close()));
+    await Promise.all(listening.map((s) => s.close()));
   };
-  for (const instance of instances) {
-    const port = options.portBase === 0 ? 0 : options.portBase + SANDBOX_PORT_OFFSETS[instance.provider];
+  const servers = [
+    ...instances.map((instance) => ({ instance, sim: instance.sim, offset: SANDBOX_PORT_OFFSETS[instance.provider] })),
+    ...companions.map((c, i) => ({ instance: undefined, sim: c.sim, offset: SANDBOX_COMPANION_PORT_OFFSET + i, provider: c.provider })),
+  ];
+  for (const server of servers) {
+    const port = options.portBase === 0 ? 0 : options.portBase + server.offset;
     try {
-      const url = await instance.sim.listen(port, host);
-      started.push({ provider: instance.provider, url, instance });
+      const url = await server.sim.listen(port, host);
+      listening.push(server.sim);
+      if (server.instance) started.push({ provider: server.instance.provider, url, instance: server.instance });
     } catch (err) {
       await closeAll();
       const code = (err as NodeJS.ErrnoException).code;
       const reason = code === 'EADDRINUSE' ? 'is already in use' : `cannot be opened (${code ?? String(err)})`;
-      throw new AppError('invalid_request', `port ${port} for the ${instance.provider} simulator ${reason}; choose another --port-base`);
+      throw new AppError('invalid_request', `port ${port} for the ${server.sim.name} simulator ${reason}; choose another --port-base`);
     }
   }
   const sources = (): Record<string, unknown>[] => started.flatMap((s) => s.instance.sourceConfigs());

@@ -50,6 +50,14 @@ export interface SimServerOptions {
   errorBody(status: number, message: string): unknown;
   clock?: () => Date;
   maxBodyBytes?: number;
+  /**
+   * Django's APPEND_SLASH (CommonMiddleware, DEBUG off): provider routes match their declared path exactly, and a
+   * request whose path lacks a trailing slash that one of them has is answered 301 to the slashed path (query kept),
+   * whatever the method. Control routes keep the slash optional. Default false (the slash is optional everywhere).
+   */
+  appendSlash?: boolean;
+  /** The answer for a path no route matches (default: 404 with `errorBody`). */
+  notFound?(req: { method: string; path: string }): SimResponse;
 }
 
 export interface SimServer {
@@ -72,7 +80,7 @@ interface CompiledRoute {
   control: boolean;
 }
 
-function compile(route: SimRoute, control: boolean): CompiledRoute {
+function compile(route: SimRoute, control: boolean, exact = false): CompiledRoute {
   const keys: string[] = [];
   const full = control ? `/__sim${route.path === '/' ? '' : route.path}` : route.path;
   const pattern = full
@@ -85,7 +93,7 @@ function compile(route: SimRoute, control: boolean): CompiledRoute {
       return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     })
     .join('/');
-  return { route, name: route.name ?? `${route.method} ${full}`, regex: new RegExp(`^${pattern}/?$`), keys, control };
+  return { route, name: route.name ?? `${route.method} ${full}`, regex: new RegExp(exact ? `^${pattern}$` : `^${pattern}/?$`), keys, control };
 }
 
 /** A control route's JSON object body (empty body = `{}`), or null when it is not one. */
@@ -195,8 +203,17 @@ export function createSimServer(opts: SimServerOptions): SimServer {
   const compiled: CompiledRoute[] = [
     ...builtinControl.map((r) => compile(r, true)),
     ...(opts.controlRoutes ?? []).map((r) => compile(r, true)),
-    ...opts.routes.map((r) => compile(r, false)),
+    ...opts.routes.map((r) => compile(r, false, opts.appendSlash === true)),
   ];
+
+  /** APPEND_SLASH: does the path with a slash appended match a provider route (any method)? */
+  const slashRedirect = (url: URL): SimResponse | null => {
+    if (!opts.appendSlash || url.pathname.endsWith('/')) return null;
+    const slashed = `${url.pathname}/`;
+    if (!compiled.some((c) => !c.control && c.regex.test(slashed))) return null;
+    // HttpResponsePermanentRedirect: a relative Location, an empty HTML body.
+    return { status: 301, headers: { location: `${slashed}${url.search}`, 'content-type': 'text/html; charset=utf-8' }, body: '' };
+  };
 
   const send = (res: http.ServerResponse, out: SimResponse, truncate: boolean): void => {
     // A server's Date header is its own clock: the simulator's (pinned in tests), not Node's wall clock.
@@ -238,7 +255,16 @@ export function createSimServer(opts: SimServerOptions): SimServer {
         match = { c, params };
         break;
       }
-      counters.request(match ? match.c.name : pathMatched ? 'method_not_allowed' : 'not_found');
+      const redirect = match || pathMatched ? null : slashRedirect(url);
+      counters.request(match ? match.c.name : pathMatched ? 'method_not_allowed' : redirect ? 'redirect' : 'not_found');
+      if (redirect) {
+        send(res, redirect, false);
+        return;
+      }
+      if (!match && !pathMatched && opts.notFound) {
+        send(res, opts.notFound({ method, path: url.pathname }), false);
+        return;
+      }
       if (!match) {
         send(res, jsonResponse(pathMatched ? 405 : 404, opts.errorBody(pathMatched ? 405 : 404, pathMatched ? 'Method not allowed' : 'Not found')), false);
         return;

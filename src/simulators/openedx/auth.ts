@@ -4,7 +4,7 @@
  * Tokens are HS256 JWTs signed with a seed-derived secret and really expire (server clock).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createWindowLimiter, type WindowLimiter } from '../common/ratelimit.ts';
+import type { Permission } from './access.ts';
 import { jsonResponse, type SimRequest, type SimResponse, type SimRoute } from '../common/server.ts';
 import type { World } from '../common/world.ts';
 
@@ -13,21 +13,29 @@ export interface OAuthClient {
   clientSecret: string;
   /** The LMS service user the client acts as (JWT `preferred_username`). */
   serviceUser: string;
+  /** The service user's `is_staff`: exempt from the credential_view throttle, may ask learner status. */
+  staff: boolean;
+  /** `is_superuser`: every permission, and no throttle. */
+  superuser: boolean;
+  /** The service user's `credentials.*` model permissions. */
+  permissions: readonly Permission[];
 }
 
-export interface Throttle {
-  requests: number;
-  per_seconds: number;
+/** Per-client settings of the service user behind it (createOpenedxSimulator `clients`, by index). */
+export interface OpenedxClientOptions {
+  staff?: boolean;
+  superuser?: boolean;
+  /** Default `['view_usercredential']`: what a read-only sync needs. */
+  permissions?: readonly Permission[];
 }
 
 export interface Auth {
   clients: readonly OAuthClient[];
   tokenRoute: SimRoute;
-  /** Authenticates and throttles one API request: the client id, or the DRF error to answer. */
-  guard(req: SimRequest): { clientId: string } | SimResponse;
+  /** JWT authentication of one API request: the client, or the DRF 401 to answer. */
+  authenticate(req: SimRequest): OAuthClient | SimResponse;
   /** Every token issued so far now reads as expired (a test of "re-fetch on 401" without waiting). */
   expireAll(): number;
-  resetThrottle(): void;
 }
 
 const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
@@ -43,10 +51,15 @@ function secretHex(world: World, label: string, words: number): string {
   return hex;
 }
 
-export function openedxClients(world: World): OAuthClient[] {
+export function openedxClients(world: World, options: readonly (OpenedxClientOptions | undefined)[] = []): OAuthClient[] {
+  const access = (i: number): Pick<OAuthClient, 'staff' | 'superuser' | 'permissions'> => ({
+    staff: options[i]?.staff ?? false,
+    superuser: options[i]?.superuser ?? false,
+    permissions: options[i]?.permissions ?? ['view_usercredential'],
+  });
   return [
-    { clientId: `certhub-${secretHex(world, 'client-id-main', 2)}`, clientSecret: secretHex(world, 'client-secret-main', 8), serviceUser: 'certhub_service_worker' },
-    { clientId: `reports-${secretHex(world, 'client-id-second', 2)}`, clientSecret: secretHex(world, 'client-secret-second', 8), serviceUser: 'reports_service_worker' },
+    { clientId: `certhub-${secretHex(world, 'client-id-main', 2)}`, clientSecret: secretHex(world, 'client-secret-main', 8), serviceUser: 'certhub_service_worker', ...access(0) },
+    { clientId: `reports-${secretHex(world, 'client-id-second', 2)}`, clientSecret: secretHex(world, 'client-secret-second', 8), serviceUser: 'reports_service_worker', ...access(1) },
   ];
 }
 
@@ -75,10 +88,9 @@ function tokenParams(req: SimRequest): Record<string, string> {
   return out;
 }
 
-export function createAuth(opts: { world: World; clients: readonly OAuthClient[]; tokenTtlSeconds: number; throttle: Throttle | false }): Auth {
+export function createAuth(opts: { world: World; clients: readonly OAuthClient[]; tokenTtlSeconds: number }): Auth {
   const secret = secretHex(opts.world, 'jwt-signing-key', 8);
   const mac = (data: string): Buffer => createHmac('sha256', secret).update(data).digest();
-  const limiter: WindowLimiter | null = opts.throttle ? createWindowLimiter({ limit: opts.throttle.requests, windowMs: opts.throttle.per_seconds * 1000 }) : null;
   let nextJti = 1;
   let expiredBelow = 0;
   const byId = new Map(opts.clients.map((c) => [c.clientId, c]));
@@ -123,7 +135,7 @@ export function createAuth(opts: { world: World; clients: readonly OAuthClient[]
 
   const unauthorized = (detail: string): SimResponse => drfError(401, detail, { 'www-authenticate': 'JWT realm="api"' });
 
-  const authenticate = (req: SimRequest): { clientId: string } | SimResponse => {
+  const authenticate = (req: SimRequest): OAuthClient | SimResponse => {
     const parts = (req.headers.authorization ?? '').split(/\s+/).filter(Boolean);
     // Only the JWT scheme (case-insensitive) authenticates; anything else counts as no credentials.
     if (parts.length === 0 || (parts[0] ?? '').toLowerCase() !== 'jwt') return unauthorized('Authentication credentials were not provided.');
@@ -135,27 +147,16 @@ export function createAuth(opts: { world: World; clients: readonly OAuthClient[]
     if (rest.length > 0 || given.length !== expected.length || !timingSafeEqual(given, expected)) return unauthorized('Error decoding signature.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp: number; jti: string; client_id: string };
     if (req.now.getTime() >= claims.exp * 1000 || Number(claims.jti) < expiredBelow) return unauthorized('Signature has expired.');
-    if (!byId.has(claims.client_id)) return unauthorized('Invalid token.');
-    return { clientId: claims.client_id };
+    return byId.get(claims.client_id) ?? unauthorized('Invalid token.');
   };
 
   return {
     clients: opts.clients,
     tokenRoute,
-    guard(req) {
-      // DRF order: authentication, then throttling (an unauthenticated request is never throttled).
-      const who = authenticate(req);
-      if (!('clientId' in who) || !limiter || !opts.throttle) return who;
-      const taken = limiter.take(who.clientId, req.now.getTime());
-      if (taken.ok) return who;
-      const wait = Math.ceil(taken.retryAfterMs / 1000);
-      const detail = `Request was throttled. Expected available in ${wait} second${wait === 1 ? '' : 's'}.`;
-      return drfError(429, detail, { 'retry-after': String(wait) });
-    },
+    authenticate,
     expireAll() {
       expiredBelow = nextJti;
       return expiredBelow - 1;
     },
-    resetThrottle: () => limiter?.reset(),
   };
 }

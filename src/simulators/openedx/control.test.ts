@@ -1,12 +1,12 @@
-/** Control routes, ground truth, determinism, throttle, faults, files and the factory's source config. */
+/** Control routes, ground truth, determinism, throttle, faults, certificate pages and the factory's source config. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TruthCertificate } from '../common/truth.ts';
 import type { CredentialJson } from './present.ts';
-import { startOpenedx, type Harness, type Page } from './openedx.testkit.ts';
+import { startOpenedx, WRITER, type Harness, type Page } from './openedx.testkit.ts';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startOpenedx({ seed: 'openedx-control' });
+  h = await startOpenedx({ seed: 'openedx-control', discovery: true });
 });
 afterAll(async () => {
   await h.close();
@@ -17,8 +17,9 @@ const truth = async (hh: Harness = h): Promise<TruthCertificate[]> => (await (aw
 /** The connector's mapping, written independently of truth.ts: list item + catalog titles -> normalized. */
 async function normalizeFromApi(hh: Harness): Promise<TruthCertificate[]> {
   const items = await hh.walk();
-  const programs = await hh.walk('/api/v1/programs?page_size=100') as unknown as { uuid: string; title: string }[];
-  const runs = await hh.walk('/api/v1/course_runs?page_size=100') as unknown as { key: string; title: string }[];
+  // Titles from the discovery service, on its own host.
+  const programs = (await hh.walk(`${hh.discoveryBase}/api/v1/programs/?page_size=100`)) as unknown as { uuid: string; title: string }[];
+  const runs = (await hh.walk(`${hh.discoveryBase}/api/v1/course_runs/?page_size=100`)) as unknown as { key: string; title: string }[];
   const users = (await (await hh.control('GET', '/users')).json()) as { username: string; person_key: string }[];
   const personOf = new Map(users.map((u) => [u.username, u.person_key]));
   return items
@@ -36,7 +37,8 @@ async function normalizeFromApi(hh: Harness): Promise<TruthCertificate[]> {
         valid_from: c.created.slice(0, 10),
         valid_until: null,
         serial: null,
-        file: { available: true },
+        // Teak: no download_url, so no file.
+        file: { available: false },
         person_key: personOf.get(c.username) ?? '',
       };
     })
@@ -53,12 +55,12 @@ describe('ground truth and determinism', () => {
   });
 
   it('same seed -> same responses byte for byte (origin aside); another seed differs', async () => {
-    const a = await startOpenedx({ seed: 'det' });
-    const b = await startOpenedx({ seed: 'det' });
+    const a = await startOpenedx({ seed: 'det', discovery: true });
+    const b = await startOpenedx({ seed: 'det', discovery: true });
     const c = await startOpenedx({ seed: 'det-2' });
     try {
-      const text = async (hh: Harness, path: string): Promise<string> => (await (await hh.api('GET', path)).text()).split(hh.base).join('ORIGIN');
-      for (const path of ['/api/v2/credentials/?page_size=100', '/api/v2/credentials/?page=3&status=awarded', '/api/v1/programs']) {
+      const text = async (hh: Harness, path: string): Promise<string> => (await (await hh.api('GET', path.replace('DISCOVERY', hh.discoveryBase))).text()).split(hh.base).join('ORIGIN');
+      for (const path of ['/api/v2/credentials/', '/api/v2/credentials/?page=3&status=awarded', 'DISCOVERY/api/v1/programs/']) {
         expect(await text(a, path)).toBe(await text(b, path));
       }
       expect(await text(a, '/api/v2/credentials/')).not.toBe(await text(c, '/api/v2/credentials/'));
@@ -69,11 +71,35 @@ describe('ground truth and determinism', () => {
     }
   });
 
-  it('sourceConfigs(): {id, provider, base_url, oauth {token_url, client_id, client_secret}} that work', async () => {
-    const [src] = h.oe.sourceConfigs() as { id: string; provider: string; base_url: string; oauth: { token_url: string; client_id: string; client_secret: string } }[];
-    expect(src).toMatchObject({ id: 'openedx', provider: 'openedx', base_url: h.base, oauth: { token_url: `${h.base}/oauth2/access_token` } });
+  it('sourceConfigs(): {id, provider, base_url, catalog_url (only with the discovery server listening), oauth {token_url, client_id, client_secret}} that work', async () => {
+    const [src] = h.oe.sourceConfigs() as { id: string; provider: string; base_url: string; catalog_url?: string; oauth: { token_url: string; client_id: string; client_secret: string } }[];
+    expect(src).toMatchObject({ id: 'openedx', provider: 'openedx', base_url: h.base, catalog_url: h.discoveryBase, oauth: { token_url: `${h.base}/oauth2/access_token` } });
+    expect(h.discoveryBase).not.toBe(h.base);
+    const alone = await startOpenedx({ people: 10 });
+    try {
+      expect(Object.keys(alone.oe.sourceConfigs()[0] ?? {})).toEqual(['id', 'provider', 'base_url', 'oauth']);
+    } finally {
+      await alone.close();
+    }
     const r = await fetch(src?.oauth.token_url ?? '', { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: src?.oauth.client_id ?? '', client_secret: src?.oauth.client_secret ?? '', token_type: 'jwt' }) });
     expect(r.status).toBe(200);
+  });
+});
+
+describe('course-discovery on its own server (oe.discovery)', () => {
+  it('serves /api/v1/programs/ and /api/v1/course_runs/ on another host, trusting the same JWTs; page_size honoured there', async () => {
+    const token = `JWT ${await h.token()}`;
+    const programs = await h.api('GET', `${h.discoveryBase}/api/v1/programs/?page_size=3`, undefined, token);
+    expect(programs.status).toBe(200);
+    const page = (await programs.json()) as { count: number; results: { uuid: string; title: string }[] };
+    expect(page.results).toHaveLength(3);
+    expect(page.count).toBe(h.oe.data.catalog.programs.length);
+    expect((await h.api('GET', `${h.discoveryBase}/api/v1/programs/`, undefined, null)).status).toBe(401);
+    const noSlash = await h.api('GET', `${h.discoveryBase}/api/v1/course_runs?keys=x`, undefined, token);
+    expect(noSlash.status).toBe(301);
+    expect(noSlash.headers.get('location')).toBe('/api/v1/course_runs/?keys=x');
+    // The Credentials host does not serve them.
+    expect((await h.api('GET', `/api/v1/programs/`, undefined, token)).status).toBe(404);
   });
 });
 
@@ -87,7 +113,7 @@ describe('control routes', () => {
     const added = (await add.json()) as { credential: CredentialJson; person_key: string; lms_user_id: number };
     expect(added.person_key).toBe(outsider?.key);
     expect(added.credential.username).toBe(outsider?.email);
-    expect(await h.json(`/api/v2/credentials/${added.credential.uuid}`)).toEqual(added.credential);
+    expect(await h.json(`/api/v2/credentials/${added.credential.uuid}/`)).toEqual(added.credential);
     const runKey = catalog.courses[2]?.runs[0]?.key;
     const fresh = (await (await h.control('POST', '/credentials', { person: { email: 'Ny.Person@Example.com', person_key: 'ext-1' }, course_run_key: runKey, status: 'revoked', created: '2026-05-01T08:00:00Z' })).json()) as { credential: CredentialJson };
     expect(fresh.credential).toMatchObject({ username: 'Ny.Person@Example.com', status: 'revoked', created: '2026-05-01T08:00:00Z' });
@@ -108,14 +134,15 @@ describe('control routes', () => {
   it('PATCH /__sim/credentials/:uuid changes status / created and bumps modified to the server clock; the truth follows', async () => {
     const item = (await h.json<Page>('/api/v2/credentials/?status=awarded')).results[2] as CredentialJson;
     h.advance(5 * 60_000);
-    const r = await h.control('PATCH', `/credentials/${item.uuid}`, { status: 'revoked', created: '2024-01-15T12:00:00.123456Z' });
+    const r = await h.control('PATCH', `/credentials/${item.uuid}`, { status: 'revoked', created: '2024-01-15T12:00:00.123456Z', date_override: '2024-02-01T09:30:00Z' });
     expect(r.status).toBe(200);
-    const served = await h.json<CredentialJson>(`/api/v2/credentials/${item.uuid}`);
-    expect(served).toMatchObject({ status: 'revoked', created: '2024-01-15T12:00:00.123000Z' });
-    expect(Date.parse(served.modified)).toBe(h.now());
-    expect((await truth()).find((c) => c.external_id === item.uuid)).toMatchObject({ status: 'revoked', issued_at: '2024-01-15T12:00:00.123Z', valid_from: '2024-01-15' });
-    await h.control('PATCH', `/credentials/${item.uuid}`, { modified: '2025-01-01T00:00:00Z' });
-    expect((await h.json<CredentialJson>(`/api/v2/credentials/${item.uuid}`)).modified).toBe('2025-01-01T00:00:00Z');
+    const served = await h.json<CredentialJson>(`/api/v2/credentials/${item.uuid}/`);
+    // The API prints whole seconds; the truth keeps what the API shows.
+    expect(served).toMatchObject({ status: 'revoked', created: '2024-01-15T12:00:00Z', date_override: { date: '2024-02-01T09:30:00Z' } });
+    expect(Date.parse(served.modified)).toBe(Math.floor(h.now() / 1000) * 1000);
+    expect((await truth()).find((c) => c.external_id === item.uuid)).toMatchObject({ status: 'revoked', issued_at: '2024-01-15T12:00:00Z', valid_from: '2024-01-15' });
+    await h.control('PATCH', `/credentials/${item.uuid}`, { modified: '2025-01-01T00:00:00Z', date_override: null });
+    expect(await h.json<CredentialJson>(`/api/v2/credentials/${item.uuid}/`)).toMatchObject({ modified: '2025-01-01T00:00:00Z', date_override: null });
     expect((await h.control('PATCH', `/credentials/${item.uuid}`, { status: 'pending' })).status).toBe(400);
   });
 
@@ -126,7 +153,7 @@ describe('control routes', () => {
     const after = await h.json<Page>('/api/v2/credentials/');
     expect(after.count).toBe(before.count - 1);
     expect(after.results[0]?.uuid).toBe(before.results[1]?.uuid);
-    expect((await h.api('GET', `/api/v2/credentials/${gone.uuid}`)).status).toBe(404);
+    expect((await h.api('GET', `/api/v2/credentials/${gone.uuid}/`)).status).toBe(404);
     expect((await truth()).some((c) => c.external_id === gone.uuid)).toBe(false);
     expect((await h.control('DELETE', `/credentials/${gone.uuid}`)).status).toBe(404);
   });
@@ -136,9 +163,9 @@ describe('control routes', () => {
     const item = (await h.walk()).find((c) => c.credential.type === 'course-run') as CredentialJson & { credential: { course_run_key: string } };
     const course = catalog.courses.find((c) => c.runs.some((r) => r.key === item.credential.course_run_key));
     expect((await h.control('PATCH', `/courses/${course?.uuid}`, { title: 'Sikkerhet på sokkelen' })).status).toBe(200);
-    expect(await h.json(`/api/v2/credentials/${item.uuid}`)).toEqual(item);
+    expect(await h.json(`/api/v2/credentials/${item.uuid}/`)).toEqual(item);
     expect((await truth()).find((c) => c.external_id === item.uuid)?.achievement.title).toBe('Sikkerhet på sokkelen');
-    expect((await h.json<{ title: string }>(`/api/v1/course_runs/${encodeURIComponent(item.credential.course_run_key)}`)).title).toBe('Sikkerhet på sokkelen');
+    expect((await h.json<{ title: string }>(`${h.discoveryBase}/api/v1/course_runs/${encodeURIComponent(item.credential.course_run_key)}/`)).title).toBe('Sikkerhet på sokkelen');
   });
 
   it('POST /__sim/tokens/expire: tokens issued so far get 401 "Signature has expired."', async () => {
@@ -151,34 +178,103 @@ describe('control routes', () => {
   });
 });
 
-describe('throttle, faults and files', () => {
-  it('throttle per client -> 429 {"detail":"Request was throttled. Expected available in N seconds."} with Retry-After: N', async () => {
-    const t = await startOpenedx({ seed: 'throttle', people: 20, throttle: { requests: 3, per_seconds: 60 } });
+describe('throttle (views.py CredentialRateThrottle, DRF SimpleRateThrottle)', () => {
+  it('default 15 requests / minute per service user -> 429 {"detail":"Request was throttled. Expected available in N seconds."} with Retry-After: N', async () => {
+    const t = await startOpenedx({ seed: 'throttle', people: 20, throttle: undefined });
     try {
       const auth = `JWT ${await t.token(0)}`;
-      for (let i = 0; i < 3; i++) expect((await t.api('GET', '/api/v2/credentials/', undefined, auth)).status).toBe(200);
-      t.advance(15_000);
-      const r = await t.api('GET', '/api/v2/credentials/', undefined, auth);
+      const list = (a: string | null = auth): Promise<Response> => t.api('GET', '/api/v2/credentials/', undefined, a);
+      for (let i = 0; i < 15; i++) {
+        expect((await list()).status).toBe(200);
+        t.advance(1000);
+      }
+      // The 16th request, 15 s after the first: the first leaves the window at 60 s.
+      const r = await list();
       expect(r.status).toBe(429);
       expect(r.headers.get('retry-after')).toBe('45');
       expect(await r.json()).toEqual({ detail: 'Request was throttled. Expected available in 45 seconds.' });
-      expect((await t.api('GET', '/api/v2/credentials/', undefined, `JWT ${await t.token(1)}`)).status).toBe(200);
-      expect((await t.api('GET', '/api/v2/credentials/', undefined, null)).status).toBe(401);
-      t.advance(45_000);
-      expect((await t.api('GET', '/api/v2/credentials/', undefined, auth)).status).toBe(200);
+      // Retrieve, create, update and destroy share the scope; a refused request is not counted.
+      expect((await t.api('GET', `/api/v2/credentials/${t.oe.data.credentials.uuid[0]}/`, undefined, auth)).status).toBe(429);
+      // Another client is another service user, with its own history; an unauthenticated request is a 401 first.
+      expect((await list(`JWT ${await t.token(1)}`)).status).toBe(200);
+      expect((await list(null)).status).toBe(401);
+      t.advance(44_000);
+      const singular = await list();
+      expect(await singular.json()).toEqual({ detail: 'Request was throttled. Expected available in 1 second.' });
+      expect(singular.headers.get('retry-after')).toBe('1');
+      t.advance(1000);
+      expect((await list()).status).toBe(200);
     } finally {
       await t.close();
     }
   });
 
+  it('staff and superuser service users are exempt; the learner status views have no throttle', async () => {
+    const t = await startOpenedx({ seed: 'throttle', people: 20, throttle: undefined, clients: [{ staff: true }, { superuser: true }] });
+    try {
+      for (const client of [0, 1]) {
+        const auth = `JWT ${await t.token(client)}`;
+        for (let i = 0; i < 40; i++) expect((await t.api('GET', '/api/v2/credentials/', undefined, auth)).status).toBe(200);
+      }
+      const worker = await startOpenedx({ seed: 'throttle', people: 20, throttle: undefined });
+      try {
+        const auth = `JWT ${await worker.token(0)}`;
+        for (let i = 0; i < 20; i++) expect((await worker.api('POST', '/api/credentials/v1/learner_cert_status/', { username: 'x' }, auth)).status).toBe(200);
+      } finally {
+        await worker.close();
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('permissions (permissions.py UserCredentialPermissions, DjangoModelPermissions)', () => {
+  it('list and retrieve need view_usercredential, else 403; a list filtered on the caller\'s own username is allowed', async () => {
+    const t = await startOpenedx({ people: 20, clients: [{ permissions: [] }] });
+    try {
+      const uuid = t.oe.data.credentials.uuid[0] ?? '';
+      for (const path of ['/api/v2/credentials/', `/api/v2/credentials/${uuid}/`, '/api/v2/credentials/?username=someone']) {
+        const r = await t.api('GET', path);
+        expect(r.status, path).toBe(403);
+        expect(await r.json()).toEqual({ detail: 'You do not have permission to perform this action.' });
+      }
+      const own = await t.api('GET', `/api/v2/credentials/?username=${t.oe.clients[0]?.serviceUser.toUpperCase()}`);
+      expect(own.status).toBe(200);
+      expect(((await own.json()) as Page).count).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('POST needs add_, PATCH / PUT change_, DELETE delete_: the default client (view only) gets 403 for each; learner status needs the worker user or staff', async () => {
+    const uuid = h.oe.data.credentials.uuid[h.oe.data.credentials.live[0] ?? 0] ?? '';
+    for (const [method, path] of [['POST', '/api/v2/credentials/'], ['PATCH', `/api/v2/credentials/${uuid}/`], ['PUT', `/api/v2/credentials/${uuid}/`], ['DELETE', `/api/v2/credentials/${uuid}/`]] as const) {
+      const r = await h.api(method, path, method === 'DELETE' ? undefined : { status: 'revoked' });
+      expect(r.status, method).toBe(403);
+    }
+    expect(h.oe.clients.map((c) => c.permissions)).toEqual([['view_usercredential'], ['view_usercredential']]);
+    const other = await h.api('POST', '/api/credentials/v1/learner_cert_status/', { username: 'x' }, `JWT ${await h.token(1)}`);
+    expect(other.status).toBe(403);
+    const t = await startOpenedx({ people: 20, clients: [WRITER, { staff: true }] });
+    try {
+      expect((await t.api('DELETE', `/api/v2/credentials/${t.oe.data.credentials.uuid[0]}/`)).status).toBe(200);
+      expect((await t.api('POST', '/api/credentials/v1/learner_cert_status/', { username: 'x' }, `JWT ${await t.token(1)}`)).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('faults and certificate pages', () => {
   it('fault repeat_page_rate: a page answers with the previous page\'s results but its own links', async () => {
-    const p1 = await h.json<Page>('/api/v2/credentials/?page_size=5');
+    const p1 = await h.json<Page>('/api/v2/credentials/');
     await h.control('POST', '/faults', { repeat_page_rate: 1 });
-    const p2 = await h.json<Page>('/api/v2/credentials/?page_size=5&page=2');
+    const p2 = await h.json<Page>('/api/v2/credentials/?page=2');
     await h.control('DELETE', '/faults');
     expect(p2.results).toEqual(p1.results);
     expect(p2.next).toContain('page=3');
-    expect(p2.previous).toBe(`${h.base}/api/v2/credentials/?page_size=5`);
+    expect(p2.previous).toBe(`${h.base}/api/v2/credentials/`);
   });
 
   it('injected 5xx and 429 use the DRF error shape {"detail": ...}', async () => {
@@ -193,16 +289,25 @@ describe('throttle, faults and files', () => {
     expect(await b.json()).toEqual({ detail: 'Request was throttled.' });
   });
 
-  it('download_url serves a real PDF, distinct per credential; certificate_url is the public page (awarded only)', async () => {
-    const items = (await h.json<Page>('/api/v2/credentials/?status=awarded')).results;
-    const [a, b] = await Promise.all(items.slice(0, 2).map(async (c) => Buffer.from(await (await fetch(c.download_url)).arrayBuffer())));
-    expect(a?.subarray(0, 5).toString()).toBe('%PDF-');
-    expect(a?.toString('latin1')).toContain(items[0]?.uuid);
-    expect(a?.equals(b ?? Buffer.alloc(0))).toBe(false);
-    const page = await fetch(items[0]?.certificate_url ?? '');
+  it('certificate_url (views.py RenderCredential): a page only for awarded program credentials whose visible date has passed; else the HTML 404', async () => {
+    const all = await h.walk();
+    const data = h.oe.data;
+    const rowOf = (uuid: string): number => data.credentials.byUuid.get(uuid) ?? -1;
+    const run = all.find((c) => c.credential.type === 'course-run' && c.status === 'awarded');
+    const revoked = all.find((c) => c.status === 'revoked');
+    const { programVisibleMs } = await import('./pages.ts');
+    const shown = all.find((c) => c.credential.type === 'program' && c.status === 'awarded' && (programVisibleMs(data, rowOf(c.uuid)) ?? Infinity) <= h.now());
+    // A program credential whose learner holds none of the program's course runs has no visible date.
+    const hidden = all.find((c) => c.credential.type === 'program' && c.status === 'awarded' && programVisibleMs(data, rowOf(c.uuid)) === null);
+    expect([run, revoked, shown, hidden].every(Boolean)).toBe(true);
+    const page = await fetch(shown?.certificate_url ?? '');
+    expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
-    const revoked = (await h.json<Page>('/api/v2/credentials/?status=revoked')).results[0];
-    expect((await fetch(revoked?.certificate_url ?? '')).status).toBe(404);
-    expect((await fetch(revoked?.download_url ?? '')).status).toBe(200);
+    expect(await page.text()).toContain(shown?.uuid);
+    for (const c of [run, revoked, hidden]) {
+      const r = await fetch(c?.certificate_url ?? '');
+      expect(r.status).toBe(404);
+      expect(await r.text()).toContain('<h1>Page Not Found</h1>');
+    }
   });
 });

@@ -5,12 +5,12 @@
  */
 import { z } from 'zod';
 import { jsonResponse, type SimRequest, type SimResponse, type SimRoute } from '../common/server.ts';
-import type { Auth } from './auth.ts';
+import type { Access } from './access.ts';
 import { canonicalUuid, MODES } from './catalog.ts';
 import { addUser, deleteCredential, findUserCredential, KIND_PROGRAM, KIND_RUN, STATUSES, usernameFor, type OpenedxData } from './data.ts';
 import { rowOfUuid } from './api.ts';
 import { clockUs, issueCredential, mergeAttributes } from './mutate.ts';
-import { availableDateJson, credentialJson, formatDrfDateTime } from './present.ts';
+import { availableDateJson, credentialJson, formatDrfDateTime, type ItemShape } from './present.ts';
 
 const instant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time');
 const attribute = z.strictObject({ name: z.string().min(1), value: z.string() });
@@ -27,7 +27,14 @@ const addBody = z.strictObject({
   attributes: z.array(attribute).optional(),
   grade: grade.optional(),
 });
-const patchBody = z.strictObject({ status: status.optional(), created: instant.optional(), modified: instant.optional(), attributes: z.array(attribute).optional(), grade: grade.nullable().optional() });
+const patchBody = z.strictObject({
+  status: status.optional(),
+  created: instant.optional(),
+  modified: instant.optional(),
+  attributes: z.array(attribute).optional(),
+  grade: grade.nullable().optional(),
+  date_override: instant.nullable().optional(),
+});
 const titleBody = z.strictObject({ title: z.string().min(1) });
 
 const fail = (status: number, error: string): SimResponse => jsonResponse(status, { error });
@@ -45,7 +52,7 @@ function parse<T>(schema: z.ZodType<T>, req: SimRequest): { ok: true; value: T }
   return { ok: false, response: fail(400, r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')) };
 }
 
-export function openedxControlRoutes(data: OpenedxData, auth: Auth): SimRoute[] {
+export function openedxControlRoutes(data: OpenedxData, access: Access, shape: ItemShape): SimRoute[] {
   const { catalog, users, world } = data;
   const t = data.credentials;
 
@@ -152,13 +159,13 @@ export function openedxControlRoutes(data: OpenedxData, auth: Auth): SimRoute[] 
           ...(v.created !== undefined ? { createdUs: toUs(v.created) } : {}),
           ...(v.grade !== undefined ? { gradeBp: Math.round(v.grade * 10_000) } : {}),
         });
-        return jsonResponse(201, { credential: credentialJson(data, row, req.origin), lms_user_id: users.lmsUserId[u], person_key: users.personKey[u] });
+        return jsonResponse(201, { credential: credentialJson(data, row, req.origin, shape), lms_user_id: users.lmsUserId[u], person_key: users.personKey[u] });
       },
     },
     {
       method: 'PATCH',
       path: '/credentials/:uuid',
-      doc: 'Change a credential: {status?, created?, modified?, attributes? (merged by name), grade? (0..1 or null)}; modified defaults to now.',
+      doc: 'Change a credential: {status?, created?, modified?, attributes? (merged by name), grade? (0..1 or null), date_override? (ISO or null)}; modified defaults to now.',
       handle(req) {
         const row = rowOfUuid(data, req.params.uuid);
         if (row < 0) return fail(404, 'no such credential');
@@ -169,9 +176,10 @@ export function openedxControlRoutes(data: OpenedxData, auth: Auth): SimRoute[] 
         if (v.created !== undefined) t.created[row] = toUs(v.created);
         if (v.attributes !== undefined) t.attributes[row] = mergeAttributes(t.attributes[row] ?? [], v.attributes);
         if (v.grade !== undefined) t.grade[row] = v.grade === null ? -1 : Math.round(v.grade * 10_000);
+        if (v.date_override !== undefined) t.dateOverride[row] = v.date_override === null ? -1 : toUs(v.date_override);
         t.modified[row] = v.modified !== undefined ? toUs(v.modified) : clockUs(req.now);
         data.version++;
-        return jsonResponse(200, credentialJson(data, row, req.origin));
+        return jsonResponse(200, credentialJson(data, row, req.origin, shape));
       },
     },
     {
@@ -189,14 +197,14 @@ export function openedxControlRoutes(data: OpenedxData, auth: Auth): SimRoute[] 
       method: 'POST',
       path: '/tokens/expire',
       doc: 'Every access token issued so far now answers 401 "Signature has expired." (test re-fetch on 401).',
-      handle: () => jsonResponse(200, { expired_tokens: auth.expireAll() }),
+      handle: () => jsonResponse(200, { expired_tokens: access.auth.expireAll() }),
     },
     {
       method: 'POST',
       path: '/throttle/reset',
       doc: 'Forget every client request counted by the throttle.',
       handle: () => {
-        auth.resetThrottle();
+        access.resetThrottle();
         return jsonResponse(200, { reset: true });
       },
     },

@@ -9,6 +9,7 @@ import { canonicalUuid } from './catalog.ts';
 import { KIND_PROGRAM, KIND_RUN, STATUSES, type Attribute, type OpenedxData } from './data.ts';
 import { isObject, parseBody, pyStr, pythonType } from './drf.ts';
 import { clockUs, ensureUser, issueCredential } from './mutate.ts';
+import { serverErrorPage } from './django.ts';
 import { credentialJson } from './present.ts';
 
 type FieldErrors = Record<string, unknown>;
@@ -30,20 +31,27 @@ function charField(value: unknown, errors: FieldErrors, name: string, maxLength:
   return undefined;
 }
 
-/** CredentialField.to_internal_value: a program by uuid, or a course run by key. */
-function credentialField(data: OpenedxData, value: unknown, errors: FieldErrors): { kind: number; target: number } | undefined {
+/** CredentialField.to_internal_value: a program by uuid, or a course run by key; 'crash' where it raises AttributeError. */
+function credentialField(data: OpenedxData, value: unknown, errors: FieldErrors): { kind: number; target: number } | 'crash' | undefined {
   if (value === undefined) {
     errors.credential = ['This field is required.'];
     return undefined;
   }
-  if (!isObject(value)) {
-    errors.credential = ['Credential identifier is missing.'];
+  if (value === null) {
+    errors.credential = ['This field may not be null.'];
     return undefined;
   }
+  // `data.get("program_uuid")` on anything but a dict: an uncaught AttributeError, Django's 500 page.
+  if (!isObject(value)) return 'crash';
   const programUuid = value.program_uuid;
   if (programUuid) {
     const uuid = canonicalUuid(pyStr(programUuid));
-    const program = uuid === null ? undefined : data.catalog.programByUuid.get(uuid);
+    // The UUIDField lookup raises Django's ValidationError for a malformed uuid; DRF reports it on the field.
+    if (uuid === null) {
+      errors.credential = [`\u201c${pyStr(programUuid)}\u201d is not a valid UUID.`];
+      return undefined;
+    }
+    const program = data.catalog.programByUuid.get(uuid);
     if (program === undefined) errors.credential = { program_uuid: `No active ProgramCertificate exists for program [${pyStr(programUuid)}]` };
     return program === undefined ? undefined : { kind: KIND_PROGRAM, target: program };
   }
@@ -62,7 +70,25 @@ function credentialField(data: OpenedxData, value: unknown, errors: FieldErrors)
   return { kind: KIND_RUN, target: run };
 }
 
-function attributesField(value: unknown, kind: number | undefined, errors: FieldErrors): Attribute[] | undefined {
+/**
+ * UserCredentialDateOverrideSerializer (fields ("date",), a DateTimeField), nested and optional: the microseconds, or
+ * -1 for none. ProgramCertificateIssuer / AbstractCredentialIssuer.set_credential_date_override: a missing or null
+ * override removes an existing one.
+ */
+function dateOverrideField(value: unknown, errors: FieldErrors): number | undefined {
+  if (value === undefined || value === null) return -1;
+  if (!isObject(value)) {
+    errors.date_override = { non_field_errors: [`Invalid data. Expected a dictionary, but got ${pythonType(value)}.`] };
+    return undefined;
+  }
+  const ms = typeof value.date === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(value.date) ? Date.parse(value.date) : NaN;
+  if (value.date === undefined) errors.date_override = { date: ['This field is required.'] };
+  else if (Number.isNaN(ms)) errors.date_override = { date: ['Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].'] };
+  else return ms * 1000;
+  return undefined;
+}
+
+function attributesField(value: unknown, errors: FieldErrors): Attribute[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value)) {
     errors.attributes = { non_field_errors: [`Expected a list of items but got type "${pythonType(value)}".`] };
@@ -85,45 +111,44 @@ function attributesField(value: unknown, kind: number | undefined, errors: Field
     errors.attributes = ['Attribute names cannot be duplicated.'];
     return undefined;
   }
-  // "If you send a program-based user credential request, you can only provide the whitelist attribute."
-  if (kind === KIND_PROGRAM && items.some((a) => a.name !== 'whitelist_reason')) {
-    errors.attributes = ['A program credential can only have the whitelist_reason attribute.'];
-    return undefined;
-  }
   return items;
 }
 
 export function createCredentialRoute(ctx: ApiContext): SimRoute {
-  const { data, auth } = ctx;
+  const { data, access } = ctx;
   return {
     method: 'POST',
-    path: '/api/v2/credentials',
+    path: '/api/v2/credentials/',
     doc: 'Award a credential: username + credential {program_uuid | course_run_key, mode}, optional status and attributes.',
     handle(req: SimRequest): SimResponse {
-      const who = auth.guard(req);
+      const who = access.credentials(req, 'create');
       if (!('clientId' in who)) return who;
       const body = parseBody(req);
       if (!body.ok) return body.response;
       if (!isObject(body.value)) return jsonResponse(400, { non_field_errors: [`Invalid data. Expected a dictionary, but got ${pythonType(body.value)}.`] });
       const b = body.value;
       const errors: FieldErrors = {};
-      const username = charField(b.username, errors, 'username', 150);
+      // UserCredential.username: CharField(max_length=255).
+      const username = charField(b.username, errors, 'username', 255);
       const credential = credentialField(data, b.credential, errors);
+      if (credential === 'crash') return serverErrorPage();
       let status = 0;
       if (b.status !== undefined) {
         status = typeof b.status === 'string' ? STATUSES.indexOf(b.status as (typeof STATUSES)[number]) : -1;
         if (status < 0) errors.status = [`"${pyStr(b.status)}" is not a valid choice.`];
       }
-      const attributes = attributesField(b.attributes, credential?.kind, errors);
+      const attributes = attributesField(b.attributes, errors);
+      const dateOverride = dateOverrideField(b.date_override, errors);
       let lmsUserId: number | undefined;
       if (b.lms_user_id !== undefined && b.lms_user_id !== null) {
         lmsUserId = Number(b.lms_user_id);
         if (!Number.isInteger(lmsUserId) || lmsUserId < 1) lmsUserId = undefined;
       }
-      if (Object.keys(errors).length > 0 || username === undefined || credential === undefined) return jsonResponse(400, errors);
+      if (Object.keys(errors).length > 0 || username === undefined || credential === undefined || dateOverride === undefined) return jsonResponse(400, errors);
       const user = ensureUser(data, username, lmsUserId);
       const out = issueCredential(data, { user, kind: credential.kind, target: credential.target, status, attributes: attributes ?? [], nowUs: clockUs(req.now) });
-      return jsonResponse(201, credentialJson(data, out.row, req.origin));
+      data.credentials.dateOverride[out.row] = dateOverride;
+      return jsonResponse(201, credentialJson(data, out.row, req.origin, ctx.shape));
     },
   };
 }

@@ -45,6 +45,13 @@ export interface Credentials {
   /** Shared, frozen lists: most credentials point at the same empty one. */
   attributes: (readonly Attribute[])[];
   deleted: boolean[];
+  /** UserCredentialDateOverride.date in microseconds, -1 for none (the API's `date_override`). */
+  dateOverride: number[];
+  /**
+   * Where the row sits in a list without ORDER BY: a seeded hash of its uuid, so rows come back in a stable order
+   * that is not creation order (a new credential lands anywhere, a deleted one shifts every later row).
+   */
+  orderKey: number[];
   byUuid: Map<string, number>;
   /** Live rows in id order. */
   live: number[];
@@ -59,7 +66,16 @@ export interface OpenedxData {
   version: number;
   nextLmsUserId: number;
   uuidRng: { next(): string };
+  /** Seed of `orderKey`. */
+  orderSeed: number;
 }
+
+/**
+ * The list's row order. Upstream's CredentialViewSet.get_queryset is `UserCredential.objects.all()` filtered by
+ * site, with no ORDER BY (credentials/apps/api/v2/views.py): the database picks. `unordered` models that with a
+ * stable seeded order; `id` is the order of creation.
+ */
+export type ListOrder = 'id' | 'unordered';
 
 export interface CredentialFilter {
   username?: string;
@@ -87,10 +103,11 @@ export function generateOpenedxData(world: World): OpenedxData {
   const asOf = asOfMs(world);
   const catalog = generateCatalog(rng.fork('catalog'), asOf);
   const users: Users = { username: [], lmsUserId: [], personKey: [], person: [], credentials: [], byUsername: new Map(), byLmsId: new Map() };
-  const cr: Credentials = { uuid: [], user: [], kind: [], target: [], status: [], created: [], modified: [], grade: [], attributes: [], deleted: [], byUuid: new Map(), live: [] };
+  const cr: Credentials = { uuid: [], user: [], kind: [], target: [], status: [], created: [], modified: [], grade: [], attributes: [], deleted: [], dateOverride: [], orderKey: [], byUuid: new Map(), live: [] };
   const credRng = rng.fork('credentials');
   const uuidStream = rng.fork('uuids');
-  const data: OpenedxData = { world, catalog, users, credentials: cr, version: 0, nextLmsUserId: 0, uuidRng: { next: () => seededUuid(uuidStream) } };
+  const orderSeed = rng.fork('order').int(1, 0x7fff_ffff);
+  const data: OpenedxData = { world, catalog, users, credentials: cr, version: 0, nextLmsUserId: 0, uuidRng: { next: () => seededUuid(uuidStream) }, orderSeed };
   // Runs that had started by asOf can have certificates; future runs are in the catalog only.
   const startedRuns = catalog.runs.flatMap((r, i) => (r.startMs < asOf ? [i] : []));
   const asOfUs = asOf * 1000;
@@ -177,11 +194,27 @@ export function addCredential(data: OpenedxData, c: NewCredential): number {
   t.grade.push(c.grade);
   t.attributes.push(c.attributes.length === 0 ? NO_ATTRIBUTES : c.attributes);
   t.deleted.push(false);
+  t.dateOverride.push(-1);
+  t.orderKey.push(orderHash(uuid, data.orderSeed));
   t.byUuid.set(uuid, row);
   t.live.push(row);
   data.users.credentials[c.user]?.push(row);
   data.version++;
   return row;
+}
+
+/** FNV-1a of the uuid, seeded: a fixed, arbitrary position per credential. */
+function orderHash(uuid: string, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < uuid.length; i++) h = Math.imul(h ^ uuid.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** Rows in the list's order (a new array). */
+export function inListOrder(data: OpenedxData, rows: readonly number[], order: ListOrder): readonly number[] {
+  if (order === 'id') return rows;
+  const key = data.credentials.orderKey;
+  return [...rows].sort((a, b) => (key[a] as number) - (key[b] as number) || a - b);
 }
 
 /** Removes a credential outright (the API then answers 404 for it and lists it no more). */

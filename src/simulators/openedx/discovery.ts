@@ -1,15 +1,17 @@
 /**
  * What the Credentials API does not say: titles. A credential names only a program uuid or a course
- * run key; the titles live in the catalog (Open edX course-discovery). The sandbox serves a small,
- * read-only slice of the discovery API on the same host (same JWT, same throttle) so a connector can
- * fill `achievement.title`, plus the public certificate page and PDF behind each credential.
+ * run key; the titles live in the catalog, Open edX course-discovery: a separate Django service on its
+ * own host (the Credentials service serves no /api/v1/programs/). This is a small, read-only slice of
+ * it on its own SimServer, trusting the same LMS JWTs, so a connector can fill `achievement.title`.
+ * Its details (fields, `page_size` honoured up to 100, no throttle) are **assumed**.
  */
-import { jsonResponse, type SimRequest, type SimResponse, type SimRoute } from '../common/server.ts';
-import type { ApiContext } from './api.ts';
-import { lastParam, notFound, rowOfUuid } from './api.ts';
+import { createSimServer, jsonResponse, type SimRequest, type SimResponse, type SimRoute, type SimServer } from '../common/server.ts';
+import type { Access } from './access.ts';
+import { lastParam, notFound } from './api.ts';
 import { canonicalUuid, MODES, type Catalog } from './catalog.ts';
-import { isWindow, pageResponse, pageWindow } from './drf.ts';
-import { availableDateJson, certificateHtml, certificatePdf } from './present.ts';
+import type { OpenedxData } from './data.ts';
+import { isWindow, pageResponse, pageWindow, type PageSettings } from './drf.ts';
+import { availableDateJson } from './present.ts';
 
 const isoOrNull = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 
@@ -49,24 +51,26 @@ function commaList(req: SimRequest, name: string): string[] | undefined {
   return v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-export function discoveryRoutes(ctx: ApiContext): SimRoute[] {
-  const { data, auth } = ctx;
+/** course-discovery pages with DRF's PageNumberPagination and a `page_size` parameter (**assumed**). */
+export const DISCOVERY_PAGES: PageSettings = { pageSize: 20, pageSizeQuery: { param: 'page_size', max: 100 } };
+
+function discoveryRoutes(data: OpenedxData, access: Access): SimRoute[] {
   const { catalog } = data;
   const guarded =
     (inner: (req: SimRequest) => SimResponse) =>
     (req: SimRequest): SimResponse => {
-      const who = auth.guard(req);
+      const who = access.authenticated(req);
       return 'clientId' in who ? inner(req) : who;
     };
   const paged = (req: SimRequest, items: number[], toJson: (i: number) => unknown): SimResponse => {
-    const w = pageWindow(req, items.length, ctx.pages);
+    const w = pageWindow(req, items.length, DISCOVERY_PAGES);
     return isWindow(w) ? pageResponse(w, items.slice(w.start, w.end).map(toJson)) : w;
   };
   return [
     {
       method: 'GET',
-      path: '/api/v1/programs',
-      doc: 'Discovery (sandbox): programs with their courses and runs; ?uuids=a,b filters.',
+      path: '/api/v1/programs/',
+      doc: 'Programs with their courses and runs; ?uuids=a,b filters.',
       handle: guarded((req) => {
         const wanted = commaList(req, 'uuids')?.map((u) => canonicalUuid(u));
         const items = catalog.programs.flatMap((p, i) => (!wanted || wanted.includes(p.uuid) ? [i] : []));
@@ -75,8 +79,8 @@ export function discoveryRoutes(ctx: ApiContext): SimRoute[] {
     },
     {
       method: 'GET',
-      path: '/api/v1/programs/:uuid',
-      doc: 'Discovery (sandbox): one program by uuid.',
+      path: '/api/v1/programs/:uuid/',
+      doc: 'One program by uuid.',
       handle: guarded((req) => {
         const p = catalog.programByUuid.get(canonicalUuid(req.params.uuid ?? '') ?? '');
         return p === undefined ? notFound() : jsonResponse(200, programJson(catalog, p));
@@ -84,8 +88,8 @@ export function discoveryRoutes(ctx: ApiContext): SimRoute[] {
     },
     {
       method: 'GET',
-      path: '/api/v1/course_runs',
-      doc: 'Discovery (sandbox): course runs with their course title; ?keys=a,b filters (encode + as %2B).',
+      path: '/api/v1/course_runs/',
+      doc: 'Course runs with their course title; ?keys=a,b filters (encode + as %2B).',
       handle: guarded((req) => {
         const wanted = commaList(req, 'keys');
         const items = wanted ? wanted.flatMap((k) => catalog.runByKey.get(k) ?? []) : catalog.runs.map((_, i) => i);
@@ -94,33 +98,28 @@ export function discoveryRoutes(ctx: ApiContext): SimRoute[] {
     },
     {
       method: 'GET',
-      path: '/api/v1/course_runs/:key',
-      doc: 'Discovery (sandbox): one course run by key.',
+      path: '/api/v1/course_runs/:key/',
+      doc: 'One course run by key.',
       handle: guarded((req) => {
         const r = catalog.runByKey.get(req.params.key ?? '');
         return r === undefined ? notFound() : jsonResponse(200, runJson(catalog, r));
       }),
     },
-    {
-      method: 'GET',
-      path: '/credentials/:hex',
-      doc: 'certificate_url: the public certificate page (awarded credentials only).',
-      handle(req) {
-        const row = rowOfUuid(data, req.params.hex);
-        // Upstream renders only awarded credentials; a revoked one is "not found" to the public.
-        if (row < 0 || data.credentials.status[row] !== 0) return { status: 404, headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<h1>Not Found</h1>\n' };
-        return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: certificateHtml(data, row) };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/credentials/:hex/download',
-      doc: 'download_url: the certificate as PDF (any credential the API lists).',
-      handle(req) {
-        const row = rowOfUuid(data, req.params.hex);
-        if (row < 0) return notFound();
-        return { status: 200, headers: { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename="credential-${req.params.hex ?? ''}.pdf"` }, body: certificatePdf(data, row) };
-      },
-    },
   ];
+}
+
+/**
+ * The discovery service as its own server (same clock, same token trust as the Credentials host). Django too, so
+ * APPEND_SLASH holds there as well (**assumed**).
+ */
+export function createDiscoveryServer(opts: { data: OpenedxData; access: Access; clock?: () => Date }): SimServer {
+  return createSimServer({
+    name: 'openedx-discovery',
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    appendSlash: true,
+    routes: discoveryRoutes(opts.data, opts.access),
+    // The discovery service publishes no certificates.
+    truth: () => [],
+    errorBody: (status, message) => ({ detail: status === 429 ? 'Request was throttled.' : status === 404 ? 'Not found.' : `${message.replace(/\.$/, '')}.` }),
+  });
 }

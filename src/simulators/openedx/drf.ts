@@ -7,8 +7,13 @@ import { jsonResponse, type SimRequest, type SimResponse } from '../common/serve
 import { drfError } from './auth.ts';
 
 export interface PageSettings {
-  defaultPageSize: number;
-  maxPageSize: number;
+  /** REST_FRAMEWORK["PAGE_SIZE"]. */
+  pageSize: number;
+  /**
+   * PageNumberPagination.page_size_query_param: null (DRF's default, what the Credentials service runs with) means a
+   * `page_size` parameter is ignored; else the parameter's name and its cap (`max_page_size`).
+   */
+  pageSizeQuery: { param: string; max: number } | null;
 }
 
 export interface PageWindow {
@@ -55,11 +60,14 @@ function positiveInt(text: string | null): number | null {
 
 /** Which slice of `count` rows the request's `page` / `page_size` select, or DRF's 404 "Invalid page.". */
 export function pageWindow(req: SimRequest, count: number, settings: PageSettings): PageWindow | SimResponse {
-  // A bad page_size (not a positive integer) silently falls back to the default; a big one is capped.
-  const size = Math.min(positiveInt(req.query.getAll('page_size').at(-1) ?? null) ?? settings.defaultPageSize, settings.maxPageSize);
+  // get_page_size: without page_size_query_param the setting alone counts; with it, a bad value (not a positive
+  // integer) silently falls back to the setting and a big one is capped.
+  const q = settings.pageSizeQuery;
+  const size = q ? Math.min(positiveInt(req.query.getAll(q.param).at(-1) ?? null) ?? settings.pageSize, q.max) : settings.pageSize;
   const pages = Math.max(1, Math.ceil(count / size));
   // Django's QueryDict.get: a repeated parameter counts with its last value.
-  const raw = req.query.getAll('page').at(-1) ?? '1';
+  // get_page_number: `request.query_params.get('page') or 1`, so an empty page is the first.
+  const raw = req.query.getAll('page').at(-1) || '1';
   // Django's paginator: `last` is the last page; anything not an integer in 1..pages is invalid.
   const page = raw === 'last' ? pages : /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw.trim()) : NaN;
   if (!Number.isInteger(page) || page < 1 || page > pages) return drfError(404, 'Invalid page.');

@@ -102,49 +102,81 @@ describe('GET /api/v2/credentials/', () => {
     expect(page.previous).toBeNull();
   });
 
-  it('"Example Response": item shape username, credential, status, download_url, uuid, attributes, created, modified (microseconds, Z), certificate_url', async () => {
+  it('Teak item (serializers.py UserCredentialSerializer): username, credential, status, uuid, attributes, date_override, created, modified, certificate_url; no download_url, no fraction of a second', async () => {
     const all = await h.walk();
     const program = all.find((c) => c.credential.type === 'program');
     const run = all.find((c) => c.credential.type === 'course-run');
     for (const item of [program, run]) {
-      expect(Object.keys(item ?? {})).toEqual(['username', 'credential', 'status', 'download_url', 'uuid', 'attributes', 'created', 'modified', 'certificate_url']);
-      expect(item?.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$/);
+      expect(Object.keys(item ?? {})).toEqual(['username', 'credential', 'status', 'uuid', 'attributes', 'date_override', 'created', 'modified', 'certificate_url']);
+      expect(item?.date_override).toBeNull();
       expect(item?.certificate_url).toBe(`${h.base}/credentials/${item?.uuid.replace(/-/g, '')}/`);
     }
-    expect(Object.keys(program?.credential ?? {}).sort()).toEqual(['credential_id', 'program_uuid', 'type']);
-    expect(Object.keys(run?.credential ?? {}).sort()).toEqual(['course_run_key', 'credential_id', 'mode', 'type']);
+    // CredentialField.to_representation: a course run has no credential_id.
+    expect(Object.keys(program?.credential ?? {})).toEqual(['type', 'credential_id', 'program_uuid']);
+    expect(Object.keys(run?.credential ?? {})).toEqual(['type', 'course_run_key', 'mode']);
+    // DATETIME_FORMAT "%Y-%m-%dT%H:%M:%SZ": never a fraction, although the stored times have microseconds.
+    for (const c of all) {
+      expect(c.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(c.modified).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    }
+    expect(h.oe.data.credentials.created.some((us) => us % 1_000_000 !== 0)).toBe(true);
     expect(all.filter((c) => c.status === 'revoked').length / all.length).toBeGreaterThan(0.02);
     expect(all.some((c) => c.attributes.some((a) => a.name === 'whitelist_reason'))).toBe(true);
-    // Python's isoformat prints no fraction when the microseconds are zero.
-    expect(all.some((c) => /:\d\dZ$/.test(c.created))).toBe(true);
   });
 
-  it('DRF page pagination: {count, next, previous, results}, stable order by id, next/previous absolute and keeping the filters', async () => {
-    const p1 = await h.json<Page>('/api/v2/credentials/?status=awarded&page_size=7');
-    expect(p1.next).toBe(`${h.base}/api/v2/credentials/?page=2&page_size=7&status=awarded`);
+  it('DRF page pagination: {count, next, previous, results}, next/previous absolute with the query keys sorted, page=last', async () => {
+    const p1 = await h.json<Page>('/api/v2/credentials/?status=awarded&type=course-run');
+    expect(p1.next).toBe(`${h.base}/api/v2/credentials/?page=2&status=awarded&type=course-run`);
     const p2 = await h.json<Page>(p1.next ?? '');
-    expect(p2.previous).toBe(`${h.base}/api/v2/credentials/?page_size=7&status=awarded`);
+    expect(p2.previous).toBe(`${h.base}/api/v2/credentials/?status=awarded&type=course-run`);
     expect(p2.next).toContain('page=3');
-    const all = await h.walk('/api/v2/credentials/?status=awarded&page_size=7');
+    const all = await h.walk('/api/v2/credentials/?status=awarded&type=course-run');
     expect(all.length).toBe(p1.count);
     expect(new Set(all.map((c) => c.uuid)).size).toBe(all.length);
-    const last = await h.json<Page>('/api/v2/credentials/?status=awarded&page_size=7&page=last');
+    const last = await h.json<Page>('/api/v2/credentials/?status=awarded&type=course-run&page=last');
     expect(last.next).toBeNull();
     expect(last.results.at(-1)?.uuid).toBe(all.at(-1)?.uuid);
+    // get_page_number: `... or 1`, so an empty page is the first.
+    expect((await h.json<Page>('/api/v2/credentials/?page=')).results).toEqual((await h.json<Page>('/api/v2/credentials/')).results);
   });
 
-  it('page_size defaults to 20, is capped at 100, and an invalid one falls back to the default', async () => {
-    expect((await h.json<Page>('/api/v2/credentials/?page_size=1000')).results).toHaveLength(100);
-    expect((await h.json<Page>('/api/v2/credentials/?page_size=abc')).results).toHaveLength(20);
-    expect((await h.json<Page>('/api/v2/credentials/?page_size=0')).results).toHaveLength(20);
+  it('page_size is ignored (no page_size_query_param): always PAGE_SIZE = 20 rows, and next links keep it as sent', async () => {
+    for (const size of ['100', '1000', '5', 'abc', '0']) {
+      const page = await h.json<Page>(`/api/v2/credentials/?page_size=${size}`);
+      expect(page.results).toHaveLength(20);
+      expect(page.next).toBe(`${h.base}/api/v2/credentials/?page=2&page_size=${size}`);
+    }
+  });
+
+  it('the pageSize option is the server setting (REST_FRAMEWORK PAGE_SIZE), still not the query', async () => {
+    const small = await startOpenedx({ people: 30, pageSize: 7 });
+    try {
+      expect((await small.json<Page>('/api/v2/credentials/?page_size=50')).results).toHaveLength(7);
+    } finally {
+      await small.close();
+    }
   });
 
   it('a page past the end (or not a page number) -> 404 {"detail":"Invalid page."}', async () => {
-    const { count } = await h.json<Page>('/api/v2/credentials/?page_size=100');
-    for (const page of [String(Math.ceil(count / 100) + 1), '0', 'two']) {
-      const r = await h.api('GET', `/api/v2/credentials/?page_size=100&page=${page}`);
+    const { count } = await h.json<Page>('/api/v2/credentials/');
+    for (const page of [String(Math.ceil(count / 20) + 1), '0', 'two', '2.5']) {
+      const r = await h.api('GET', `/api/v2/credentials/?page=${page}`);
       expect(r.status).toBe(404);
       expect(await r.json()).toEqual({ detail: 'Invalid page.' });
+    }
+  });
+
+  it('no ORDER BY upstream (views.py get_queryset): the default order is stable but not creation order; order "id" is creation order', async () => {
+    const walk1 = await h.walk();
+    expect((await h.walk()).map((c) => c.uuid)).toEqual(walk1.map((c) => c.uuid));
+    const byCreation = [...h.oe.data.credentials.live].map((row) => h.oe.data.credentials.uuid[row]);
+    expect(walk1.map((c) => c.uuid)).not.toEqual(byCreation);
+    expect(new Set(walk1.map((c) => c.uuid))).toEqual(new Set(byCreation));
+    const ordered = await startOpenedx({ order: 'id' });
+    try {
+      expect((await ordered.walk()).map((c) => c.uuid)).toEqual(byCreation);
+    } finally {
+      await ordered.close();
     }
   });
 
@@ -153,7 +185,7 @@ describe('GET /api/v2/credentials/', () => {
     const username = all[0]?.username ?? '';
     const mine = await h.walk(`/api/v2/credentials/?username=${encodeURIComponent(username)}`);
     expect(mine.map((c) => c.uuid)).toEqual(all.filter((c) => c.username === username).map((c) => c.uuid));
-    const revoked = await h.walk('/api/v2/credentials/?status=revoked&page_size=100');
+    const revoked = await h.walk('/api/v2/credentials/?status=revoked');
     expect(revoked.map((c) => c.uuid)).toEqual(all.filter((c) => c.status === 'revoked').map((c) => c.uuid));
     const bad = await h.api('GET', '/api/v2/credentials/?status=expired');
     expect(bad.status).toBe(400);
@@ -161,20 +193,20 @@ describe('GET /api/v2/credentials/', () => {
     expect((await h.json<Page>('/api/v2/credentials/?username=nobody%40example.com')).count).toBe(0);
   });
 
-  it('"You can filter the returned list of credentials by using the program_uuid parameter" (upstream: plus course-run credentials of the program\'s runs)', async () => {
+  it('"You can filter the returned list of credentials by using the program_uuid parameter" (filters.py ProgramRelatedFilter: plus course-run credentials of the program\'s runs)', async () => {
     const catalog = (await (await h.control('GET', '/catalog')).json()) as { programs: { uuid: string; course_runs: string[] }[] };
     const all = await h.walk();
     const program = catalog.programs.find((p) => all.some((c) => c.credential.type === 'program' && c.credential.program_uuid === p.uuid));
-    const got = await h.walk(`/api/v2/credentials/?program_uuid=${program?.uuid}&page_size=100`);
+    const got = await h.walk(`/api/v2/credentials/?program_uuid=${program?.uuid}`);
     const expected = all.filter((c) => (c.credential.type === 'program' ? c.credential.program_uuid === program?.uuid : program?.course_runs.includes(c.credential.course_run_key)));
     expect(got.map((c) => c.uuid)).toEqual(expected.map((c) => c.uuid));
     expect(got.some((c) => c.credential.type === 'course-run')).toBe(true);
     expect((await h.json<Page>('/api/v2/credentials/?program_uuid=not-a-uuid')).count).toBe(0);
   });
 
-  it('type=program | course-run filters by kind; an unknown type is ignored (upstream CredentialTypeFilter)', async () => {
+  it('type=program | course-run filters by kind; an unknown type is ignored (filters.py CredentialTypeFilter)', async () => {
     const all = await h.json<Page>('/api/v2/credentials/');
-    const programs = await h.walk('/api/v2/credentials/?type=program&page_size=100');
+    const programs = await h.walk('/api/v2/credentials/?type=program');
     const runs = await h.json<Page>('/api/v2/credentials/?type=course-run');
     expect(programs.every((c) => c.credential.type === 'program')).toBe(true);
     expect(programs.length + runs.count).toBe(all.count);
@@ -182,13 +214,67 @@ describe('GET /api/v2/credentials/', () => {
   });
 });
 
-describe('GET /api/v2/credentials/:uuid', () => {
+describe('Sumac release', () => {
+  it('release "sumac": download_url after status (removed in b9d8403b), null; downloadUrls: true serves a PDF there', async () => {
+    const sumac = await startOpenedx({ people: 30, release: 'sumac' });
+    const files = await startOpenedx({ people: 30, release: 'sumac', downloadUrls: true });
+    try {
+      const item = (await sumac.json<Page>('/api/v2/credentials/')).results[0];
+      expect(Object.keys(item ?? {})).toEqual(['username', 'credential', 'status', 'download_url', 'uuid', 'attributes', 'date_override', 'created', 'modified', 'certificate_url']);
+      expect(item?.download_url).toBeNull();
+      expect(sumac.oe.truth().every((t) => !t.file.available)).toBe(true);
+      const withFile = (await files.json<Page>('/api/v2/credentials/')).results[0];
+      expect(withFile?.download_url).toBe(`${files.base}/credentials/${withFile?.uuid.replace(/-/g, '')}/download/`);
+      const pdf = await fetch(withFile?.download_url ?? '');
+      expect(pdf.headers.get('content-type')).toBe('application/pdf');
+      expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+      expect(files.oe.truth().every((t) => t.file.available)).toBe(true);
+      // Teak has no such route.
+      expect((await fetch(`${h.base}/credentials/${withFile?.uuid.replace(/-/g, '')}/download/`)).status).toBe(404);
+    } finally {
+      await sumac.close();
+      await files.close();
+    }
+  });
+});
+
+describe('GET /api/v2/credentials/:uuid/', () => {
   it('"To get information about a specific credential for a single user, use the credential uuid." -> the list item; unknown -> 404 {"detail":"Not found."}', async () => {
     const first = (await h.json<Page>('/api/v2/credentials/')).results[0];
-    expect(await h.json(`/api/v2/credentials/${first?.uuid}`)).toEqual(first);
+    expect(await h.json(`/api/v2/credentials/${first?.uuid}/`)).toEqual(first);
     expect(await h.json(`/api/v2/credentials/${first?.uuid.toUpperCase().replace(/-/g, '')}/`)).toEqual(first);
-    const r = await h.api('GET', '/api/v2/credentials/a2810ab0-c084-43de-a9db-fa484fcc82bc');
+    const r = await h.api('GET', '/api/v2/credentials/a2810ab0-c084-43de-a9db-fa484fcc82bc/');
     expect(r.status).toBe(404);
     expect(await r.json()).toEqual({ detail: 'Not found.' });
+  });
+});
+
+describe('Django around the API (production settings)', () => {
+  it('APPEND_SLASH: a path without its trailing slash -> 301 to the slashed path, query kept, for every method', async () => {
+    const uuid = (await h.json<Page>('/api/v2/credentials/')).results[0]?.uuid ?? '';
+    const cases: [string, string, string][] = [
+      ['GET', '/api/v2/credentials?status=awarded&page=2', '/api/v2/credentials/?status=awarded&page=2'],
+      ['POST', '/api/v2/credentials', '/api/v2/credentials/'],
+      ['GET', `/api/v2/credentials/${uuid}`, `/api/v2/credentials/${uuid}/`],
+      ['PATCH', `/api/v2/credentials/${uuid}`, `/api/v2/credentials/${uuid}/`],
+      ['DELETE', `/api/v2/credentials/${uuid}`, `/api/v2/credentials/${uuid}/`],
+      ['POST', '/api/credentials/v1/learner_cert_status', '/api/credentials/v1/learner_cert_status/'],
+    ];
+    for (const [method, path, location] of cases) {
+      const r = await h.api(method, path, method === 'GET' || method === 'DELETE' ? undefined : {});
+      expect(r.status, `${method} ${path}`).toBe(301);
+      expect(r.headers.get('location')).toBe(location);
+    }
+    // Nothing was changed by the redirected requests.
+    expect((await h.json<{ status: string }>(`/api/v2/credentials/${uuid}/`)).status).toBe((await h.json<Page>('/api/v2/credentials/')).results[0]?.status);
+  });
+
+  it('an unknown path is the service\'s HTML 404 page (templates/404.html), also the discovery paths: course-discovery is another service', async () => {
+    for (const path of ['/api/v1/programs/', '/api/v1/course_runs/', '/api/v1/programs', '/api/v1/credentials/', '/nothing/here']) {
+      const r = await h.api('GET', path);
+      expect(r.status, path).toBe(404);
+      expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(await r.text()).toContain('<h1>Page Not Found</h1>');
+    }
   });
 });

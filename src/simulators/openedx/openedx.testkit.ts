@@ -1,7 +1,7 @@
-/** Test helpers for the Open edX simulator tests: a small world, a hand-driven clock, authenticated fetch. */
+/** Test helpers for the Open edX simulator tests: a small world, a hand-driven (pinned) clock, authenticated fetch. */
 import { generateWorld } from '../common/world.ts';
-import type { Throttle } from './auth.ts';
-import { createOpenedxSimulator, type OpenedxSimulator } from './index.ts';
+import { PERMISSIONS } from './access.ts';
+import { createOpenedxSimulator, type OpenedxSimulator, type OpenedxSimulatorOptions } from './index.ts';
 import type { CredentialJson } from './present.ts';
 
 export const AS_OF = '2026-06-01';
@@ -15,9 +15,21 @@ export interface Page {
   results: CredentialJson[];
 }
 
+/** A client whose service user holds every credentials.* permission (writes need add / change / delete). */
+export const WRITER = { permissions: PERMISSIONS };
+
+export type HarnessOptions = Partial<Omit<OpenedxSimulatorOptions, 'world' | 'clock'>> & {
+  seed?: string | number;
+  people?: number;
+  /** Listen the discovery server too (`discoveryBase`). */
+  discovery?: boolean;
+};
+
 export interface Harness {
   oe: OpenedxSimulator;
   base: string;
+  /** The discovery server's origin ('' unless started with `discovery: true`). */
+  discoveryBase: string;
   now(): number;
   advance(ms: number): void;
   /** A fresh JWT for client 0 (or `client`). */
@@ -31,11 +43,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startOpenedx(opts: { seed?: string | number; people?: number; throttle?: Throttle | false; tokenTtlSeconds?: number } = {}): Promise<Harness> {
-  const world = generateWorld({ seed: opts.seed ?? 'openedx-test', people: opts.people ?? 200, asOf: AS_OF });
+/** The simulator over HTTP on a hand-driven clock; the throttle is off unless `throttle` is given. */
+export async function startOpenedx(opts: HarnessOptions = {}): Promise<Harness> {
+  const { seed, people, discovery, ...simOptions } = opts;
+  const world = generateWorld({ seed: seed ?? 'openedx-test', people: people ?? 200, asOf: AS_OF });
   let nowMs = T0;
-  const oe = createOpenedxSimulator({ world, clock: () => new Date(nowMs), throttle: opts.throttle ?? false, ...(opts.tokenTtlSeconds ? { tokenTtlSeconds: opts.tokenTtlSeconds } : {}) });
+  const oe = createOpenedxSimulator({ world, clock: () => new Date(nowMs), throttle: false, ...simOptions });
   const base = await oe.sim.listen(0, '127.0.0.1');
+  const discoveryBase = discovery ? await oe.discovery.listen(0, '127.0.0.1') : '';
   const tokens = new Map<number, { value: string; at: number }>();
   const token = async (client = 0): Promise<string> => {
     const c = oe.clients[client];
@@ -51,7 +66,8 @@ export async function startOpenedx(opts: { seed?: string | number; people?: numb
     const headers: Record<string, string> = {};
     if (header !== null) headers.authorization = header;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    return fetch(path.startsWith('http') ? path : `${base}${path}`, { method, headers, body: body === undefined ? null : JSON.stringify(body) });
+    // redirect: manual, so a test sees APPEND_SLASH's 301 instead of fetch following it.
+    return fetch(path.startsWith('http') ? path : `${base}${path}`, { method, headers, body: body === undefined ? null : JSON.stringify(body), redirect: 'manual' });
   };
   const api = async (method: string, path: string, body?: unknown, auth?: string | null): Promise<Response> => {
     if (auth !== undefined) return send(method, path, auth, body);
@@ -71,6 +87,7 @@ export async function startOpenedx(opts: { seed?: string | number; people?: numb
   return {
     oe,
     base,
+    discoveryBase,
     now: () => nowMs,
     advance: (ms) => {
       nowMs += ms;
@@ -80,7 +97,7 @@ export async function startOpenedx(opts: { seed?: string | number; people?: numb
     json,
     control: (method, path, body) =>
       fetch(`${base}/__sim${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? null : JSON.stringify(body) }),
-    async walk(path = '/api/v2/credentials/?page_size=100') {
+    async walk(path = '/api/v2/credentials/') {
       const out: CredentialJson[] = [];
       for (let next: string | null = path; next !== null; ) {
         const page: Page = await json<Page>(next);
@@ -89,6 +106,8 @@ export async function startOpenedx(opts: { seed?: string | number; people?: numb
       }
       return out;
     },
-    close: () => oe.sim.close(),
+    close: async () => {
+      await Promise.all([oe.sim.close(), ...(discovery ? [oe.discovery.close()] : [])]);
+    },
   };
 }

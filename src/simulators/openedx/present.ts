@@ -7,8 +7,9 @@ import { MODES } from './catalog.ts';
 import { KIND_PROGRAM, STATUSES, type Attribute, type OpenedxData } from './data.ts';
 
 /**
- * DRF prints a datetime with Python's isoformat: microseconds, `+00:00` turned into `Z`, and no
- * fraction at all when the microseconds are zero (`2026-06-02T10:00:00Z`).
+ * Python's `datetime.isoformat()` in UTC as DRF's JSONEncoder prints a raw datetime (rest_framework/encoders.py:
+ * `+00:00` turned into `Z`): microseconds, and no fraction at all when they are zero (`2026-06-02T10:00:00Z`).
+ * Serializer fields do not print this way (see drfDateTime); raw datetimes in a view's dict do.
  */
 export function formatDrfDateTime(us: number): string {
   const base = new Date(Math.floor(us / 1000)).toISOString().slice(0, 19);
@@ -16,13 +17,37 @@ export function formatDrfDateTime(us: number): string {
   return fraction === 0 ? `${base}Z` : `${base}.${String(fraction).padStart(6, '0')}Z`;
 }
 
+/**
+ * A serializer DateTimeField: REST_FRAMEWORK["DATETIME_FORMAT"] = "%Y-%m-%dT%H:%M:%SZ"
+ * (credentials/settings/base.py), strftime in UTC: the fraction of a second is cut off, never rounded.
+ */
+export function drfDateTime(us: number): string {
+  return `${new Date(Math.floor(us / 1_000_000) * 1000).toISOString().slice(0, 19)}Z`;
+}
+
+/** Which openedx/credentials release the API answers as (the item shape differs). */
+export type OpenedxRelease = 'sumac' | 'teak';
+
+export interface ItemShape {
+  release: OpenedxRelease;
+  /** Sumac only: `download_url` is an absolute link to this simulator's PDF route instead of null. */
+  downloadUrls: boolean;
+}
+
+export type CredentialRef = { type: 'program'; credential_id: number; program_uuid: string } | { type: 'course-run'; course_run_key: string; mode: string };
+
+/**
+ * UserCredentialSerializer's fields in their order (credentials/apps/api/v2/serializers.py). Teak and later; Sumac
+ * also has `download_url` after `status` (removed by b9d8403b "feat!: remove download_url from a UserCredential").
+ */
 export interface CredentialJson {
   username: string;
-  credential: { credential_id: number; program_uuid: string; type: 'program' } | { credential_id: number; course_run_key: string; mode: string; type: 'course-run' };
+  credential: CredentialRef;
   status: string;
-  download_url: string;
+  download_url?: string | null;
   uuid: string;
   attributes: readonly Attribute[];
+  date_override: { date: string } | null;
   created: string;
   modified: string;
   certificate_url: string;
@@ -30,34 +55,38 @@ export interface CredentialJson {
 
 const hexOf = (uuid: string): string => uuid.replace(/-/g, '');
 
+/** UserCertificateURLField: reverse("credentials:render", uuid.hex) made absolute on the request's host. */
 export function certificateUrl(origin: string, uuid: string): string {
   return `${origin}/credentials/${hexOf(uuid)}/`;
 }
 
-export function credentialJson(data: OpenedxData, row: number, origin: string): CredentialJson {
+export function credentialJson(data: OpenedxData, row: number, origin: string, shape: ItemShape): CredentialJson {
   const t = data.credentials;
   const target = t.target[row] as number;
   const uuid = t.uuid[row] as string;
-  let credential: CredentialJson['credential'];
+  let credential: CredentialRef;
   if (t.kind[row] === KIND_PROGRAM) {
     // credential_id is the ProgramCertificate's id: one per program, shared by all its awardees.
-    credential = { credential_id: target + 1, program_uuid: data.catalog.programs[target]?.uuid ?? '', type: 'program' };
+    credential = { type: 'program', credential_id: target + 1, program_uuid: data.catalog.programs[target]?.uuid ?? '' };
   } else {
-    // credential_id is the CourseCertificate's id (another table: it can equal a program's credential_id).
+    // CredentialField.to_representation: a course run has no credential_id, only its key and the certificate mode.
     const run = data.catalog.runs[target];
-    credential = { credential_id: target + 1, course_run_key: run?.key ?? '', mode: MODES[run?.mode ?? 0] ?? 'verified', type: 'course-run' };
+    credential = { type: 'course-run', course_run_key: run?.key ?? '', mode: MODES[run?.mode ?? 0] ?? 'verified' };
   }
-  return {
-    username: data.users.username[t.user[row] as number] ?? '',
-    credential,
-    status: STATUSES[t.status[row] as number] ?? 'awarded',
-    download_url: `${certificateUrl(origin, uuid)}download/`,
+  const override = t.dateOverride[row] ?? -1;
+  const head = { username: data.users.username[t.user[row] as number] ?? '', credential, status: STATUSES[t.status[row] as number] ?? 'awarded' };
+  const tail = {
     uuid,
     attributes: t.attributes[row] ?? [],
-    created: formatDrfDateTime(t.created[row] as number),
-    modified: formatDrfDateTime(t.modified[row] as number),
+    // UserCredentialDateOverrideSerializer: fields ("date",), a DateTimeField.
+    date_override: override < 0 ? null : { date: drfDateTime(override) },
+    created: drfDateTime(t.created[row] as number),
+    modified: drfDateTime(t.modified[row] as number),
     certificate_url: certificateUrl(origin, uuid),
   };
+  if (shape.release === 'teak') return { ...head, ...tail };
+  // Sumac's UserCredential.download_url: a nullable CharField nothing ever filled in (null in practice).
+  return { ...head, download_url: shape.downloadUrls ? `${certificateUrl(origin, uuid)}download/` : null, ...tail };
 }
 
 /** `certificate_available_date`: a DateTimeField upstream, so a full timestamp (or null). */

@@ -1,4 +1,7 @@
-/** learner_cert_status and bulk_learner_cert_status, checked sentence by sentence against the doc. */
+/**
+ * learner_cert_status and bulk_learner_cert_status, against the doc's sentences and upstream's code
+ * (credentials/apps/credentials/rest_api/v1/views.py, credentials/apps/records/api.py single_learner_cert_status).
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CredentialJson } from './present.ts';
 import type { StatusAnswer } from './status.ts';
@@ -40,7 +43,8 @@ afterAll(async () => {
 
 const ask = async (path: string, body: unknown): Promise<{ status: number; json: unknown }> => {
   const r = await h.api('POST', path, body);
-  return { status: r.status, json: await r.json() };
+  const text = await r.text();
+  return { status: r.status, json: (r.headers.get('content-type') ?? '').includes('json') ? (JSON.parse(text) as unknown) : text };
 };
 
 describe('POST /api/credentials/v1/learner_cert_status/', () => {
@@ -57,34 +61,45 @@ describe('POST /api/credentials/v1/learner_cert_status/', () => {
     expect(graded && graded.status.every((s) => s.grade === null || (typeof s.grade.percent_grade === 'number' && typeof s.grade.verified === 'boolean'))).toBe(true);
   });
 
-  it('"You must include exactly one of lms_user_id or username." -> 400 with neither or both', async () => {
-    for (const body of [{ courses: [course.uuid] }, { username: learner.username, lms_user_id: learner.lms_user_id, courses: [course.uuid] }]) {
-      const r = await ask(SINGLE, body);
+  it('"You must include exactly one of lms_user_id or username." -> 400 with neither or both, and an EMPTY body (the view answers Response(status=400))', async () => {
+    for (const body of [{ courses: [course.uuid] }, { username: learner.username, lms_user_id: learner.lms_user_id, courses: [course.uuid] }, { username: '', lms_user_id: 0 }]) {
+      const r = await h.api('POST', SINGLE, body);
       expect(r.status).toBe(400);
-      expect(r.json).toEqual({ detail: 'You must include exactly one of lms_user_id or username.' });
+      expect(await r.text()).toBe('');
+      expect(r.headers.get('content-type')).toBeNull();
     }
-    const byId = (await ask(SINGLE, { lms_user_id: learner.lms_user_id, courses: [course.uuid] })).json as StatusAnswer;
+    // Python truthiness: an empty username next to an lms_user_id counts as absent, and is echoed back as sent.
+    const byId = (await ask(SINGLE, { lms_user_id: learner.lms_user_id, username: '', courses: [course.uuid] })).json as StatusAnswer;
     expect(byId.username).toBe(learner.username);
+    expect((await ask(SINGLE, { lms_user_id: 8674309, username: '' })).json).toEqual({ lms_user_id: 8674309, username: '', status: [] });
   });
 
-  it('"You must include at least one of courses and course_runs, and you may include a mix of both."', async () => {
-    const none = await ask(SINGLE, { username: learner.username });
-    expect(none).toEqual({ status: 400, json: { detail: 'You must include at least one of courses and course_runs.' } });
-    expect((await ask(SINGLE, { username: learner.username, courses: [], course_runs: [] })).status).toBe(400);
+  it('"You must include at least one of courses and course_runs" is NOT enforced upstream: 200 with an empty status; a mix of both works', async () => {
+    expect(await ask(SINGLE, { username: learner.username })).toEqual({ status: 200, json: { lms_user_id: learner.lms_user_id, username: learner.username, status: [] } });
+    expect((await ask(SINGLE, { username: learner.username, courses: [], course_runs: [] })).status).toBe(200);
     const key = earned.credential.type === 'course-run' ? earned.credential.course_run_key : '';
     const mixed = (await ask(SINGLE, { username: learner.username, courses: ['4ad04e84-1512-11ee-be56-0242ac120002'], course_runs: [key] })).json as StatusAnswer;
     expect(mixed.status.map((s) => s.course_run.key)).toEqual([key]);
   });
 
-  it('"The courses list should contain a list of course UUIDs." / "The course_runs list should contain a list of course run keys."', async () => {
+  it('"The courses list should contain a list of course UUIDs." / "The course_runs list should contain a list of course run keys." (a run uuid also matches); Python `in` decides', async () => {
     const key = earned.credential.type === 'course-run' ? earned.credential.course_run_key : '';
+    const runUuid = catalog.courses.flatMap((c) => c.runs).find((r) => r.key === key)?.uuid;
     const byCourse = (await ask(SINGLE, { username: learner.username, courses: [course.uuid] })).json as StatusAnswer;
     const byRun = (await ask(SINGLE, { username: learner.username, course_runs: [key] })).json as StatusAnswer;
+    const byRunUuid = (await ask(SINGLE, { username: learner.username, course_runs: [runUuid] })).json as StatusAnswer;
     expect(byCourse.status.map((s) => s.course_run.key)).toContain(key);
     expect(byRun.status.every((s) => s.course_run.key === key)).toBe(true);
-    // A course key (not a uuid) in courses matches nothing; a course run list must hold strings.
+    expect(byRunUuid.status).toEqual(byRun.status);
+    // A course key (not a uuid) in courses matches nothing; the uuid must be spelled as str(UUID) prints it.
     expect(((await ask(SINGLE, { username: learner.username, courses: [course.key] })).json as StatusAnswer).status).toEqual([]);
-    expect((await ask(SINGLE, { username: learner.username, course_runs: 'not-a-list' })).status).toBe(400);
+    expect(((await ask(SINGLE, { username: learner.username, courses: [course.uuid.toUpperCase()] })).json as StatusAnswer).status).toEqual([]);
+    // A string is searched as a substring (`key in "..."`); a number raises TypeError: Django's 500 page.
+    expect(((await ask(SINGLE, { username: learner.username, course_runs: `${key} and more` })).json as StatusAnswer).status.map((s) => s.course_run.key)).toEqual([key]);
+    const crash = await h.api('POST', SINGLE, { username: learner.username, course_runs: 5 });
+    expect(crash.status).toBe(500);
+    expect(crash.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect((await h.api('POST', SINGLE, [{ username: learner.username }])).status).toBe(500);
   });
 
   it('"If the username or lms_user_id has not earned any certificates, this endpoint will return successfully, and the status object will be empty."', async () => {
@@ -93,11 +108,11 @@ describe('POST /api/credentials/v1/learner_cert_status/', () => {
     const unknownId = await ask(SINGLE, { lms_user_id: 8674309, courses: [course.uuid] });
     expect(unknownId).toEqual({ status: 200, json: { lms_user_id: 8674309, username: null, status: [] } });
     // Revoked credentials are not earned certificates: revoke it and the learner's status is empty for that run.
-    await h.api('PATCH', `/api/v2/credentials/${earned.uuid}`, { status: 'revoked' });
+    await h.control('PATCH', `/credentials/${earned.uuid}`, { status: 'revoked' });
     const key = earned.credential.type === 'course-run' ? earned.credential.course_run_key : '';
     const after = (await ask(SINGLE, { username: learner.username, course_runs: [key] })).json as StatusAnswer;
     expect(after).toEqual({ lms_user_id: learner.lms_user_id, username: learner.username, status: [] });
-    await h.api('PATCH', `/api/v2/credentials/${earned.uuid}`, { status: 'awarded' });
+    await h.control('PATCH', `/credentials/${earned.uuid}`, { status: 'awarded' });
   });
 
   it('certificate_available_date: a certificate stays out of the status until that date has passed (server clock)', async () => {
@@ -127,12 +142,22 @@ describe('POST /api/credentials/v1/bulk_learner_cert_status/', () => {
     expect(second).toEqual({ lms_user_id: 8674309, username: null, status: [] });
   });
 
-  it('one bad entry ("exactly one of lms_user_id or username", "at least one of courses and course_runs") -> 400 for the whole request', async () => {
-    const bad = await ask(BULK, [{ username: learner.username, courses: [course.uuid] }, { courses: [course.uuid] }]);
+  it('one bad entry (neither or both of username / lms_user_id) -> 400 for the whole request, as Django\'s plain HTML page (BadRequest is not caught)', async () => {
+    const bad = await h.api('POST', BULK, [{ username: learner.username, courses: [course.uuid] }, { courses: [course.uuid] }]);
     expect(bad.status).toBe(400);
-    expect(bad.json).toEqual({ detail: 'Entry 1: You must include exactly one of lms_user_id or username.' });
-    expect((await ask(BULK, [{ username: learner.username }])).status).toBe(400);
-    expect((await ask(BULK, { username: learner.username, courses: [course.uuid] })).status).toBe(400);
+    expect(bad.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await bad.text()).toContain('<h1>Bad Request (400)</h1>');
+    // No courses / course_runs is fine here too.
+    expect((await ask(BULK, [{ username: learner.username }])).status).toBe(200);
     expect(await ask(BULK, [])).toEqual({ status: 200, json: [] });
+  });
+
+  it('a body that is not a list: an object is iterated by its keys -> 500 HTML (an empty one -> 200 [])', async () => {
+    const crash = await h.api('POST', BULK, { username: learner.username, courses: [course.uuid] });
+    expect(crash.status).toBe(500);
+    expect(crash.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await crash.text()).toContain('<h1>Server Error</h1>');
+    expect(await ask(BULK, {})).toEqual({ status: 200, json: [] });
+    expect((await h.api('POST', BULK, null)).status).toBe(500);
   });
 });

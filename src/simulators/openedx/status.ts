@@ -1,97 +1,121 @@
 /**
- * `POST /api/credentials/v1/learner_cert_status/` and `.../bulk_learner_cert_status/`: a learner's
- * earned course-run certificates among the courses (course UUIDs) and course runs (keys) asked for.
+ * `POST /api/credentials/v1/learner_cert_status/` and `.../bulk_learner_cert_status/`
+ * (credentials/apps/credentials/rest_api/v1/views.py, answers from single_learner_cert_status and
+ * get_learner_course_run_status in credentials/apps/records/api.py): a learner's earned course-run
+ * certificates among the courses (course UUIDs) and course runs (keys or uuids) asked for. Python's
+ * truthiness and `in` decide, as upstream: the views validate nothing beyond "exactly one of
+ * username / lms_user_id", and what would raise in Python answers Django's 500 page here.
  */
 import { jsonResponse, type SimRequest, type SimResponse, type SimRoute } from '../common/server.ts';
 import type { ApiContext } from './api.ts';
-import { drfError } from './auth.ts';
 import { KIND_RUN, type OpenedxData } from './data.ts';
-import { isObject, parseBody, pythonType } from './drf.ts';
+import { badRequestPage, serverErrorPage } from './django.ts';
+import { isObject, parseBody } from './drf.ts';
 import { statusEntryJson, type StatusEntryJson } from './present.ts';
 
 export interface StatusAnswer {
   lms_user_id: unknown;
-  username: string | null;
+  username: unknown;
   status: StatusEntryJson[];
 }
 
-type Query = { lmsUserId: unknown; username: string | undefined; courses: string[]; runs: string[] };
+/** Python's bool(): None, "", 0, False, [] and {} are false. */
+const truthy = (v: unknown): boolean =>
+  v !== undefined && v !== null && v !== '' && v !== 0 && v !== false && !(Array.isArray(v) && v.length === 0) && !(isObject(v) && Object.keys(v).length === 0);
 
-const present = (v: unknown): boolean => v !== undefined && v !== null && v !== '' && v !== 0 && v !== false;
+/** Why a query cannot be answered: BadRequest (400), or a Python exception (500). */
+type Failure = 'bad_request' | 'crash';
 
-/** One request object checked against the doc's two rules; a string is the reason it is refused. */
-function readQuery(entry: unknown): Query | string {
-  if (!isObject(entry)) return `Expected an object but got type "${pythonType(entry)}".`;
-  // "You must include exactly one of lms_user_id or username."
-  if (present(entry.username) === present(entry.lms_user_id)) return 'You must include exactly one of lms_user_id or username.';
-  if (present(entry.username) && typeof entry.username !== 'string') return 'username must be a string.';
-  const lists: Record<'courses' | 'course_runs', string[]> = { courses: [], course_runs: [] };
-  for (const name of ['courses', 'course_runs'] as const) {
-    const v = entry[name];
-    if (v === undefined || v === null) continue;
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) return `${name} must be a list of strings.`;
-    lists[name] = v;
-  }
-  // "You must include at least one of courses and course_runs, and you may include a mix of both."
-  if (lists.courses.length === 0 && lists.course_runs.length === 0) return 'You must include at least one of courses and course_runs.';
-  return { lmsUserId: present(entry.lms_user_id) ? entry.lms_user_id : undefined, username: present(entry.username) ? (entry.username as string) : undefined, courses: lists.courses, runs: lists.course_runs };
+/** Python's `x in container` for the `courses` / `course_runs` value; 'crash' where Python raises TypeError. */
+function membership(container: unknown): ((x: string) => boolean) | null | 'crash' {
+  if (!truthy(container)) return null;
+  if (Array.isArray(container)) return (x) => container.includes(x);
+  if (typeof container === 'string') return (x) => container.includes(x);
+  if (isObject(container)) return (x) => x in container;
+  return 'crash';
 }
 
-function answer(data: OpenedxData, q: Query, nowMs: number): StatusAnswer {
+function answer(data: OpenedxData, entry: Record<string, unknown>, nowMs: number): StatusAnswer | Failure {
+  const { username, lms_user_id: lmsUserId } = entry;
+  // single_learner_cert_status: `(username and lms_user_id) or not (username or lms_user_id)` -> BadRequest.
+  if (truthy(username) === truthy(lmsUserId)) return 'bad_request';
   const users = data.users;
   let u: number | undefined;
-  if (q.username !== undefined) u = users.byUsername.get(q.username);
-  else {
-    const id = typeof q.lmsUserId === 'number' ? q.lmsUserId : typeof q.lmsUserId === 'string' && /^\d+$/.test(q.lmsUserId) ? Number(q.lmsUserId) : NaN;
+  if (truthy(username)) {
+    if (typeof username !== 'string') return 'crash';
+    u = users.byUsername.get(username);
+  } else {
+    // User.objects.get(lms_user_id=...): an integer or a numeric string; anything else raises in the lookup.
+    const id = typeof lmsUserId === 'number' && Number.isInteger(lmsUserId) ? lmsUserId : typeof lmsUserId === 'string' && /^\s*[+-]?\d+\s*$/.test(lmsUserId) ? Number(lmsUserId) : NaN;
+    if (Number.isNaN(id)) return 'crash';
     u = users.byLmsId.get(id);
   }
-  // An unknown learner is not an error: 200 with an empty status, and null for what was not asked.
-  if (u === undefined) return { lms_user_id: q.username !== undefined ? null : q.lmsUserId, username: q.username ?? null, status: [] };
+  // An unknown learner is not an error: 200 with an empty status, and what was asked echoed as sent.
+  if (u === undefined) return { lms_user_id: lmsUserId ?? null, username: username ?? null, status: [] };
+  const courses = membership(entry.courses);
+  const runs = membership(entry.course_runs);
   const t = data.credentials;
   const { catalog } = data;
-  const courses = new Set(q.courses.map((c) => c.toLowerCase()));
-  const runs = new Set(q.runs);
   const status: StatusEntryJson[] = [];
   for (const row of users.credentials[u] ?? []) {
-    // Only earned course-run certificates: awarded, and visible (certificate_available_date passed).
+    // get_credentials: awarded course-run credentials, filter_visible (certificate_available_date passed or none).
     if (t.kind[row] !== KIND_RUN || t.status[row] !== 0) continue;
     const run = catalog.runs[t.target[row] as number];
     if (!run || (run.certificateAvailableMs !== null && run.certificateAvailableMs > nowMs)) continue;
     const courseUuid = catalog.courses[run.course]?.uuid ?? '';
-    // Upstream matches course_runs against the run key and also against the run uuid.
-    if (courses.has(courseUuid) || runs.has(run.key) || runs.has(run.uuid)) status.push(statusEntryJson(data, row));
+    // `(course_ids and uuid in course_ids) or (course_runs and (run uuid in ... or run key in ...))`, evaluated per
+    // credential, so a bad container only raises once a credential reaches it. No courses and no course_runs is not an
+    // error upstream: nothing matches, the status is empty.
+    if (courses === 'crash') return 'crash';
+    if (courses?.(courseUuid)) {
+      status.push(statusEntryJson(data, row));
+      continue;
+    }
+    if (runs === 'crash') return 'crash';
+    if (runs?.(run.uuid) || runs?.(run.key)) status.push(statusEntryJson(data, row));
   }
-  return { lms_user_id: users.lmsUserId[u] ?? null, username: users.username[u] ?? null, status };
+  // Asked by username: lms_user_id is the user's; asked by lms_user_id: the value as sent, and the user's username.
+  return { lms_user_id: truthy(username) ? (users.lmsUserId[u] ?? null) : lmsUserId, username: users.username[u] ?? null, status };
 }
 
 export function learnerStatusRoutes(ctx: ApiContext): SimRoute[] {
-  const { data, auth } = ctx;
+  const { data, access } = ctx;
   const single = (req: SimRequest): SimResponse => {
-    const who = auth.guard(req);
+    const who = access.learnerStatus(req);
     if (!('clientId' in who)) return who;
     const body = parseBody(req);
     if (!body.ok) return body.response;
-    const q = readQuery(body.value);
-    if (typeof q === 'string') return drfError(400, q);
-    return jsonResponse(200, answer(data, q, req.now.getTime()));
+    // `request.data.get(...)` on a list or a scalar: AttributeError.
+    if (!isObject(body.value)) return serverErrorPage();
+    const out = answer(data, body.value, req.now.getTime());
+    // The view catches BadRequest and answers Response(status=400): no body, so DRF drops the Content-Type too.
+    if (out === 'bad_request') return { status: 400, body: '' };
+    if (out === 'crash') return serverErrorPage();
+    return jsonResponse(200, out);
   };
   const bulk = (req: SimRequest): SimResponse => {
-    const who = auth.guard(req);
+    const who = access.learnerStatus(req);
     if (!('clientId' in who)) return who;
     const body = parseBody(req);
     if (!body.ok) return body.response;
-    if (!Array.isArray(body.value)) return drfError(400, `Expected a list of items but got type "${pythonType(body.value)}".`);
-    const queries: Query[] = [];
-    for (const [i, entry] of body.value.entries()) {
-      const q = readQuery(entry);
-      // One bad entry fails the whole request (upstream raises BadRequest out of the loop).
-      if (typeof q === 'string') return drfError(400, `Entry ${i}: ${q}`);
-      queries.push(q);
+    const v = body.value;
+    // `for req in request.data: req.get(...)`: an empty body or {} iterates nothing; a non-empty object iterates its
+    // keys (strings, no .get), a number or null is not iterable: 500.
+    if (v === '' || (isObject(v) && Object.keys(v).length === 0)) return jsonResponse(200, []);
+    if (!Array.isArray(v)) return serverErrorPage();
+    const answers: StatusAnswer[] = [];
+    for (const entry of v) {
+      if (!isObject(entry)) return serverErrorPage();
+      const out = answer(data, entry, req.now.getTime());
+      // BadRequest is not caught here: it leaves the view and Django answers its plain 400 page for the whole list.
+      if (out === 'bad_request') return badRequestPage();
+      if (out === 'crash') return serverErrorPage();
+      answers.push(out);
     }
-    return jsonResponse(200, queries.map((q) => answer(data, q, req.now.getTime())));
+    return jsonResponse(200, answers);
   };
   return [
-    { method: 'POST', path: '/api/credentials/v1/learner_cert_status', doc: "One learner's earned course-run certificates among courses / course_runs.", handle: single },
-    { method: 'POST', path: '/api/credentials/v1/bulk_learner_cert_status', doc: 'A list of learner_cert_status queries; one bad entry fails all.', handle: bulk },
+    { method: 'POST', path: '/api/credentials/v1/learner_cert_status/', doc: "One learner's earned course-run certificates among courses / course_runs.", handle: single },
+    { method: 'POST', path: '/api/credentials/v1/bulk_learner_cert_status/', doc: 'A list of learner_cert_status queries; one bad entry fails all (400 HTML).', handle: bulk },
   ];
 }

@@ -7,10 +7,11 @@
 import { sortTruth, type TruthCertificate } from '../common/truth.ts';
 import { KIND_PROGRAM, STATUSES, type OpenedxData } from './data.ts';
 
-/** ISO-8601 UTC to the millisecond (what `new Date(created).toISOString()` keeps), `.000` dropped. */
-const isoUtc = (us: number): string => new Date(Math.floor(us / 1000)).toISOString().replace('.000Z', 'Z');
+/** ISO-8601 UTC to the second: the API prints `created` with DATETIME_FORMAT "%Y-%m-%dT%H:%M:%SZ", no fraction. */
+const isoUtc = (us: number): string => new Date(Math.floor(us / 1_000_000) * 1000).toISOString().replace('.000Z', 'Z');
 
-export function openedxTruth(data: OpenedxData): TruthCertificate[] {
+/** `files`: the items carry a download_url to a file (Sumac with the downloadUrls option); otherwise there is none. */
+export function openedxTruth(data: OpenedxData, opts: { files: boolean }): TruthCertificate[] {
   const t = data.credentials;
   const { catalog, users } = data;
   const out: TruthCertificate[] = [];
@@ -48,15 +49,16 @@ export function openedxTruth(data: OpenedxData): TruthCertificate[] {
         date_of_birth: null,
       },
       achievement,
-      // `created` (UTC, microseconds) as an ISO instant to the millisecond.
+      // `created` as served (UTC, whole seconds) as an ISO instant.
       issued_at: isoUtc(createdUs),
       // Valid from the UTC calendar date of `created`; Open edX credentials never expire.
-      valid_from: new Date(Math.floor(createdUs / 1000)).toISOString().slice(0, 10),
+      valid_from: isoUtc(createdUs).slice(0, 10),
       valid_until: null,
       // No serial number: the uuid is already the external_id.
       serial: null,
-      // Every listed credential has a certificate (`certificate_url`, PDF at `download_url`).
-      file: { available: true },
+      // A file only behind a Sumac download_url the simulator fills in; Teak has no download_url, and the
+      // certificate_url page is HTML (and exists for few credentials), not a file.
+      file: { available: opts.files },
       person_key: users.personKey[u] ?? '',
     });
   }

@@ -33,7 +33,9 @@ const makers: Record<SimulatedProvider, () => SimulatorInstance> = {
 };
 const sim = makers[opts.provider]();
 const url = await sim.sim.listen(0, '127.0.0.1');
+// Companion hosts (Open edX course-discovery) listen too, so sourceConfigs() names them.
+for (const companion of sim.companions ?? []) await companion.listen(0, '127.0.0.1');
 process.stdout.write(`${JSON.stringify({ url, sources: sim.sourceConfigs() })}\n`);
 process.once('SIGTERM', () => {
-  void sim.sim.close().then(() => process.exit(0));
+  void Promise.all([sim.sim.close(), ...(sim.companions ?? []).map((c) => c.close())]).then(() => process.exit(0));
 });
