@@ -1,7 +1,7 @@
 /** One entry per provider: how the contract suite starts its simulator and changes it over time. */
 import { createFalkorSimulator } from '../simulators/falkor/index.ts';
 import { createFrontcoreSimulator } from '../simulators/frontcore/index.ts';
-import { createOpenedxSimulator } from '../simulators/openedx/index.ts';
+import { createOpenedxSimulator, type OpenedxSimulatorOptions } from '../simulators/openedx/index.ts';
 import { createSpringestSimulator } from '../simulators/springest/index.ts';
 import type { ContractCase } from './harness.testkit.ts';
 import { parseSource, simJson } from './harness.testkit.ts';
@@ -60,31 +60,45 @@ export const falkorCase: ContractCase = {
   },
 };
 
-export const openedxCase: ContractCase = {
-  provider: 'openedx',
-  people: 80,
-  // A token, the one page of this world, the program titles and the course-run titles it names.
-  noChangeRequests: 4,
-  async start(world, { clock }) {
-    const sim = createOpenedxSimulator({ world, clock, throttle: false });
-    const simUrl = await sim.sim.listen(0);
-    const entry = sim.sourceConfigs()[0] ?? {};
-    return {
-      source: parseSource({ ...entry, rate_limit: { requests: 200, per_seconds: 1 } }),
-      simUrl,
-      truth: () => sim.truth(),
-      async mutate() {
-        const awarded = sim.truth().filter((t) => t.status === 'awarded');
-        const catalog = await simJson<{ programs: { uuid: string }[] }>(simUrl, '/catalog');
-        const someone = world.people.find((p) => !sim.truth().some((t) => t.person_key === p.key));
-        await simJson(simUrl, '/credentials', json('POST', { person_key: someone?.key, program_uuid: catalog.programs[0]?.uuid }));
-        await simJson(simUrl, `/credentials/${awarded[0]?.external_id}`, json('PATCH', { status: 'revoked' }));
-        await simJson(simUrl, `/credentials/${awarded[1]?.external_id}`, { method: 'DELETE' });
-      },
-      close: () => sim.sim.close(),
-    };
-  },
-};
+/** Open edX on a release and options of its simulator (default: Teak, as openedx/credentials serves it today). */
+export function openedxCaseWith(options: Partial<Omit<OpenedxSimulatorOptions, 'world' | 'clock'>> = {}): ContractCase {
+  return {
+    provider: 'openedx',
+    people: 80,
+    // The pacing test's world of 20 people holds 39 credentials: a token, 2 list pages (20 rows a page), and per page
+    // the titles of the programs and course runs it names first, asked of course-discovery (its own host).
+    noChangeRequests: 7,
+    // At the documented 15 requests a minute (paced at 13.5), its two syncs take about 45 s.
+    paced: { people: 20, timeoutMs: 180_000 },
+    async start(world, { clock }) {
+      const sim = createOpenedxSimulator({ world, clock, throttle: false, ...options });
+      const simUrl = await sim.sim.listen(0);
+      await sim.discovery.listen(0);
+      const entry = sim.sourceConfigs()[0] ?? {};
+      return {
+        source: parseSource({ ...entry, rate_limit: { requests: 200, per_seconds: 1 } }),
+        simUrl,
+        truth: () => sim.truth(),
+        async mutate() {
+          const awarded = sim.truth().filter((t) => t.status === 'awarded');
+          const catalog = await simJson<{ programs: { uuid: string }[] }>(simUrl, '/catalog');
+          const someone = world.people.find((p) => !sim.truth().some((t) => t.person_key === p.key));
+          await simJson(simUrl, '/credentials', json('POST', { person_key: someone?.key, program_uuid: catalog.programs[0]?.uuid }));
+          await simJson(simUrl, `/credentials/${awarded[0]?.external_id}`, json('PATCH', { status: 'revoked' }));
+          await simJson(simUrl, `/credentials/${awarded[1]?.external_id}`, { method: 'DELETE' });
+        },
+        close: async () => {
+          await sim.sim.close();
+          await sim.discovery.close();
+        },
+      };
+    },
+  };
+}
+
+export const openedxCase: ContractCase = openedxCaseWith();
+/** Sumac with download URLs: the release whose credentials may link their PDFs. */
+export const openedxSumacCase: ContractCase = openedxCaseWith({ release: 'sumac', downloadUrls: true });
 
 export const springestCase: ContractCase = {
   provider: 'springest',

@@ -43,6 +43,11 @@ export interface ContractCase {
    */
   noChangeRequests?: number;
   /**
+   * People in the world of the pacing test, when it differs from `people` (Open edX's 15 requests a minute make even
+   * a small world take most of a minute to sync twice), and that test's timeout.
+   */
+  paced?: { people: number; timeoutMs: number };
+  /**
    * Starts the simulator on the test's clock with its limits raised, and certhub's pacing with them, so that the tests
    * that are not about pacing run fast (the pacing test runs the simulator at its documented limits in a process of
    * its own: src/simulators/process/).
