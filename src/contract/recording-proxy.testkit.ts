@@ -1,7 +1,7 @@
 /**
- * A recording proxy for tests that are about what crosses the wire: it forwards every request to `target` as it came
- * (Host header included, so absolute links the server builds point back at the proxy) and logs when each arrived, its
- * method and path, and the status and Retry-After of the answer, on the test's clock.
+ * A recording proxy for tests that are about what crosses the wire: it forwards every request to `target` as it came,
+ * rewrites the target's origin in answers to its own (absolute `next` links then point back at the proxy), and logs
+ * when each request arrived, its method and path, and the status and Retry-After of the answer, on the test's clock.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +24,7 @@ export interface RecordingProxy {
 export async function startRecordingProxy(target: string, now: () => Date): Promise<RecordingProxy> {
   const upstream = new URL(target);
   const log: ProxiedExchange[] = [];
+  let self = '';
   const server = http.createServer((req, res) => {
     const at = now().getTime();
     const out = http.request(
@@ -31,8 +32,14 @@ export async function startRecordingProxy(target: string, now: () => Date): Prom
       (answer) => {
         const retry = answer.headers['retry-after'];
         log.push({ at, method: req.method ?? 'GET', path: req.url ?? '/', status: answer.statusCode ?? 0, retryAfter: typeof retry === 'string' ? retry : null });
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        const chunks: Buffer[] = [];
+        answer.on('data', (c: Buffer) => chunks.push(c));
+        answer.on('end', () => {
+          const body = Buffer.from(Buffer.concat(chunks).toString('latin1').split(upstream.origin).join(self), 'latin1');
+          const headers = { ...answer.headers, 'content-length': String(body.length) };
+          delete headers['transfer-encoding'];
+          res.writeHead(answer.statusCode ?? 502, headers).end(body);
+        });
       },
     );
     out.on('error', () => {
@@ -42,8 +49,9 @@ export async function startRecordingProxy(target: string, now: () => Date): Prom
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  self = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: self,
     log,
     close: () =>
       new Promise<void>((resolve) => {
