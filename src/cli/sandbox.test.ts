@@ -48,6 +48,20 @@ describe('certhub sandbox', () => {
     expect(run?.stderr).toBe('');
   });
 
+  it('lists each simulator, Open edX\'s course-discovery on its own host among them, and that host names titles', async () => {
+    running = startCli(['sandbox', '--port-base', '0', '--people', '20', '--seed', 'cli', '--as-of', '2026-06-01'], { cwd });
+    const out = await running.waitForOutput('Ctrl-C stops the simulators.', 60_000);
+    const credentials = /^ {2}openedx +(http:\/\/127\.0\.0\.1:\d+) /m.exec(out)?.[1];
+    const discovery = /^ {13}(http:\/\/127\.0\.0\.1:\d+) +\(openedx-discovery\)$/m.exec(out)?.[1];
+    expect(credentials).toBeDefined();
+    expect(discovery).toBeDefined();
+    expect(discovery).not.toBe(credentials);
+    // The Credentials host does not serve the catalog (HTML 404); the discovery host does (it wants the same JWT).
+    expect((await fetch(`${credentials}/api/v1/programs/`)).status).toBe(404);
+    expect((await fetch(`${discovery}/api/v1/programs/`)).status).toBe(401);
+    expect(out).toMatch(new RegExp(`catalog_url=${discovery}`));
+  });
+
   it('a wrong key gets each provider\'s documented error shape', async () => {
     const { simulators: s, sources } = await startSandbox();
     const fc = await fetch(`${s.frontcore.url}/v2/diplomas?user_id=1`, { headers: { 'X-API-Key': 'wrong' } });

@@ -67,7 +67,11 @@ export function registerSandboxCommand(program: Command, rt: CliRuntime): void {
           if (opts.json === true) rt.out(JSON.stringify(sandboxSummary(sandbox)));
           else {
             rt.out(`certhub sandbox: ${people} people, seed ${opts.seed}, as of ${asOf}`);
-            for (const s of sandbox.simulators) rt.out(`  ${s.provider.padEnd(10)} ${s.url}   (control API: ${s.url}/__sim)`);
+            for (const s of sandbox.simulators) {
+              rt.out(`  ${s.provider.padEnd(10)} ${s.url}   (control API: ${s.url}/__sim)`);
+              // A service of the same platform on a host of its own (Open edX's course-discovery).
+              for (const c of s.instance.companions ?? []) rt.out(`  ${''.padEnd(10)} ${c.url()}   (${c.name})`);
+            }
             rt.out('sources (credentials of these local simulators only):');
             rt.out(describeSources(sandbox).join('\n'));
             if (opts.writeConfig) rt.out(`wrote ${opts.writeConfig}: run \`certhub sync --config ${opts.writeConfig}\``);
