@@ -83,7 +83,8 @@ async function main(): Promise<void> {
   let page = 0;
   const runs: { name: string; urls: () => string; init: RequestInit }[] = [
     { name: 'FrontCore GET /v2/participants (limit 250)', urls: () => `${fcUrl}/v2/participants?limit=250&page=${(page++ % 200) + 1}`, init: { headers: { 'X-API-Key': fc.apiKeys[0] } } },
-    { name: 'Open edX GET /api/v2/credentials/ (page_size 100)', urls: () => `${oeUrl}/api/v2/credentials/?page_size=100&page=${(page++ % 200) + 1}`, init: { headers: { authorization: `JWT ${token}` } } },
+    // The service's own page size (20); it has no page_size parameter.
+    { name: 'Open edX GET /api/v2/credentials/ (20 a page)', urls: () => `${oeUrl}/api/v2/credentials/?page=${(page++ % 200) + 1}`, init: { headers: { authorization: `JWT ${token}` } } },
   ];
   for (const r of runs) {
     page = 0;
