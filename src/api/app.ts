@@ -9,6 +9,7 @@ import { registerDocs } from './docs.ts';
 import { httpStatusFor, sendError } from './errors.ts';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from '../json-depth.ts';
 import { createMetrics } from './metrics.ts';
+import { createMetricsAccess } from './metrics-access.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { createKeyRateLimiter, DEFAULT_API_RATE_LIMIT, FAILED_AUTH_LIMIT } from './key-quota.ts';
 import { createRouteTable, mountRoutes } from './route.ts';
@@ -116,7 +117,8 @@ export function createApp(deps: ApiDeps): FastifyInstance {
     }
     return { status: 'ready' };
   });
-  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+  const metricsAccess = createMetricsAccess(deps.metricsToken ?? null);
+  app.get('/metrics', { logLevel: 'warn', onRequest: async (request) => metricsAccess(request) }, async (_request, reply) => {
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });

@@ -28,6 +28,8 @@ export interface ApiDeps {
   events?: EventBus;
   /** Default: a new registry. */
   metrics?: Metrics;
+  /** The token GET /metrics wants as `Authorization: Bearer` (CERTHUB_METRICS_TOKEN); null or absent: /metrics is closed. */
+  metricsToken?: string | null;
   /** Per-key limit; null turns it off. Default DEFAULT_API_RATE_LIMIT. */
   rateLimit?: RateLimit | null;
   /** Talks to providers for file downloads and live status checks; without it those answer provider_unavailable. */

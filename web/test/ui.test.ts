@@ -211,7 +211,6 @@ describe.skipIf(!hasBrowser)('the web UI in a browser', () => {
     expect(cspViolations(page)).toEqual([]);
     // A page script that tries inline code is blocked and reported: the listener does see violations.
     await page.evaluate(`(() => { const s = document.createElement('script'); s.textContent = 'window.inlineRan = true'; document.body.append(s); })()`);
-    await page.waitForFunction('true');
     await expect.poll(() => cspViolations(page).length).toBeGreaterThan(0);
     expect(await page.evaluate('window.inlineRan === true')).toBe(false);
     expect(cspViolations(page).every((v) => /script-src/.test(v))).toBe(true);
@@ -235,7 +234,10 @@ describe.skipIf(!hasBrowser)('the web UI in a browser', () => {
         await page.evaluate(`history.pushState(null, '', ${JSON.stringify(path)}); dispatchEvent(new PopStateEvent('popstate'))`);
         await page.getByRole('heading', { level: 1 }).first().waitFor();
         // Loaded when no "Loading…" / "Searching…" is left (the event stream keeps the network busy for good).
-        await page.waitForFunction(`!/Loading…|Searching…|Signing in…/.test(document.body.innerText)`);
+        // Polled through page.evaluate: waitForFunction evaluates its string in the page, which the CSP forbids.
+        await expect
+          .poll(() => page.evaluate<boolean>(`!/Loading…|Searching…|Signing in…/.test(document.body.innerText)`), { timeout: 10_000 })
+          .toBe(true);
         await page.waitForTimeout(150);
         for (const v of await seriousViolations(page)) found.push(`${width}px ${path}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
       }
