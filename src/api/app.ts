@@ -91,12 +91,14 @@ export function createApp(deps: ApiDeps): FastifyInstance {
 
   const table = createRouteTable();
   registerAllRoutes(table, routeDeps);
-  const limiter = deps.rateLimit === null ? null : createKeyRateLimiter(deps.rateLimit ?? DEFAULT_API_RATE_LIMIT);
+  // On the app's clock: a test that pins `now` sees a bucket that refills only when it moves the clock.
+  const limiterClock = () => routeDeps.now().getTime();
+  const limiter = deps.rateLimit === null ? null : createKeyRateLimiter(deps.rateLimit ?? DEFAULT_API_RATE_LIMIT, limiterClock);
   const retryAfter = new WeakMap<object, number>();
   const auth = createAuthenticator({
     keys: deps.store.apiKeys,
     limiter,
-    failures: deps.rateLimit === null ? null : createKeyRateLimiter(FAILED_AUTH_LIMIT),
+    failures: deps.rateLimit === null ? null : createKeyRateLimiter(FAILED_AUTH_LIMIT, limiterClock),
     onLimited: (request, wait) => retryAfter.set(request, wait),
   });
   mountRoutes(app, table, auth);
