@@ -87,6 +87,7 @@ export function createApp(deps: ApiDeps): FastifyInstance {
     connector: deps.connector ?? null,
     sync: deps.sync ?? null,
     now: deps.now ?? (() => new Date()),
+    ...(deps.fileDeadlineMs === undefined ? {} : { fileDeadlineMs: deps.fileDeadlineMs }),
   };
 
   const table = createRouteTable();

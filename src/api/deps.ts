@@ -36,6 +36,11 @@ export interface ApiDeps {
   connector?: SourceConnector;
   /** Starts sync runs (POST /v1/sources/{id}/sync); without it that route answers provider_unavailable. */
   sync?: SyncLauncher;
+  /**
+   * How long GET /v1/certificates/{id}/file may take to fetch a file from its provider, all requests and retries
+   * included, before it answers 502 (default FILE_DEADLINE_MS).
+   */
+  fileDeadlineMs?: number;
   /** Directory of the built web UI served at `/`; null or absent: no UI. */
   webRoot?: string | null;
   now?: () => Date;
@@ -49,4 +54,6 @@ export interface RouteDeps {
   connector: SourceConnector | null;
   sync: SyncLauncher | null;
   now: () => Date;
+  /** Default FILE_DEADLINE_MS. */
+  fileDeadlineMs?: number;
 }
