@@ -76,8 +76,9 @@ export function createApp(deps: ApiDeps): FastifyInstance {
     void parseJson(request, text, done);
   });
   // Before any route (and its key check) runs: a query string that is not UTF-8 would reach it as U+FFFD.
-  app.addHook('onRequest', async (request) => {
-    if (!queryIsUtf8(request.raw.url ?? '')) throw new AppError('invalid_request', 'query: the query string is not valid UTF-8');
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!queryIsUtf8(request.raw.url ?? '')) done(new AppError('invalid_request', 'query: the query string is not valid UTF-8'));
+    else done();
   });
   const metrics = deps.metrics ?? createMetrics({ processMetrics: false });
   const routeDeps: RouteDeps = {
@@ -121,7 +122,14 @@ export function createApp(deps: ApiDeps): FastifyInstance {
     return { status: 'ready' };
   });
   const metricsAccess = createMetricsAccess(deps.metricsToken ?? null);
-  app.get('/metrics', { logLevel: 'warn', onRequest: async (request) => metricsAccess(request) }, async (_request, reply) => {
+  app.get('/metrics', { logLevel: 'warn', onRequest: (request, _reply, done) => {
+    try {
+      metricsAccess(request);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  } }, async (_request, reply) => {
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });

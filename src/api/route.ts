@@ -84,7 +84,7 @@ export interface RouteContext<P, Q, B> {
   /** Null only on public routes. */
   caller: Caller | null;
   /** Charges the caller's quota for work done as the answer streams (an export's rows); never refuses. */
-  spend(units: number): void;
+  spend: (units: number) => void;
   request: FastifyRequest;
   reply: FastifyReply;
 }
