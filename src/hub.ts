@@ -29,6 +29,8 @@ export interface HubOptions {
   /** Run the store-driven scheduler (default true). */
   schedule?: boolean;
   rateLimit?: RateLimit | null;
+  /** What GET /metrics wants as its Bearer token (CERTHUB_METRICS_TOKEN); absent: /metrics is closed. */
+  metricsToken?: string | null;
 }
 
 export interface RunningHub {
@@ -76,6 +78,7 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
     sync,
     webRoot,
     ...(opts.rateLimit === undefined ? {} : { rateLimit: opts.rateLimit }),
+    ...(opts.metricsToken === undefined ? {} : { metricsToken: opts.metricsToken }),
   });
   try {
     await app.listen({ host: opts.host, port: opts.port });

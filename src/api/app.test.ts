@@ -183,13 +183,6 @@ describe('createApp', () => {
     expect(bundle.statusCode).toBe(200);
     expect(bundle.body.length).toBeGreaterThan(100_000);
   });
-
-  it('exposes Prometheus metrics, labelled by route pattern', async () => {
-    await hub.call('GET', '/v1/me', { key: hub.a.readKey });
-    const res = await hub.call('GET', '/metrics');
-    expect(res.statusCode).toBe(200);
-    expect(res.body).toMatch(/certhub_http_requests_total\{method="GET",route="\/v1\/me",status="200"\} \d+/);
-  });
 });
 
 describe('per-key rate limiting', () => {

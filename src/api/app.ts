@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { describeError, isAppError } from '../errors.ts';
+import { isUtf8 } from 'node:buffer';
+import { AppError, describeError, isAppError } from '../errors.ts';
 import { createEventBus } from '../events.ts';
 import { createAuthenticator } from './auth.ts';
 import type { ApiDeps, RouteDeps } from './deps.ts';
@@ -8,10 +9,13 @@ import { registerDocs } from './docs.ts';
 import { httpStatusFor, sendError } from './errors.ts';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from '../json-depth.ts';
 import { createMetrics } from './metrics.ts';
+import { createMetricsAccess } from './metrics-access.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { createKeyRateLimiter, DEFAULT_API_RATE_LIMIT, FAILED_AUTH_LIMIT } from './key-quota.ts';
 import { createRouteTable, mountRoutes } from './route.ts';
 import { registerAllRoutes } from './routes/index.ts';
+import { addSecurityHeaders } from './security-headers.ts';
+import { queryIsUtf8 } from './utf8.ts';
 import { registerWebUi } from './web.ts';
 import { packageVersion } from '../version.ts';
 
@@ -58,13 +62,23 @@ export function createApp(deps: ApiDeps): FastifyInstance {
   // Fastify's JSON parser (prototype-poisoning checks included), after a nesting check that needs no parse.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    if (!isUtf8(bytes)) {
+      done(Object.assign(new Error('body: not valid UTF-8'), { statusCode: 400 }), undefined);
+      return;
+    }
+    const text = bytes.toString('utf8');
     if (jsonDeeperThan(text, MAX_JSON_DEPTH)) {
       done(Object.assign(new Error(`body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`), { statusCode: 400 }), undefined);
       return;
     }
     void parseJson(request, text, done);
+  });
+  // Before any route (and its key check) runs: a query string that is not UTF-8 would reach it as U+FFFD.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!queryIsUtf8(request.raw.url ?? '')) done(new AppError('invalid_request', 'query: the query string is not valid UTF-8'));
+    else done();
   });
   const metrics = deps.metrics ?? createMetrics({ processMetrics: false });
   const routeDeps: RouteDeps = {
@@ -74,16 +88,19 @@ export function createApp(deps: ApiDeps): FastifyInstance {
     connector: deps.connector ?? null,
     sync: deps.sync ?? null,
     now: deps.now ?? (() => new Date()),
+    ...(deps.fileDeadlineMs === undefined ? {} : { fileDeadlineMs: deps.fileDeadlineMs }),
   };
 
   const table = createRouteTable();
   registerAllRoutes(table, routeDeps);
-  const limiter = deps.rateLimit === null ? null : createKeyRateLimiter(deps.rateLimit ?? DEFAULT_API_RATE_LIMIT);
+  // On the app's clock: a test that pins `now` sees a bucket that refills only when it moves the clock.
+  const limiterClock = () => routeDeps.now().getTime();
+  const limiter = deps.rateLimit === null ? null : createKeyRateLimiter(deps.rateLimit ?? DEFAULT_API_RATE_LIMIT, limiterClock);
   const retryAfter = new WeakMap<object, number>();
   const auth = createAuthenticator({
     keys: deps.store.apiKeys,
     limiter,
-    failures: deps.rateLimit === null ? null : createKeyRateLimiter(FAILED_AUTH_LIMIT),
+    failures: deps.rateLimit === null ? null : createKeyRateLimiter(FAILED_AUTH_LIMIT, limiterClock),
     onLimited: (request, wait) => retryAfter.set(request, wait),
   });
   mountRoutes(app, table, auth);
@@ -104,19 +121,20 @@ export function createApp(deps: ApiDeps): FastifyInstance {
     }
     return { status: 'ready' };
   });
-  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+  const metricsAccess = createMetricsAccess(deps.metricsToken ?? null);
+  app.get('/metrics', { logLevel: 'warn', onRequest: (request, _reply, done) => {
+    try {
+      metricsAccess(request);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  } }, async (_request, reply) => {
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });
 
-  // On every answer (API, UI, docs, files): no MIME sniffing, no framing by other sites, no Referer to elsewhere.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', "frame-ancestors 'none'");
-    done(null, payload);
-  });
+  addSecurityHeaders(app);
 
   app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, not the URL: ids in URLs would make a label value per certificate.

@@ -10,6 +10,10 @@ const TOUCH_EVERY_MS = 60_000;
 
 export interface Authenticator {
   authenticate(request: FastifyRequest, access: Exclude<RouteAccess, 'public'>): Promise<Caller>;
+  /** Takes `units` more of the caller's quota, or throws AppError('rate_limited') (the answer gets Retry-After). */
+  charge(request: FastifyRequest, caller: Caller, units: number): void;
+  /** Takes units for work already under way (an export's rows), never refusing. */
+  spend(caller: Caller, units: number): void;
 }
 
 /** The key in `Authorization: Bearer <key>`, or null when the header is absent. */
@@ -37,6 +41,16 @@ export function createAuthenticator(opts: {
   // statement (a write lock on SQLite) on every other request.
   const touchedAt = new Map<string, number>();
   return {
+    charge(request, caller, units) {
+      const wait = opts.limiter?.take(caller.keyId, units) ?? 0;
+      if (wait > 0) {
+        opts.onLimited?.(request, wait);
+        throw new AppError('rate_limited', `this request costs ${units + 1} units of this API key's quota, more than it has left; retry in ${wait} s`);
+      }
+    },
+    spend(caller, units) {
+      opts.limiter?.spend(caller.keyId, units);
+    },
     async authenticate(request, access) {
       const failures = opts.failures ?? null;
       // An address that keeps failing is answered 429 for its next failures until its budget refills. A valid key

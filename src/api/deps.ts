@@ -28,12 +28,19 @@ export interface ApiDeps {
   events?: EventBus;
   /** Default: a new registry. */
   metrics?: Metrics;
+  /** The token GET /metrics wants as `Authorization: Bearer` (CERTHUB_METRICS_TOKEN); null or absent: /metrics is closed. */
+  metricsToken?: string | null;
   /** Per-key limit; null turns it off. Default DEFAULT_API_RATE_LIMIT. */
   rateLimit?: RateLimit | null;
   /** Talks to providers for file downloads and live status checks; without it those answer provider_unavailable. */
   connector?: SourceConnector;
   /** Starts sync runs (POST /v1/sources/{id}/sync); without it that route answers provider_unavailable. */
   sync?: SyncLauncher;
+  /**
+   * How long GET /v1/certificates/{id}/file may take to fetch a file from its provider, all requests and retries
+   * included, before it answers 502 (default FILE_DEADLINE_MS).
+   */
+  fileDeadlineMs?: number;
   /** Directory of the built web UI served at `/`; null or absent: no UI. */
   webRoot?: string | null;
   now?: () => Date;
@@ -47,4 +54,6 @@ export interface RouteDeps {
   connector: SourceConnector | null;
   sync: SyncLauncher | null;
   now: () => Date;
+  /** Default FILE_DEADLINE_MS. */
+  fileDeadlineMs?: number;
 }

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sendError } from './errors.ts';
+import { DOCS_CSP } from './security-headers.ts';
 
 const ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -45,7 +46,8 @@ const INIT = `window.ui = SwaggerUIBundle({
 export function registerDocs(app: FastifyInstance): void {
   const dir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
   const cache = new Map<string, Buffer>();
-  app.get('/docs', { logLevel: 'warn' }, (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
+  app.get('/docs', { logLevel: 'warn' }, (_request, reply) =>
+    reply.type('text/html; charset=utf-8').header('content-security-policy', DOCS_CSP).send(PAGE));
   app.get('/docs/', { logLevel: 'warn' }, (_request, reply) => reply.redirect('/docs'));
   app.get('/docs/init.js', { logLevel: 'warn' }, (_request, reply) => reply.type('text/javascript; charset=utf-8').send(INIT));
   app.get<{ Params: { file: string } }>('/docs/assets/:file', { logLevel: 'warn' }, (request, reply) => {

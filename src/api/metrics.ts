@@ -1,6 +1,6 @@
 /**
  * Prometheus metrics (prom-client), one registry per app: HTTP requests and latencies by route, sync runs, and the
- * requests and 429s certhub met at each provider. Scraped at GET /metrics.
+ * requests and 429s certhub met at each provider. Scraped at GET /metrics with the metrics token (metrics-access.ts).
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SyncReport } from '../sync/report.ts';
@@ -8,8 +8,11 @@ import type { SyncReport } from '../sync/report.ts';
 export interface Metrics {
   readonly registry: Registry;
   observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void;
-  /** Called once per finished sync run with its report. */
-  observeSyncRun(report: SyncReport): void;
+  /**
+   * Called once per finished sync run with its report and the slug of its source's tenant: source slugs are unique
+   * only within a tenant, and ids would mean nothing to whoever reads the dashboard.
+   */
+  observeSyncRun(report: SyncReport, where: { tenant: string }): void;
 }
 
 export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics {
@@ -30,8 +33,8 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
   });
   const syncRuns = new Counter({
     name: 'certhub_sync_runs_total',
-    help: 'Sync runs finished, by source, provider and status',
-    labelNames: ['source', 'provider', 'status'] as const,
+    help: 'Sync runs finished, by tenant slug, source slug, provider and status',
+    labelNames: ['tenant', 'source', 'provider', 'status'] as const,
     registers: [registry],
   });
   const syncDuration = new Histogram({
@@ -65,8 +68,8 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
       requests.inc({ method: labels.method, route: labels.route, status: String(labels.status) });
       latency.observe({ method: labels.method, route: labels.route }, seconds);
     },
-    observeSyncRun(report) {
-      syncRuns.inc({ source: report.source, provider: report.provider, status: report.status });
+    observeSyncRun(report, where) {
+      syncRuns.inc({ tenant: where.tenant, source: report.source, provider: report.provider, status: report.status });
       syncDuration.observe({ provider: report.provider }, report.duration_ms / 1000);
       const total = Object.values(report.requests_by_endpoint).reduce((a, b) => a + b, 0);
       providerRequests.inc({ provider: report.provider }, total);

@@ -71,6 +71,8 @@ export interface RouteSpec<P extends ZodObjectLike, Q extends ZodObjectLike, B e
   bodyLimit?: number;
   /** Log level for this route (probes use 'warn'). */
   logLevel?: 'warn' | 'info';
+  /** Units of the key's quota the request costs, from its parsed query and body (default 1; key-quota.ts). */
+  cost?: (input: { query: z.output<Q>; body: z.output<B> }) => number;
   /** Typed against `responses`: a body that does not match a declared schema fails the type check. */
   handler(ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>): HandlerResult<R> | Promise<HandlerResult<R>>;
 }
@@ -81,6 +83,8 @@ export interface RouteContext<P, Q, B> {
   body: B;
   /** Null only on public routes. */
   caller: Caller | null;
+  /** Charges the caller's quota for work done as the answer streams (an export's rows); never refuses. */
+  spend: (units: number) => void;
   request: FastifyRequest;
   reply: FastifyReply;
 }
@@ -101,6 +105,7 @@ export interface RegisteredRoute {
   errors: number[];
   bodyLimit?: number;
   logLevel?: 'warn' | 'info';
+  cost?: (input: { query: unknown; body: unknown }) => number;
   handle(ctx: RouteContext<unknown, unknown, unknown>): unknown;
 }
 
@@ -137,6 +142,7 @@ export function createRouteTable(): RouteTable {
         errors: spec.errors ?? [],
         ...(spec.bodyLimit === undefined ? {} : { bodyLimit: spec.bodyLimit }),
         ...(spec.logLevel === undefined ? {} : { logLevel: spec.logLevel }),
+        ...(spec.cost === undefined ? {} : { cost: spec.cost as (input: { query: unknown; body: unknown }) => number }),
         // The mount validated params, query and body with these very schemas before calling.
         handle: (ctx) => spec.handler(ctx as Parameters<typeof spec.handler>[0]),
       });
@@ -185,6 +191,9 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, whe
 export interface MountOptions {
   /** Resolves the caller of a non-public route, or throws AppError('unauthorized' | 'forbidden' | 'rate_limited'). */
   authenticate(request: FastifyRequest, access: Exclude<RouteAccess, 'public'>): Promise<Caller>;
+  /** Takes more of the caller's quota (a route's cost beyond the unit its key check took), or throws 'rate_limited'. */
+  charge?(request: FastifyRequest, caller: Caller, units: number): void;
+  spend?(caller: Caller, units: number): void;
 }
 
 /** Query strings give repeated keys as arrays; a schema field that is not an array takes the last value. */
@@ -250,7 +259,15 @@ export function mountRoutes(app: FastifyInstance, table: RouteTable, opts: Mount
           }
           body = missing ? undefined : parseOrThrow(route.body, request.body, 'body');
         }
-        const result = await route.handle({ params, query, body, caller, request, reply });
+        // The key check took one unit as the request arrived; a costlier request takes the rest now that its size is known.
+        if (caller !== null && route.cost !== undefined) {
+          const extra = route.cost({ query, body }) - 1;
+          if (extra > 0) opts.charge?.(request, caller, extra);
+        }
+        const spend = (units: number) => {
+          if (caller !== null && units > 0) opts.spend?.(caller, units);
+        };
+        const result = await route.handle({ params, query, body, caller, spend, request, reply });
         if (reply.sent) return reply;
         return result;
       },

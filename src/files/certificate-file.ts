@@ -40,6 +40,8 @@ export async function certificateFile(opts: {
   cert: Certificate;
   /** Skip reading the archived bytes (the caller only needs the hash). */
   hashOnly?: boolean;
+  /** Aborts the provider's requests (a deadline, a client that left); its reason is what the fetch throws. */
+  signal?: AbortSignal;
 }): Promise<Pick<FileBlob, 'sha256' | 'bytes'>> {
   const { store, connector, tenantId, cert } = opts;
   if (cert.file.sha256 !== null) {
@@ -56,19 +58,20 @@ export async function certificateFile(opts: {
   let session: SourceSession | null = null;
   let bytes: Buffer;
   try {
-    session = await connector.open(source);
+    session = await connector.open(source, opts.signal);
     const { provider } = session;
     if (provider.fetchFile === undefined) {
       throw new AppError('not_found', `${cert.provider} offers no certificate files, so certificate ${cert.id} has none`);
     }
     const stored = await store.certificates.getCertificateRaw(tenantId, cert.id);
     const file = await provider.fetchFile(
-      { config: session.config, http: session.http },
+      { config: session.config, http: session.http, signal: opts.signal },
       { external_id: cert.external_id, raw: stored?.raw ?? null, subject: { provider_user_id: cert.subject.provider_user_id } },
     );
     bytes = file.bytes;
   } catch (err) {
-    throw fileError(err, cert);
+    // Whichever request was cut off, the reason is the abort's (the deadline, the client gone), not a provider's.
+    throw fileError(opts.signal?.aborted === true ? opts.signal.reason : err, cert);
   } finally {
     await session?.close();
   }

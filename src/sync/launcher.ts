@@ -23,7 +23,7 @@ export interface SyncLauncherOptions {
   connector: SourceConnector;
   events: EventBus;
   /** Told of every finished run (the API's Prometheus metrics). */
-  metrics?: { observeSyncRun(report: SyncReport): void };
+  metrics?: { observeSyncRun(report: SyncReport, where: { tenant: string }): void };
   logger?: LauncherLogger;
   /** Default: the engine's. */
   lockTtlMs?: number;
@@ -129,7 +129,7 @@ export function createSyncLauncher(opts: SyncLauncherOptions): BackgroundSyncLau
 
       const done: Promise<SyncReport> = running
         .then((report) => {
-          finished(source, report);
+          finished(source, report, session.resolved.tenant);
           return report;
         })
         .catch((err: unknown) => {
@@ -154,7 +154,7 @@ export function createSyncLauncher(opts: SyncLauncherOptions): BackgroundSyncLau
       inFlight.set(key, { sourceId: source.id, controller, ended });
     });
 
-    function finished(s: Source, report: SyncReport): void {
+    function finished(s: Source, report: SyncReport, tenant: string): void {
       if (report.certificates.deleted > 0) {
         publish({ type: 'certificates.changed', source_id: s.id, source: s.slug, created: 0, updated: 0, deleted: report.certificates.deleted });
       }
@@ -166,7 +166,7 @@ export function createSyncLauncher(opts: SyncLauncherOptions): BackgroundSyncLau
         status: report.status,
         error: report.error?.message ?? null,
       });
-      opts.metrics?.observeSyncRun(report);
+      opts.metrics?.observeSyncRun(report, { tenant });
       if (report.status === 'succeeded') logger.info({ report }, `sync ${s.slug} succeeded`);
       else if (report.error?.code === 'cancelled') logger.info({ report }, `sync ${s.slug} stopped: ${report.error.message}`);
       else logger.error({ report }, `sync ${s.slug} failed: ${report.error?.message ?? 'unknown error'}`);

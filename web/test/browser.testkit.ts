@@ -26,7 +26,24 @@ export async function newPage(browser: Browser, opts: { width?: number } = {}): 
     timezoneId: 'Europe/Oslo',
   });
   const page = await context.newPage();
+  // Every page collects what the Content-Security-Policy blocked: the console line Chromium prints for each, and
+  // the securitypolicyviolation events (an init script runs outside the page's CSP).
+  const blocked: string[] = [];
+  violations.set(page, blocked);
+  page.on('console', (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) blocked.push(`console: ${msg.text()}`);
+  });
+  await page.exposeFunction('__certhubCspViolation', (text: string) => blocked.push(`event: ${text}`));
+  await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) =>
+    window.__certhubCspViolation(e.effectiveDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber));`);
   return { context, page };
+}
+
+const violations = new WeakMap<Page, string[]>();
+
+/** What the page's Content-Security-Policy blocked so far (pages from newPage only). */
+export function cspViolations(page: Page): string[] {
+  return [...(violations.get(page) ?? [])];
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
@@ -49,7 +66,8 @@ export interface AxeViolation {
 export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   // Page code runs in the browser: given as text, so this Node-side module needs no DOM types.
   const hasAxe = await page.evaluate<boolean>("typeof window.axe !== 'undefined'");
-  if (!hasAxe) await page.addScriptTag({ content: axeSource });
+  // Evaluated through the DevTools protocol, which the page's CSP does not cover (a <script> tag it would block).
+  if (!hasAxe) await page.evaluate(axeSource);
   const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
   const violations = await page.evaluate<AxeViolation[]>(
     `window.axe.run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(tags)} } }).then((r) =>

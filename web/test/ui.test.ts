@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SEED, startDemo, type RunningDemo } from '../../src/demo/demo.ts';
 import { defaultWebRoot } from '../../src/hub.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
-import { CHROMIUM, launchBrowser, newPage, screenshot, seriousViolations } from './browser.testkit.ts';
+import { CHROMIUM, cspViolations, launchBrowser, newPage, screenshot, seriousViolations } from './browser.testkit.ts';
 
 const hasBrowser = existsSync(CHROMIUM) && defaultWebRoot() !== null;
 if (!hasBrowser && process.env.CI === 'true') {
@@ -65,6 +65,13 @@ describe.skipIf(!hasBrowser)('the web UI in a browser', () => {
     });
     browser = await launchBrowser();
   }, 60_000);
+
+  // Finding 11 of issue 13: every page of every test ran under the strict CSP, and it blocked nothing.
+  afterEach(() => {
+    const blocked = opened.flatMap((p) => cspViolations(p).map((v) => `${p.url()}: ${v}`));
+    opened.splice(0);
+    expect(blocked).toEqual([]);
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -183,6 +190,34 @@ describe.skipIf(!hasBrowser)('the web UI in a browser', () => {
     await screenshot(page, 'api-docs');
   });
 
+  it('finding 11: the UI and /docs work under a strict CSP (no inline scripts, nothing blocked)', async () => {
+    const { page } = await newPage(browser);
+    opened.push(page);
+    const ui = await page.goto(`${demo.hub.url}/#key=${demo.adminKey}`);
+    const uiCsp = ui?.headers()['content-security-policy'] ?? '';
+    for (const d of ["default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]) expect(uiCsp).toContain(d);
+    expect(uiCsp).not.toContain('unsafe-inline');
+    await page.getByRole('link', { name: 'certhub' }).waitFor();
+    await page.getByRole('link', { name: 'People' }).first().click();
+    await page.getByRole('heading', { level: 1 }).first().waitFor();
+    const docs = await page.goto(`${demo.hub.url}/docs`);
+    const docsCsp = docs?.headers()['content-security-policy'] ?? '';
+    for (const d of ["script-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]) expect(docsCsp).toContain(d);
+    expect(docsCsp).not.toContain('unsafe-inline');
+    await page.locator('[data-path="/v1/status/bulk"]').first().waitFor({ timeout: 20_000 });
+    // Opening an operation renders its schemas and its "Try it out": the parts of Swagger UI that style inline.
+    await page.locator('[data-path="/v1/status/bulk"]').first().click();
+    await page.getByRole('button', { name: 'Try it out' }).first().waitFor();
+    expect(cspViolations(page)).toEqual([]);
+    // A page script that tries inline code is blocked and reported: the listener does see violations.
+    await page.evaluate(`(() => { const s = document.createElement('script'); s.textContent = 'window.inlineRan = true'; document.body.append(s); })()`);
+    await expect.poll(() => cspViolations(page).length).toBeGreaterThan(0);
+    expect(await page.evaluate('window.inlineRan === true')).toBe(false);
+    expect(cspViolations(page).every((v) => /script-src/.test(v))).toBe(true);
+    opened.splice(opened.indexOf(page), 1);
+    await screenshot(page, 'csp-docs');
+  });
+
   it('has no serious or critical accessibility violations on any page, on a desktop and a phone', async () => {
     await allSynced();
     const person = (await api<{ items: Array<{ id: string }> }>('/v1/people?limit=1')).items[0]!;
@@ -199,7 +234,10 @@ describe.skipIf(!hasBrowser)('the web UI in a browser', () => {
         await page.evaluate(`history.pushState(null, '', ${JSON.stringify(path)}); dispatchEvent(new PopStateEvent('popstate'))`);
         await page.getByRole('heading', { level: 1 }).first().waitFor();
         // Loaded when no "Loading…" / "Searching…" is left (the event stream keeps the network busy for good).
-        await page.waitForFunction(`!/Loading…|Searching…|Signing in…/.test(document.body.innerText)`);
+        // Polled through page.evaluate: waitForFunction evaluates its string in the page, which the CSP forbids.
+        await expect
+          .poll(() => page.evaluate<boolean>(`!/Loading…|Searching…|Signing in…/.test(document.body.innerText)`), { timeout: 10_000 })
+          .toBe(true);
         await page.waitForTimeout(150);
         for (const v of await seriousViolations(page)) found.push(`${width}px ${path}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
       }

@@ -1,6 +1,10 @@
-/** GET /v1/certificates/:id/file: the certificate's PDF (files/certificate-file.ts), with an ETag of its sha256. */
+/**
+ * GET /v1/certificates/:id/file: the certificate's PDF (files/certificate-file.ts), with an ETag of its sha256. A
+ * fetch from the provider has a deadline for the whole of it and stops when the client leaves.
+ */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Certificate } from '../../domain/certificate.ts';
+import { AppError } from '../../errors.ts';
 import { certificateFile, PDF } from '../../files/certificate-file.ts';
 import type { FileBlob } from '../../store/index.ts';
 import type { RouteDeps } from '../deps.ts';
@@ -36,6 +40,9 @@ function send(reply: FastifyReply, request: FastifyRequest, cert: Certificate, b
     .send(blob.bytes);
 }
 
+/** How long fetching a file from its provider may take, all of it: a provider that drips its answer is cut off. */
+export const FILE_DEADLINE_MS = 60_000;
+
 export async function serveCertificateFile(opts: {
   deps: RouteDeps;
   tenantId: string;
@@ -45,6 +52,22 @@ export async function serveCertificateFile(opts: {
 }): Promise<FastifyReply> {
   const { deps, tenantId, cert, request, reply } = opts;
   const hashOnly = cert.file.sha256 !== null && etagMatches(request, `"${cert.file.sha256}"`);
-  const blob = await certificateFile({ store: deps.store, connector: deps.connector, tenantId, cert, hashOnly });
-  return send(reply, request, cert, blob);
+  const deadlineMs = deps.fileDeadlineMs ?? FILE_DEADLINE_MS;
+  const stop = new AbortController();
+  const timer = setTimeout(
+    () => stop.abort(new AppError('provider_unavailable', `the provider did not hand out the file within ${deadlineMs / 1000} s`)),
+    deadlineMs,
+  );
+  // The response closes before it finished: the client left, and nobody wants the file any more.
+  const onClose = () => {
+    if (!reply.raw.writableFinished) stop.abort(new AppError('cancelled', 'the client closed the connection before the file arrived'));
+  };
+  reply.raw.on('close', onClose);
+  try {
+    const blob = await certificateFile({ store: deps.store, connector: deps.connector, tenantId, cert, hashOnly, signal: stop.signal });
+    return send(reply, request, cert, blob);
+  } finally {
+    clearTimeout(timer);
+    reply.raw.off('close', onClose);
+  }
 }

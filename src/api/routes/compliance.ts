@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { createComplianceService, type ComplianceRow } from '../../compliance/index.ts';
 import { COMPLIANCE_STATES } from '../../domain/requirement.ts';
 import { csvRecord } from '../../csv.ts';
-import { sendCsv, wantsCsv } from '../csv-answer.ts';
+import { chargeExportRows, sendCsv, wantsCsv } from '../csv-answer.ts';
+import { QUOTA_COSTS } from '../key-quota.ts';
 import type { RouteDeps } from '../deps.ts';
 import type { RouteTable } from '../route.ts';
 import { asOfQuery, certificateSchema, cursorQuery, formatQuery, idParams, limitQuery, listQuery } from '../schemas.ts';
@@ -137,7 +138,7 @@ export function registerComplianceRoutes(table: RouteTable, deps: RouteDeps): vo
         alternatives: { 'text/csv': `One row per person: ${COMPLIANCE_CSV_HEADER.join(', ')}` },
       },
     },
-    async handler({ caller, params, query, request, reply }) {
+    async handler({ caller, params, query, request, reply, spend }) {
       const tenantId = caller!.tenantId;
       const requirement = await requirementOf(tenantId, params.id);
       const filters = {
@@ -148,7 +149,7 @@ export function registerComplianceRoutes(table: RouteTable, deps: RouteDeps): vo
       if (wantsCsv(request)) {
         const { at, batches } = compliance.complianceRows(tenantId, requirement, filters);
         const filename = `compliance-${fileSlug(requirement.name)}-${at.slice(0, 10)}.csv`;
-        return sendCsv(reply, filename, COMPLIANCE_CSV_HEADER, batches, complianceCsvRecord);
+        return sendCsv(reply, filename, COMPLIANCE_CSV_HEADER, batches, complianceCsvRecord, chargeExportRows(spend, QUOTA_COSTS.exportRowsPerUnit));
       }
       const page = await compliance.compliancePage(tenantId, requirement, {
         ...filters,

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { createComplianceService, type ExpiringItem } from '../../compliance/index.ts';
 import type { Certificate } from '../../domain/certificate.ts';
 import { csvRecord } from '../../csv.ts';
-import { sendCsv, wantsCsv } from '../csv-answer.ts';
+import { chargeExportRows, sendCsv, wantsCsv } from '../csv-answer.ts';
+import { QUOTA_COSTS } from '../key-quota.ts';
 import type { RouteDeps } from '../deps.ts';
 import type { RouteTable } from '../route.ts';
 import { certificateSchema, cursorQuery, formatQuery, idSchema, intQuery, limitQuery, providerIdInput } from '../schemas.ts';
@@ -94,7 +95,7 @@ export function registerReportRoutes(table: RouteTable, deps: RouteDeps): void {
         alternatives: { 'text/csv': `One row per certificate: ${EXPIRING_CSV_HEADER.join(', ')}` },
       },
     },
-    async handler({ caller, query, request, reply }) {
+    async handler({ caller, query, request, reply, spend }) {
       const tenantId = caller!.tenantId;
       const report = {
         days: query.days ?? 30,
@@ -104,7 +105,7 @@ export function registerReportRoutes(table: RouteTable, deps: RouteDeps): void {
       };
       if (wantsCsv(request)) {
         const { from, to, batches } = compliance.expiringRows(tenantId, report);
-        return sendCsv(reply, `expiring-${from}-to-${to}.csv`, EXPIRING_CSV_HEADER, batches, expiringCsvRecord);
+        return sendCsv(reply, `expiring-${from}-to-${to}.csv`, EXPIRING_CSV_HEADER, batches, expiringCsvRecord, chargeExportRows(spend, QUOTA_COSTS.exportRowsPerUnit));
       }
       return compliance.expiringPage(tenantId, { ...report, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor ?? null });
     },

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ACHIEVEMENT_STANDINGS, COMPLIANCE_STATES } from '../../domain/requirement.ts';
 import { AppError } from '../../errors.ts';
+import { QUOTA_COSTS, statusCost } from '../key-quota.ts';
 import { LIVE_BULK_MAX_PEOPLE, liveCheckLimits, liveProviderTitles, liveStatus, type LiveEntry } from '../../compliance/live.ts';
 import { MAX_BULK_PEOPLE, personQuerySchema, refineScope, statusScopeShape, type PersonQuery, type StatusScope } from '../../compliance/person-query.ts';
 import { checkPeople, findRequirement, type CheckedPerson, type StatusAnswer } from '../../compliance/status-check.ts';
@@ -119,6 +120,7 @@ export function registerStatusRoutes(table: RouteTable, deps: RouteDeps): void {
     access: 'read',
     query: liveQuery,
     body: singleBody,
+    cost: ({ query }) => statusCost(1, query.live === true),
     errors: [404],
     responses: { 200: { description: 'The answer (found: false when nobody matches)', schema: statusAnswerSchema } },
     async handler({ caller, body, query }) {
@@ -142,11 +144,13 @@ export function registerStatusRoutes(table: RouteTable, deps: RouteDeps): void {
       'Answers in input order, each with its `index`. An entry that is not a valid person query is answered ' +
       '`{index, error: {code: invalid_request, message}}` (the message names the field, e.g. `people[3].email: ...`) ' +
       'while the others are answered. More than 10,000 entries, or a bad `achievements` / `requirement`, is a 400 for ' +
-      'the whole request; an unknown requirement is a 404.',
+      'the whole request; an unknown requirement is a 404. Costs one unit of the key\'s quota per started ' +
+      `${QUOTA_COSTS.bulkPeoplePerUnit} people (\`?live=true\`: ${QUOTA_COSTS.live} more).`,
     tag: 'status',
     access: 'read',
     query: liveQuery,
     body: bulkBody,
+    cost: ({ query, body }) => statusCost(body.people.length, query.live === true),
     errors: [404],
     responses: { 200: { description: 'One result per entry, in order', schema: z.object({ results: z.array(bulkResultSchema) }) } },
     async handler({ caller, body, query }) {

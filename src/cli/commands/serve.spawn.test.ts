@@ -41,7 +41,7 @@ describe('certhub serve (the binary)', () => {
     const key = keys.stdout.trim();
     const auth = { authorization: `Bearer ${key}` };
 
-    const server = startCli(['serve'], { cwd });
+    const server = startCli(['serve'], { cwd, env: { CERTHUB_METRICS_TOKEN: 'metrics-e2e-token' } });
     try {
       const url = /certhub listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(await server.waitForOutput(/certhub listening on http:\/\/\S+:\d+/))![1]!;
       const stream = await fetch(`${url}/v1/events`, { headers: auth });
@@ -89,8 +89,10 @@ describe('certhub serve (the binary)', () => {
 
       await until(() => Promise.resolve(events.includes(`"run_id":"${run_id}","status":"succeeded"`) ? true : null), 'sync.finished on the stream');
       expect(events).toContain('event: certificates.changed');
-      const metrics = await (await fetch(`${url}/metrics`)).text();
-      expect(metrics).toMatch(/certhub_sync_runs_total\{source="falkor-acme",provider="falkor",status="succeeded"\} 2/);
+      // Finding 12 of issue 13: /metrics wants the metrics token, and labels runs by tenant and source slug.
+      expect((await fetch(`${url}/metrics`)).status).toBe(401);
+      const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer metrics-e2e-token' } })).text();
+      expect(metrics).toMatch(/certhub_sync_runs_total\{tenant="default",source="falkor-acme",provider="falkor",status="succeeded"\} 2/);
 
       server.child.kill('SIGTERM');
       await reading;
