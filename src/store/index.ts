@@ -1,4 +1,6 @@
 import { sql } from 'kysely';
+import { AppError } from '../errors.ts';
+import { isSqliteBusy } from './sqlite-busy.ts';
 import { createAchievementCatalog, type AchievementCatalog } from './achievements.ts';
 import { createApiKeyRepository, type ApiKeyRepository } from './api-keys.ts';
 import { createRequirementRepository, type RequirementRepository } from './requirements.ts';
@@ -75,6 +77,8 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
         await sql`select 1`.execute(db);
         await probeWrites();
       } catch (err) {
+        // Busy is already said in full (and without the file's path); anything else gets the database's name.
+        if (err instanceof AppError && isSqliteBusy(err.cause)) throw err;
         throw unavailable(target, err);
       }
     },
