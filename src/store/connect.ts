@@ -65,7 +65,7 @@ export interface OpenedDatabase {
   dialect: StoreDialect;
   db: Kysely<Database>;
   /** Throws AppError('database_unavailable') when a write could not get through now (SQLite: another writer holds the lock). */
-  probeWrites(): Promise<void>;
+  probeWrites: () => Promise<void>;
 }
 
 /** Opens the connection(s) and proves they work; every failure is AppError('database_unavailable'). */

@@ -135,11 +135,12 @@ class BusyRetryingSqliteDriver implements Driver {
 
   /** Whether a write could get the lock within `maxWaitMs` (for /readyz); takes it and gives it back at once. */
   async probeWrites(maxWaitMs: number): Promise<void> {
-    if (this.#raw === undefined) return;
+    const raw = this.#raw;
+    if (raw === undefined) return;
     await this.#mutex.lock();
     try {
-      await this.#whileBusy(() => this.#raw!.executeQuery(CompiledQuery.raw('begin immediate')), maxWaitMs);
-      await this.#raw!.executeQuery(CompiledQuery.raw('rollback'));
+      await this.#whileBusy(() => raw.executeQuery(CompiledQuery.raw('begin immediate')), maxWaitMs);
+      await raw.executeQuery(CompiledQuery.raw('rollback'));
     } finally {
       this.#mutex.unlock();
     }
