@@ -26,8 +26,13 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string };
 }
 
+/** Seconds a client waits before trying again when the database is busy or gone: the store itself waits about 2 s. */
+export const DATABASE_RETRY_AFTER_S = 2;
+
 /** Every error response has this one shape (STYLE.md). */
 export function sendError(reply: FastifyReply, code: ErrorCode, message: string, status = httpStatusFor(code)) {
   const body: ErrorBody = { error: { code, message } };
+  // Busy (another process holds SQLite's write lock) or gone (PostgreSQL restarting): both pass; say when to retry.
+  if (code === 'database_unavailable' && !reply.hasHeader('retry-after')) void reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
   return reply.code(status).type('application/json').send(body);
 }

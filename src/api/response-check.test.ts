@@ -126,7 +126,7 @@ describe('the test kit checks answers against their route (deliberately wrong ha
       'status 201 is not declared (declared: 200)',
     );
     expect(await problemsOf('conflict', { conflict: { status: 409, body: { error: { code: 'conflict', message: 'x' } } } })).toContain(
-      'status 409 is not declared (errors declared: 400, 404, 500)',
+      'status 409 is not declared (errors declared: 400, 404, 500, 503)',
     );
     expect(await problemsOf('bare', { bare: { status: 404, body: { message: 'no such thing' } } })).toContain(
       'error: Invalid input: expected object, received undefined',

@@ -154,12 +154,13 @@ export function createRouteTable(): RouteTable {
 const BODY_METHODS: ReadonlySet<HttpMethod> = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
 /**
- * The error statuses a route may answer, each with the error body: 400 and 500 on every route, 401 and 429 with a key,
+ * The error statuses a route may answer, each with the error body: 400, 500 and 503 (the database busy or gone, with
+ * Retry-After) on every route, 401 and 429 with a key,
  * 403 for admin routes, 413 (too large) and 415 (not JSON) where a body is read, and the route's own `errors`. In
  * numeric order.
  */
 export function errorStatuses(route: RegisteredRoute): number[] {
-  const statuses = new Set<number>([400, 500, ...route.errors]);
+  const statuses = new Set<number>([400, 500, 503, ...route.errors]);
   if (route.access !== 'public') for (const s of [401, 429]) statuses.add(s);
   if (route.access === 'admin') statuses.add(403);
   if (route.body !== undefined || BODY_METHODS.has(route.method)) for (const s of [413, 415]) statuses.add(s);

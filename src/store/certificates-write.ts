@@ -6,6 +6,7 @@ import { pickCertificateFields, toCertificateFields } from './certificate-row.ts
 import { canonicalJson, chunk, isoNow, ROWS_PER_STATEMENT, VALUES_PER_LIST, type StoreContext } from './context.ts';
 import { createIdentityPort } from './identity-port.ts';
 import type { AchievementsTable, CertificateFields, CertificatesTable, CertificateVersionsTable, Database } from './schema.ts';
+import { assertLockHeld, type LockFence } from './locks.ts';
 import { writeCheckpoint } from './sync.ts';
 import type { Source } from './sources.ts';
 
@@ -58,6 +59,8 @@ export interface SavePageOptions {
   resolvePeople?: PersonResolver;
   /** Stored in the same transaction; a known entry keeps the title/code/extra a later entry leaves out. */
   catalog?: readonly CatalogEntry[];
+  /** The sync lock the page is saved under: checked inside the transaction, AppError('conflict') when it was taken over. */
+  fence?: LockFence;
 }
 
 export interface CertificateWriter {
@@ -78,7 +81,7 @@ export interface CertificateWriter {
    * After a complete full scan: every certificate of the source not seen since `seenSince` (ISO instant) becomes
    * `deleted`, with a version row. A later page that returns it again restores it as a normal change.
    */
-  markMissingDeleted(sourceId: string, seenSince: string, opts?: { now?: Date }): Promise<{ deleted: number }>;
+  markMissingDeleted(sourceId: string, seenSince: string, opts?: { now?: Date; fence?: LockFence }): Promise<{ deleted: number }>;
   /** The external ids markMissingDeleted would mark now (oldest seen first, at most `limit`): what a scan has not returned yet. */
   listUnseen(sourceId: string, seenSince: string, limit: number): Promise<string[]>;
 }
@@ -161,6 +164,7 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
       const page = [...latest.values()].map((cert) => ({ cert, fields: toCertificateFields(box, cert) }));
 
       return db.transaction().execute(async (trx) => {
+        if (opts?.fence !== undefined) await assertLockHeld(trx, ctx.dialect, opts.fence);
         const existing = new Map<string, { id: string; payload_hash: string; person_id: string | null }>();
         for (const ids of chunk([...latest.keys()], VALUES_PER_LIST)) {
           const rows = await trx
@@ -284,6 +288,7 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
     async markMissingDeleted(sourceId, seenSince, opts) {
       const now = isoNow(opts?.now);
       return db.transaction().execute(async (trx) => {
+        if (opts?.fence !== undefined) await assertLockHeld(trx, ctx.dialect, opts.fence);
         const missing = await trx
           .selectFrom('certificates')
           .selectAll()

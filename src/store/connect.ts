@@ -1,18 +1,18 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { AppError } from '../errors.ts';
 import type { StoreDialect } from './context.ts';
 import { CurrentSchemaPostgresDialect } from './pg-introspector.ts';
 import type { Database } from './schema.ts';
+import { BusyRetryingSqliteDialect, SQLITE_BUSY_TIMEOUT_MS } from './sqlite-busy.ts';
 
 export type DatabaseTarget =
   | { dialect: 'sqlite'; path: string; display: string }
   | { dialect: 'postgres'; connectionString: string; display: string };
 
-const SQLITE_BUSY_TIMEOUT_MS = 5000;
 const PG_CONNECT_TIMEOUT_MS = 5000;
 const PG_SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -47,6 +47,8 @@ function reasonOf(err: unknown): string {
     const inner = (err.errors as unknown[]).map(reasonOf).filter((m) => m !== '');
     if (inner.length > 0) return [...new Set(inner)].join('; ');
   }
+  // A store error that wraps the driver's (connection lost, database busy): the driver's says what happened.
+  if (err instanceof AppError && err.cause !== undefined) return reasonOf(err.cause);
   if (err instanceof Error) return err.message || String((err as NodeJS.ErrnoException).code ?? err.name);
   return String(err);
 }
@@ -59,12 +61,19 @@ export function unavailable(target: DatabaseTarget, err: unknown): AppError {
   return new AppError('database_unavailable', message, { cause: err });
 }
 
+export interface OpenedDatabase {
+  dialect: StoreDialect;
+  db: Kysely<Database>;
+  /** Throws AppError('database_unavailable') when a write could not get through now (SQLite: another writer holds the lock). */
+  probeWrites: () => Promise<void>;
+}
+
 /** Opens the connection(s) and proves they work; every failure is AppError('database_unavailable'). */
 export async function openDatabase(
   target: DatabaseTarget,
   opts: { pgSchema?: string | undefined },
-): Promise<{ dialect: StoreDialect; db: Kysely<Database> }> {
-  if (target.dialect === 'sqlite') return { dialect: 'sqlite', db: openSqlite(target) };
+): Promise<OpenedDatabase> {
+  if (target.dialect === 'sqlite') return openSqlite(target);
 
   if (opts.pgSchema !== undefined && !PG_SCHEMA.test(opts.pgSchema)) {
     throw new AppError('invalid_config', `pgSchema must match ${PG_SCHEMA.source}`);
@@ -90,10 +99,10 @@ export async function openDatabase(
     await db.destroy().catch(() => undefined);
     throw unavailable(target, err);
   }
-  return { dialect: 'postgres', db };
+  return { dialect: 'postgres', db, probeWrites: () => Promise.resolve() };
 }
 
-function openSqlite(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): Kysely<Database> {
+function openSqlite(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): OpenedDatabase {
   const inMemory = target.path === ':memory:';
   let handle: SqliteDatabase.Database | undefined;
   try {
@@ -114,5 +123,6 @@ function openSqlite(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): Kys
     handle?.close();
     throw unavailable(target, err);
   }
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
+  const dialect = new BusyRetryingSqliteDialect({ database: handle });
+  return { dialect: 'sqlite', db: new Kysely<Database>({ dialect }), probeWrites: () => dialect.probeWrites() };
 }

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { expect, it } from 'vitest';
 import { describeEachDialect } from './dialects.testkit.ts';
 import { databaseOf } from './database.testkit.ts';
+import { isTransientStoreError } from './index.ts';
 
 describeEachDialect('a lost database connection', (h) => {
   it.runIf(h.dialect === 'postgres')('a backend terminated mid-transaction fails that transaction, not the process; the next query reconnects', async () => {
@@ -22,7 +23,10 @@ describeEachDialect('a lost database connection', (h) => {
         await new Promise((resolve) => setTimeout(resolve, 200));
         await sql`select 1`.execute(trx);
       });
-      await expect(lost).rejects.toThrow();
+      // As the store reports it: database_unavailable (503 with Retry-After in the API), transient for the engine.
+      const err: unknown = await lost.then(() => null, (e: unknown) => e);
+      expect(err).toMatchObject({ code: 'database_unavailable', message: 'the database connection was lost; try again shortly' });
+      expect(isTransientStoreError(err)).toBe(true);
       const { rows } = await sql<{ ok: number }>`select 1 as ok`.execute(databaseOf(store));
       expect(rows).toEqual([{ ok: 1 }]);
       expect(await store.tenants.getTenantBySlug('default')).toMatchObject({ slug: 'default' });

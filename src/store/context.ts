@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { AppError } from '../errors.ts';
 import type { SecretBox } from '../secrets.ts';
 import type { IdGenerator } from './ids.ts';
 import type { Database } from './schema.ts';
@@ -35,15 +36,38 @@ export function isUniqueViolation(err: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+/** PostgreSQL SQLSTATEs of a connection that is gone or refused: class 08, and 57P01-57P03 (admin/crash shutdown, cannot connect now). */
+const PG_CONNECTION_STATES = new Set(['08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03']);
+const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** What pg throws, without a code, when its socket closes or it gives up connecting. */
+const PG_LOST_MESSAGES = [
+  'Connection terminated',
+  'Client has encountered a connection error',
+  'Client was closed and is not queryable',
+  'timeout exceeded when trying to connect',
+  'Connection terminated due to connection timeout',
+];
+
+/** The database connection is gone, or could not be made: nothing the query did, worth trying again later. */
+export function isConnectionLoss(err: unknown): boolean {
+  if (err instanceof AggregateError) return err.errors.some(isConnectionLoss);
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (PG_CONNECTION_STATES.has(code) || SOCKET_ERRORS.has(code))) return true;
+  const message = err instanceof Error ? err.message : '';
+  return PG_LOST_MESSAGES.some((m) => message.startsWith(m));
+}
+
 /**
  * Worth running the transaction again: it rolled back whole because another writer linked the same key meanwhile (a
- * unique violation), the database was briefly locked (SQLite busy), or PostgreSQL gave up on a serialization failure
- * or deadlock.
+ * unique violation), the database was locked (SQLite busy) or its connection lost (database_unavailable), or
+ * PostgreSQL gave up on a serialization failure or deadlock.
  */
 export function isTransientStoreError(err: unknown): boolean {
-  if (isUniqueViolation(err)) return true;
+  if (isUniqueViolation(err) || isConnectionLoss(err)) return true;
+  // The store's own answer to both of the below (sqlite-busy.ts, pg-connection-loss.ts): busy for too long, or gone.
+  if (err instanceof AppError && err.code === 'database_unavailable') return true;
   const code = (err as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === '40001' || code === '40P01';
+  return (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) || code === '40001' || code === '40P01';
 }
 
 export function sha256Hex(text: string): string {

@@ -1,4 +1,6 @@
 import { sql } from 'kysely';
+import { AppError } from '../errors.ts';
+import { isSqliteBusy } from './sqlite-busy.ts';
 import { createAchievementCatalog, type AchievementCatalog } from './achievements.ts';
 import { createApiKeyRepository, type ApiKeyRepository } from './api-keys.ts';
 import { createRequirementRepository, type RequirementRepository } from './requirements.ts';
@@ -33,7 +35,7 @@ export interface Store {
   readonly dialect: StoreDialect;
   /** Applies pending numbered migrations in order (forward-only, idempotent) and checks/records the key. */
   migrate(): Promise<{ applied: string[] }>;
-  /** Throws AppError('database_unavailable') when the database does not answer. */
+  /** Throws AppError('database_unavailable') when the database does not answer, or a write could not get through now. */
   ping(): Promise<void>;
   close(): Promise<void>;
   readonly tenants: TenantRepository;
@@ -58,7 +60,7 @@ export interface Store {
 export async function createStore(opts: StoreOptions): Promise<Store> {
   const target = parseDatabaseUrl(opts.url);
   const box = createSecretBox(opts.secretKey);
-  const { dialect, db } = await openDatabase(target, { pgSchema: opts.pgSchema });
+  const { dialect, db, probeWrites } = await openDatabase(target, { pgSchema: opts.pgSchema });
   const ctx: StoreContext = { dialect, db, box, newId: createIdGenerator() };
   try {
     await verifySecretKey(ctx);
@@ -73,7 +75,10 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     async ping() {
       try {
         await sql`select 1`.execute(db);
+        await probeWrites();
       } catch (err) {
+        // Busy is already said in full (and without the file's path); anything else gets the database's name.
+        if (err instanceof AppError && isSqliteBusy(err.cause)) throw err;
         throw unavailable(target, err);
       }
     },
@@ -127,7 +132,7 @@ export type {
   SavePageOptions,
   SavePageReport,
 } from './certificates-write.ts';
-export type { AcquireResult, SyncLockHolder, SyncLockRepository } from './locks.ts';
+export type { AcquireResult, LockFence, SyncLockHolder, SyncLockRepository } from './locks.ts';
 export type { SyncScan, SyncScanRepository } from './scans.ts';
 export {
   SUGGESTION_REASONS,

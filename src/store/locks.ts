@@ -1,5 +1,7 @@
-import { isoNow, type StoreContext } from './context.ts';
-import type { SyncLocksTable } from './schema.ts';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { AppError } from '../errors.ts';
+import { isoNow, type StoreContext, type StoreDialect } from './context.ts';
+import type { Database, SyncLocksTable } from './schema.ts';
 
 /** Who holds a source's sync lock, as stored. */
 export interface SyncLockHolder {
@@ -7,22 +9,36 @@ export interface SyncLockHolder {
   run_id: string | null;
   acquired_at: string | null;
   expires_at: string;
+  /** The fencing token: bumped on every takeover. */
+  fence: number;
 }
 
-export type AcquireResult = { acquired: true } | { acquired: false; holder: SyncLockHolder };
+/**
+ * What a holder shows to write under its lock: the store refuses the write (AppError('conflict')) unless the lock row
+ * still has this owner and token. Owners are unique per attempt, so the pair is never reused.
+ */
+export interface LockFence {
+  sourceId: string;
+  owner: string;
+  token: number;
+}
+
+export type AcquireResult = { acquired: true; fence: LockFence } | { acquired: false; holder: SyncLockHolder };
 
 /**
- * One sync per source at a time, across processes: a `sync_locks` row with an owner and an expiry. The holder renews
- * it while it runs; a holder that died (SIGKILL, power loss) stops renewing, and once the row has expired the next
- * run takes it over. All comparisons are of ISO-8601 UTC strings, which sort as instants.
+ * One sync per source at a time, across processes: a `sync_locks` row with an owner, a fencing token and an expiry.
+ * The holder renews it while it runs; a holder that died (SIGKILL, power loss) stops renewing, and once the row has
+ * expired the next run takes it over. Expiry is set and compared by the DATABASE's clock, never a process's, so
+ * processes whose clocks disagree still agree on whether a lock has expired. Times are ISO-8601 UTC strings with
+ * milliseconds, which sort as instants.
  */
 export interface SyncLockRepository {
   /** Takes the lock when it is free or expired; otherwise reports who holds it. Atomic on both dialects. */
-  acquire(sourceId: string, owner: string, ttlMs: number, opts?: { now?: Date }): Promise<AcquireResult>;
+  acquire(sourceId: string, owner: string, ttlMs: number): Promise<AcquireResult>;
   /** Names the run holding the lock (for the "already syncing (run X)" message). False when no longer held. */
   setRun(sourceId: string, owner: string, runId: string): Promise<boolean>;
   /** Pushes the expiry out; false when the lock was lost (expired and taken over), so the run must stop. */
-  renew(sourceId: string, owner: string, ttlMs: number, opts?: { now?: Date }): Promise<boolean>;
+  renew(fence: LockFence, ttlMs: number): Promise<boolean>;
   /** Gives the lock up; a no-op when someone else holds it now. */
   release(sourceId: string, owner: string): Promise<void>;
   get(sourceId: string): Promise<SyncLockHolder | null>;
@@ -34,35 +50,62 @@ export interface SyncLockRepository {
 }
 
 function toHolder(row: SyncLocksTable): SyncLockHolder {
-  return { owner: row.owner, run_id: row.run_id, acquired_at: row.acquired_at, expires_at: row.expires_at };
+  return { owner: row.owner, run_id: row.run_id, acquired_at: row.acquired_at, expires_at: row.expires_at, fence: Number(row.fence) };
+}
+
+/** The database's clock, plus `plusMs`, as an ISO-8601 UTC string with milliseconds (the format of toISOString()). */
+export function databaseNowIso(dialect: StoreDialect, plusMs = 0): RawBuilder<string> {
+  const ms = Math.trunc(plusMs);
+  if (dialect === 'sqlite') {
+    // 'now' is the same for every use within one statement.
+    return sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ${`${ms >= 0 ? '+' : ''}${ms / 1000} seconds`})`;
+  }
+  return sql<string>`to_char((statement_timestamp() at time zone 'UTC') + ${ms}::double precision * interval '1 millisecond', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
+/**
+ * Inside a write's transaction: throws AppError('conflict') unless `fence` still holds the lock. On PostgreSQL the lock
+ * row stays locked until the transaction ends, so a takeover waits for this write or this write sees the takeover.
+ * (SQLite transactions are BEGIN IMMEDIATE: one writer at a time.)
+ */
+export async function assertLockHeld(trx: Kysely<Database>, dialect: StoreDialect, fence: LockFence): Promise<void> {
+  let q = trx
+    .selectFrom('sync_locks')
+    .select('fence')
+    .where('source_id', '=', fence.sourceId)
+    .where('owner', '=', fence.owner)
+    .where('fence', '=', fence.token);
+  if (dialect === 'postgres') q = q.forUpdate();
+  if ((await q.executeTakeFirst()) === undefined) {
+    throw new AppError('conflict', 'the sync lock of this source was taken over by another run: nothing of this run is saved from here on');
+  }
 }
 
 export function createSyncLockRepository(ctx: StoreContext): SyncLockRepository {
-  const { db } = ctx;
-  const expiry = (now: Date, ttlMs: number) => new Date(now.getTime() + ttlMs).toISOString();
+  const { db, dialect } = ctx;
 
   const repo: SyncLockRepository = {
-    async acquire(sourceId, owner, ttlMs, opts) {
-      const now = opts?.now ?? new Date();
-      const nowIso = now.toISOString();
-      const expiresAt = expiry(now, ttlMs);
-      // One statement: insert, or take over a row whose holder let it expire. A live holder's row is left alone.
+    async acquire(sourceId, owner, ttlMs) {
+      const now = databaseNowIso(dialect);
+      const expiresAt = databaseNowIso(dialect, ttlMs);
+      // One statement: insert, or take over a row whose holder let it expire (by the database's clock), bumping the
+      // token. A live holder's row is left alone.
       await db
         .insertInto('sync_locks')
-        .values({ source_id: sourceId, owner, run_id: null, acquired_at: nowIso, expires_at: expiresAt })
+        .values({ source_id: sourceId, owner, run_id: null, acquired_at: now, expires_at: expiresAt, fence: 1 })
         .onConflict((oc) =>
           oc
             .column('source_id')
-            .doUpdateSet({ owner, run_id: null, acquired_at: nowIso, expires_at: expiresAt })
-            .where('sync_locks.expires_at', '<=', nowIso),
+            .doUpdateSet({ owner, run_id: null, acquired_at: now, expires_at: expiresAt, fence: sql<number>`sync_locks.fence + 1` })
+            .where('sync_locks.expires_at', '<=', now),
         )
         .execute();
       const row = await db.selectFrom('sync_locks').selectAll().where('source_id', '=', sourceId).executeTakeFirst();
-      if (row !== undefined && row.owner === owner) return { acquired: true };
+      if (row !== undefined && row.owner === owner) return { acquired: true, fence: { sourceId, owner, token: Number(row.fence) } };
       // Released between our insert and our read: nobody holds it, but we did not get it either; the caller retries.
       return {
         acquired: false,
-        holder: row === undefined ? { owner: '', run_id: null, acquired_at: null, expires_at: nowIso } : toHolder(row),
+        holder: row === undefined ? { owner: '', run_id: null, acquired_at: null, expires_at: '', fence: 0 } : toHolder(row),
       };
     },
 
@@ -76,12 +119,13 @@ export function createSyncLockRepository(ctx: StoreContext): SyncLockRepository 
       return r.numUpdatedRows > 0n;
     },
 
-    async renew(sourceId, owner, ttlMs, opts) {
+    async renew(fence, ttlMs) {
       const r = await db
         .updateTable('sync_locks')
-        .set({ expires_at: expiry(opts?.now ?? new Date(), ttlMs) })
-        .where('source_id', '=', sourceId)
-        .where('owner', '=', owner)
+        .set({ expires_at: databaseNowIso(dialect, ttlMs) })
+        .where('source_id', '=', fence.sourceId)
+        .where('owner', '=', fence.owner)
+        .where('fence', '=', fence.token)
         .executeTakeFirst();
       return r.numUpdatedRows > 0n;
     },

@@ -6,6 +6,7 @@ import * as m0001 from './migrations/0001_initial.ts';
 import * as m0002 from './migrations/0002_sync_identity.ts';
 import * as m0003 from './migrations/0003_hub_api.ts';
 import * as m0004 from './migrations/0004_expiring_index.ts';
+import * as m0005 from './migrations/0005_lock_fence.ts';
 
 /**
  * Every migration, imported explicitly (no directory scan: works the same under tsx, vitest and a bundle).
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>): Promise<void> }> = {
   '0002_sync_identity': m0002,
   '0003_hub_api': m0003,
   '0004_expiring_index': m0004,
+  '0005_lock_fence': m0005,
 };
 
 const KEY_CHECK = 'secret_key_check';

@@ -5,10 +5,12 @@ import {
   type ColumnMetadata,
   type DatabaseIntrospector,
   type DatabaseMetadataOptions,
+  type Driver,
   type Kysely,
   type SchemaMetadata,
   type TableMetadata,
 } from 'kysely';
+import { ConnectionLossMappingDriver } from './pg-connection-loss.ts';
 
 interface ColumnRow {
   table: string;
@@ -72,6 +74,10 @@ class CurrentSchemaIntrospector implements DatabaseIntrospector {
 }
 
 export class CurrentSchemaPostgresDialect extends PostgresDialect {
+  override createDriver(): Driver {
+    return new ConnectionLossMappingDriver(super.createDriver());
+  }
+
   override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
     return new CurrentSchemaIntrospector(db);
   }

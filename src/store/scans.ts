@@ -1,4 +1,5 @@
 import type { StoreContext } from './context.ts';
+import { assertLockHeld, type LockFence } from './locks.ts';
 
 export interface SyncScan {
   started_at: string;
@@ -11,10 +12,10 @@ export interface SyncScan {
  */
 export interface SyncScanRepository {
   get(sourceId: string): Promise<SyncScan | null>;
-  /** Records that a new scan starts now (replacing any earlier one). */
-  begin(sourceId: string, scan: SyncScan): Promise<void>;
-  /** The scan is complete and swept. */
-  end(sourceId: string): Promise<void>;
+  /** Records that a new scan starts now (replacing any earlier one). With `fence`, only while that lock is held. */
+  begin(sourceId: string, scan: SyncScan, opts?: { fence?: LockFence }): Promise<void>;
+  /** The scan is complete and swept. With `fence`, only while that lock is held. */
+  end(sourceId: string, opts?: { fence?: LockFence }): Promise<void>;
 }
 
 export function createSyncScanRepository(ctx: StoreContext): SyncScanRepository {
@@ -28,15 +29,21 @@ export function createSyncScanRepository(ctx: StoreContext): SyncScanRepository 
         .executeTakeFirst();
       return row ?? null;
     },
-    async begin(sourceId, scan) {
-      await db
-        .insertInto('sync_scans')
-        .values({ source_id: sourceId, ...scan })
-        .onConflict((oc) => oc.column('source_id').doUpdateSet(scan))
-        .execute();
+    async begin(sourceId, scan, opts) {
+      await db.transaction().execute(async (trx) => {
+        if (opts?.fence !== undefined) await assertLockHeld(trx, ctx.dialect, opts.fence);
+        await trx
+          .insertInto('sync_scans')
+          .values({ source_id: sourceId, ...scan })
+          .onConflict((oc) => oc.column('source_id').doUpdateSet(scan))
+          .execute();
+      });
     },
-    async end(sourceId) {
-      await db.deleteFrom('sync_scans').where('source_id', '=', sourceId).execute();
+    async end(sourceId, opts) {
+      await db.transaction().execute(async (trx) => {
+        if (opts?.fence !== undefined) await assertLockHeld(trx, ctx.dialect, opts.fence);
+        await trx.deleteFrom('sync_scans').where('source_id', '=', sourceId).execute();
+      });
     },
   };
 }

@@ -149,6 +149,8 @@ export interface SyncLocksTable {
   run_id: string | null;
   /** 0002 */
   acquired_at: string | null;
+  /** 0005: the fencing token, bumped on every takeover. */
+  fence: number;
 }
 
 /** 0002: when the full scan now in progress (or resumed) began; its sweep compares last_seen_at with this. */

@@ -9,6 +9,7 @@ import { createIdGenerator } from './ids.ts';
 import { createStore, DEFAULT_TENANT_SLUG, isTransientStoreError } from './index.ts';
 import { describeEachDialect } from './dialects.testkit.ts';
 import { databaseOf } from './database.testkit.ts';
+import { SQLITE_BUSY_TIMEOUT_MS } from './sqlite-busy.ts';
 
 async function expectAppError(promise: Promise<unknown>, code: string, message?: RegExp): Promise<AppError> {
   const err = await promise.then(
@@ -25,7 +26,7 @@ describeEachDialect('schema and keys', (h) => {
   it('migrates once, then is idempotent, and creates the default tenant', async () => {
     const store = await h.open({ migrate: false });
     expect(store.dialect).toBe(h.dialect);
-    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index'] });
+    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index', '0005_lock_fence'] });
     expect(await store.migrate()).toEqual({ applied: [] });
 
     const again = await h.open();
@@ -266,7 +267,8 @@ describe('createStore errors', () => {
       const pragma = async (name: string) => (await sql.raw(`pragma ${name}`).execute(databaseOf(store))).rows[0];
       expect(await pragma('journal_mode')).toEqual({ journal_mode: 'wal' });
       expect(await pragma('foreign_keys')).toEqual({ foreign_keys: 1 });
-      expect(await pragma('busy_timeout')).toEqual({ timeout: 5000 });
+      // Short: a statement blocks the event loop while it waits; longer waits are asynchronous (sqlite-busy.ts).
+      expect(await pragma('busy_timeout')).toEqual({ timeout: SQLITE_BUSY_TIMEOUT_MS });
       await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -275,7 +277,7 @@ describe('createStore errors', () => {
 
   it('in-memory SQLite works', async () => {
     const store = await createStore({ url: 'sqlite::memory:', secretKey: key });
-    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index'] });
+    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index', '0005_lock_fence'] });
     await store.close();
   });
 });

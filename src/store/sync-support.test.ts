@@ -18,22 +18,28 @@ async function setup(h: StoreHarness) {
 describeEachDialect('sync locks, scans, suggestions', (h) => {
   it('gives a source lock to one owner at a time, renews it, and lets an expired one be taken over', async () => {
     const { store, sourceId } = await setup(h);
-    const t0 = new Date('2024-06-01T10:00:00.000Z');
-    const at = (ms: number) => ({ now: new Date(t0.getTime() + ms) });
+    // Expiry is the database's clock's (finding 9): "time passes" by moving the stored expiry into the past.
+    const expire = () =>
+      databaseOf(store).updateTable('sync_locks').set({ expires_at: '2000-01-01T00:00:00.000Z' }).where('source_id', '=', sourceId).execute();
 
-    expect(await store.locks.acquire(sourceId, 'a', 1000, at(0))).toEqual({ acquired: true });
+    const a = await store.locks.acquire(sourceId, 'a', 60_000);
+    expect(a).toMatchObject({ acquired: true, fence: { sourceId, owner: 'a', token: 1 } });
+    if (!a.acquired) throw new Error('unreachable');
     expect(await store.locks.setRun(sourceId, 'a', 'run-1')).toBe(true);
-    expect(await store.locks.acquire(sourceId, 'b', 1000, at(500))).toEqual({
+    expect(await store.locks.acquire(sourceId, 'b', 60_000)).toMatchObject({
       acquired: false,
-      holder: { owner: 'a', run_id: 'run-1', acquired_at: t0.toISOString(), expires_at: '2024-06-01T10:00:01.000Z' },
+      holder: { owner: 'a', run_id: 'run-1', fence: 1 },
     });
-    // Renewed before it expires: still a's.
-    expect(await store.locks.renew(sourceId, 'a', 1000, at(900))).toBe(true);
-    expect((await store.locks.acquire(sourceId, 'b', 1000, at(1500))).acquired).toBe(false);
-    // a stops renewing (its process died): once expired, b takes it over; a's renewal then reports the loss.
-    expect(await store.locks.acquire(sourceId, 'b', 1000, at(1900))).toEqual({ acquired: true });
-    expect(await store.locks.get(sourceId)).toMatchObject({ owner: 'b', run_id: null });
-    expect(await store.locks.renew(sourceId, 'a', 1000, at(2000))).toBe(false);
+    const held = (await store.locks.get(sourceId))!;
+    expect(held.expires_at > held.acquired_at!).toBe(true);
+    // Renewed: still a's.
+    expect(await store.locks.renew(a.fence, 60_000)).toBe(true);
+    expect((await store.locks.acquire(sourceId, 'b', 60_000)).acquired).toBe(false);
+    // a stops renewing (its process died): once expired, b takes it over with the next token; a's renewal reports the loss.
+    await expire();
+    expect(await store.locks.acquire(sourceId, 'b', 60_000)).toMatchObject({ acquired: true, fence: { owner: 'b', token: 2 } });
+    expect(await store.locks.get(sourceId)).toMatchObject({ owner: 'b', run_id: null, fence: 2 });
+    expect(await store.locks.renew(a.fence, 60_000)).toBe(false);
     expect(await store.locks.setRun(sourceId, 'a', 'run-x')).toBe(false);
     // a's late release does not free b's lock; b's does.
     await store.locks.release(sourceId, 'a');

@@ -296,7 +296,7 @@ describeEachDialect('sync engine', (h) => {
     const { store, input, source, http, now } = await setup(h);
     // A run that was killed: its lock row stays until it expires, its run row stays `running`.
     const ghost = await store.sync.startRun(source.id);
-    expect(await store.locks.acquire(source.id, 'dead-host:1:abc', 200)).toEqual({ acquired: true });
+    expect(await store.locks.acquire(source.id, 'dead-host:1:abc', 200)).toMatchObject({ acquired: true });
     await store.locks.setRun(source.id, 'dead-host:1:abc', ghost.id);
 
     const provider = createListProvider({ items: () => certs(1, 3), pageSize: 10 });

@@ -8,9 +8,10 @@ import { AppError, isAppError } from '../errors.ts';
 import { createPersonResolver } from '../identity/resolver.ts';
 import type { SourceSession } from '../providers/connector.ts';
 import type { Checkpoint, Page, PullContext, RunWarning } from '../providers/provider.ts';
-import { isTransientStoreError, type PersonResolver, type Store, type SyncRun } from '../store/index.ts';
+import type { LockFence, PersonResolver, Store, SyncRun } from '../store/index.ts';
 import { acquireSourceLock, DEFAULT_LOCK_TTL_MS } from './lock.ts';
 import { addWarnings, diffRequestStats, reportError, type RequestStats, type SyncReport } from './report.ts';
+import { withStoreRetries } from './store-retry.ts';
 
 export type HttpClient = PullContext<unknown>['http'];
 
@@ -49,8 +50,6 @@ export interface RunSourceSyncOptions {
   /** Default: identity resolution (createPersonResolver). */
   resolvePeople?: PersonResolver;
 }
-
-const SAVE_ATTEMPTS = 6;
 
 /** The client's cumulative counters this run reports (diffed per run: a client may serve several). */
 function readStats(http: HttpClient): RequestStats {
@@ -92,10 +91,13 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
 
   const lock = await acquireSourceLock(store, source, opts.lockTtlMs ?? DEFAULT_LOCK_TTL_MS);
   try {
-    const run = await store.sync.startRun(source.id, { now: now() });
+    const { fence } = lock;
+    const run = await withStoreRetries(() => store.sync.startRun(source.id, { now: now() }));
     await lock.setRun(run.id);
     // Only the lock holder runs, so any other `running` run of this source died without finishing.
-    await store.locks.failAbandonedRuns(source.id, run.id, 'interrupted: the process running it stopped', { now: now() });
+    await withStoreRetries(() =>
+      store.locks.failAbandonedRuns(source.id, run.id, 'interrupted: the process running it stopped', { now: now() }),
+    );
     try {
       opts.onRunStarted?.(run);
     } catch {
@@ -111,14 +113,16 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
     const warnings = new Map<string, Required<RunWarning>>();
 
     try {
-      const stored = full ? null : ((await store.sync.getCheckpoint(source.id)) as Checkpoint | null);
+      const stored = full ? null : ((await withStoreRetries(() => store.sync.getCheckpoint(source.id))) as Checkpoint | null);
       // Full scans (provider.ts, "Sweep semantics"): a scan may span runs. With a scan in progress this run resumes it,
       // and what the earlier runs saw counts as seen; otherwise a new scan starts now.
       let sweepSince: string | null = null;
       let resumedScan = false;
       const startOrResumeScan = async (): Promise<void> => {
-        const scan = full ? null : await store.scans.get(source.id);
-        if (scan === null) await store.scans.begin(source.id, { started_at: run.started_at, run_id: run.id });
+        const scan = full ? null : await withStoreRetries(() => store.scans.get(source.id));
+        if (scan === null) {
+          await withStoreRetries(() => store.scans.begin(source.id, { started_at: run.started_at, run_id: run.id }, { fence }));
+        }
         sweepSince = scan?.started_at ?? run.started_at;
         resumedScan = scan !== null;
       };
@@ -145,7 +149,7 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
         }
         if (page.unchanged === true) unchangedScan = true;
         if (page.sweep === false) sweepRefused = true;
-        const saved = await savePage(store, source, page, now(), resolvePeople);
+        const saved = await savePage(store, source, page, now(), resolvePeople, fence);
         pages += 1;
         addWarnings(warnings, page.warnings);
         counts.created += saved.created;
@@ -171,11 +175,12 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
         // answered with "unchanged" re-read nothing, so there is nothing to compare. But a resumed scan answered
         // "unchanged" means an earlier run saved every page and died before sweeping: sweep now, from that scan's start.
         if (sweepSince !== null && !sweepRefused && (!unchangedScan || resumedScan)) {
-          const swept = await store.certificates.markMissingDeleted(source.id, sweepSince, { now: now() });
+          const since = sweepSince;
+          const swept = await withStoreRetries(() => store.certificates.markMissingDeleted(source.id, since, { now: now(), fence }));
           counts.deleted = swept.deleted;
         }
         // The scan is over; the provider's last checkpoint makes its next pull begin a new one.
-        await store.scans.end(source.id);
+        await withStoreRetries(() => store.scans.end(source.id, { fence }));
       }
     } catch (err) {
       failure = signal.aborted && !isAppError(err) ? abortError(signal) : err;
@@ -197,10 +202,8 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
       warnings: [...warnings.values()],
       error: failure === null ? null : reportError(failure, secrets),
     };
-    await store.sync.finishRun(
-      run.id,
-      { status: report.status, report, error: report.error?.message ?? null },
-      { now: finished },
+    await withStoreRetries(() =>
+      store.sync.finishRun(run.id, { status: report.status, report, error: report.error?.message ?? null }, { now: finished }),
     );
     return report;
   } finally {
@@ -208,18 +211,15 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
   }
 }
 
-async function savePage(store: Store, source: SyncSession['source'], page: Page, at: Date, resolvePeople: PersonResolver) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await store.certificates.savePage(source, page.certificates, page.checkpoint, {
-        now: at,
-        resolvePeople,
-        ...(page.achievements === undefined ? {} : { catalog: page.achievements }),
-      });
-    } catch (err) {
-      // The transaction rolled back whole, so saving the page again is safe.
-      if (attempt >= SAVE_ATTEMPTS || !isTransientStoreError(err)) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.floor(Math.random() * 30)));
-    }
-  }
+/** Saves a page with its checkpoint under the run's lock (refused once it was taken over), retried while transient. */
+function savePage(store: Store, source: SyncSession['source'], page: Page, at: Date, resolvePeople: PersonResolver, fence: LockFence) {
+  // The transaction rolls back whole on a transient failure, so saving the page again is safe.
+  return withStoreRetries(() =>
+    store.certificates.savePage(source, page.certificates, page.checkpoint, {
+      now: at,
+      resolvePeople,
+      fence,
+      ...(page.achievements === undefined ? {} : { catalog: page.achievements }),
+    }),
+  );
 }

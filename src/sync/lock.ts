@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AppError } from '../errors.ts';
-import type { Store } from '../store/index.ts';
+import type { LockFence, Store } from '../store/index.ts';
+import { withStoreRetries } from './store-retry.ts';
 
 /** Long enough to ride out a slow page, short enough that a killed run blocks its source only briefly. */
 export const DEFAULT_LOCK_TTL_MS = 30_000;
 
 export interface HeldLock {
   readonly owner: string;
+  /** Shown to every write made under the lock: the store refuses it once the lock was taken over. */
+  readonly fence: LockFence;
   /** Aborted when the lock is lost (it expired and another run took it over): the run must stop writing. */
   readonly lost: AbortSignal;
   /** Names the run in the lock row, for the "already syncing (run X)" message others get. */
@@ -31,20 +34,21 @@ export async function acquireSourceLock(
   ttlMs: number = DEFAULT_LOCK_TTL_MS,
 ): Promise<HeldLock> {
   const owner = lockOwner();
-  let result = await store.locks.acquire(source.id, owner, ttlMs);
+  const acquire = () => withStoreRetries(() => store.locks.acquire(source.id, owner, ttlMs));
+  let result = await acquire();
   // The holder released between our insert and our read: the row is gone, so one more try settles it.
-  if (!result.acquired && result.holder.owner === '') result = await store.locks.acquire(source.id, owner, ttlMs);
+  if (!result.acquired && result.holder.owner === '') result = await acquire();
   if (!result.acquired) {
     throw new AppError('conflict', `source ${source.slug} is already syncing (run ${result.holder.run_id ?? 'starting'})`, {
       details: result.holder,
     });
   }
 
+  const { fence } = result;
   const lost = new AbortController();
   let renewing: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
-    renewing = store.locks
-      .renew(source.id, owner, ttlMs)
+    renewing = withStoreRetries(() => store.locks.renew(fence, ttlMs), 3)
       .then((held) => {
         if (!held) {
           lost.abort(new AppError('conflict', `source ${source.slug}: the sync lock expired and was taken over by another run`));
@@ -58,9 +62,10 @@ export async function acquireSourceLock(
   let released = false;
   return {
     owner,
+    fence,
     lost: lost.signal,
     async setRun(runId) {
-      if (!(await store.locks.setRun(source.id, owner, runId))) {
+      if (!(await withStoreRetries(() => store.locks.setRun(source.id, owner, runId)))) {
         throw new AppError('conflict', `source ${source.slug}: the sync lock was taken over before the run started`);
       }
     },
@@ -69,7 +74,7 @@ export async function acquireSourceLock(
       released = true;
       clearInterval(timer);
       await renewing;
-      await store.locks.release(source.id, owner).catch(() => undefined);
+      await withStoreRetries(() => store.locks.release(source.id, owner)).catch(() => undefined);
     },
   };
 }
