@@ -131,7 +131,7 @@ describeEachDialect('certificates', (h) => {
     expect(dump).not.toContain('02029054321');
     const row = (await h.rows(store, 'certificates'))[0]!;
     expect(row.subject_national_id_hmac).toMatch(/^[0-9a-f]{64}$/);
-    expect(String(row.subject_national_id_ciphertext)).toMatch(/^v1\./);
+    expect(String(row.subject_national_id_ciphertext)).toMatch(/^v2\./);
     const read = (await store.certificates.getCertificateByExternalId(sourceId, 'ext-1'))!;
     expect(JSON.stringify(read)).not.toContain('national');
   });

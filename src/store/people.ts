@@ -4,6 +4,7 @@ import { AppError } from '../errors.ts';
 import { chunk, isoNow, isUniqueViolation, VALUES_PER_LIST, type StoreContext } from './context.ts';
 import { nationalIdHmac, normalizeNationalId, protectNationalId } from './national-id.ts';
 import type { PeopleTable, PersonIdentitiesTable } from './schema.ts';
+import { personNationalIdPlace } from './secret-places.ts';
 
 
 /** A person as reads return it: the national id only as `has_national_id` (see getPersonNationalId). */
@@ -147,9 +148,10 @@ export function createPeopleRepository(ctx: StoreContext): PeopleRepository {
   const repo: PeopleRepository = {
     async createPerson(tenantId, input, opts) {
       const now = isoNow(opts?.now);
-      const nationalId = input.national_id?.trim() ? protectNationalId(box, input.national_id) : null;
+      const id = ctx.newId();
+      const nationalId = input.national_id?.trim() ? protectNationalId(box, input.national_id, personNationalIdPlace(tenantId, id)) : null;
       const row: PeopleTable = {
-        id: ctx.newId(),
+        id,
         tenant_id: tenantId,
         display_name: input.display_name ?? null,
         date_of_birth: input.date_of_birth ?? null,
@@ -202,7 +204,7 @@ export function createPeopleRepository(ctx: StoreContext): PeopleRepository {
         .where('id', '=', personId)
         .executeTakeFirst();
       if (row === undefined) throw new AppError('not_found', `person ${personId} not found`);
-      return row.national_id_ciphertext === null ? null : box.decrypt(row.national_id_ciphertext);
+      return row.national_id_ciphertext === null ? null : box.decrypt(row.national_id_ciphertext, personNationalIdPlace(tenantId, personId));
     },
 
     async addIdentity(personId, identity, opts) {
@@ -245,7 +247,7 @@ export function createPeopleRepository(ctx: StoreContext): PeopleRepository {
       }
       if (identity.kind === 'national_id') {
         // The first national id matched to a person becomes the person's own (encrypted), for status checks by NIN.
-        const nationalId = protectNationalId(box, identity.value);
+        const nationalId = protectNationalId(box, identity.value, personNationalIdPlace(person.tenant_id, personId));
         await db
           .updateTable('people')
           .set({ national_id_ciphertext: nationalId.ciphertext, national_id_hmac: nationalId.hmac, updated_at: row.created_at })

@@ -2,6 +2,7 @@ import type { ProviderId } from '../domain/certificate.ts';
 import { AppError } from '../errors.ts';
 import { canonicalJson, isoNow, isUniqueViolation, type StoreContext } from './context.ts';
 import type { SourcesTable } from './schema.ts';
+import { sourceCredentialsPlace } from './secret-places.ts';
 
 /** A configured source as reads return it: never its credentials (see getSourceCredentials). */
 export interface Source {
@@ -74,8 +75,12 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
         eb.case().when('credentials_ciphertext', 'is not', null).then(1).else(0).end().as('has_credentials'),
       );
 
-  const decryptCredentials = (ciphertext: string | null): Record<string, unknown> | null =>
-    ciphertext === null ? null : (JSON.parse(box.decrypt(ciphertext)) as Record<string, unknown>);
+  const decryptCredentials = (
+    row: { tenant_id: string; id: string; credentials_ciphertext: string | null },
+  ): Record<string, unknown> | null =>
+    row.credentials_ciphertext === null
+      ? null
+      : (JSON.parse(box.decrypt(row.credentials_ciphertext, sourceCredentialsPlace(row.tenant_id, row.id))) as Record<string, unknown>);
 
   async function upsert(tenantId: string, input: SourceConfigInput, now: string): Promise<void> {
     const configJson = canonicalJson(input.settings);
@@ -85,12 +90,15 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
       .where('tenant_id', '=', tenantId)
       .where('slug', '=', input.slug)
       .executeTakeFirst();
-    const credentialsCiphertext = input.credentials === null ? null : box.encrypt(canonicalJson(input.credentials));
+    const encryptFor = (sourceId: string) =>
+      input.credentials === null ? null : box.encrypt(canonicalJson(input.credentials), sourceCredentialsPlace(tenantId, sourceId));
     if (existing === undefined) {
+      const id = ctx.newId();
+      const credentialsCiphertext = encryptFor(id);
       await db
         .insertInto('sources')
         .values({
-          id: ctx.newId(),
+          id,
           tenant_id: tenantId,
           slug: input.slug,
           provider: input.provider,
@@ -110,7 +118,7 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
         `source "${input.slug}" was created for provider ${existing.provider}, not ${input.provider}; give it a new id`,
       );
     }
-    const oldCredentials = decryptCredentials(existing.credentials_ciphertext);
+    const oldCredentials = decryptCredentials(existing);
     const credentialsChanged =
       (oldCredentials === null ? null : canonicalJson(oldCredentials)) !==
       (input.credentials === null ? null : canonicalJson(input.credentials));
@@ -120,7 +128,7 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
       .set({
         config_json: configJson,
         // Unchanged credentials keep their ciphertext (a fresh encryption would differ byte-wise for nothing).
-        credentials_ciphertext: credentialsChanged ? credentialsCiphertext : existing.credentials_ciphertext,
+        credentials_ciphertext: credentialsChanged ? encryptFor(existing.id) : existing.credentials_ciphertext,
         enabled: 1,
         updated_at: now,
       })
@@ -158,11 +166,11 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
     async getSourceCredentials(sourceId) {
       const row = await db
         .selectFrom('sources')
-        .select('credentials_ciphertext')
+        .select(['id', 'tenant_id', 'credentials_ciphertext'])
         .where('id', '=', sourceId)
         .executeTakeFirst();
       if (row === undefined) throw new AppError('not_found', `source ${sourceId} not found`);
-      return decryptCredentials(row.credentials_ciphertext);
+      return decryptCredentials(row);
     },
     async setSourceEnabled(sourceId, enabled, opts) {
       const result = await db

@@ -25,7 +25,7 @@ describeEachDialect('schema and keys', (h) => {
   it('migrates once, then is idempotent, and creates the default tenant', async () => {
     const store = await h.open({ migrate: false });
     expect(store.dialect).toBe(h.dialect);
-    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index'] });
+    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index', '0005_bound_ciphertexts'] });
     expect(await store.migrate()).toEqual({ applied: [] });
 
     const again = await h.open();
@@ -67,7 +67,7 @@ describeEachDialect('schema and keys', (h) => {
     const rows = await h.rows(store, 'sources');
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain(secret);
-    expect(String(rows[0]!.credentials_ciphertext)).toMatch(/^v1\./);
+    expect(String(rows[0]!.credentials_ciphertext)).toMatch(/^v2\./);
     expect(await store.sources.getSourceCredentials(source.id)).toEqual({ api_key: secret });
 
     // Same config again: nothing changes; new credentials: re-encrypted, updated_at moves.
@@ -275,7 +275,7 @@ describe('createStore errors', () => {
 
   it('in-memory SQLite works', async () => {
     const store = await createStore({ url: 'sqlite::memory:', secretKey: key });
-    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index'] });
+    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index', '0005_bound_ciphertexts'] });
     await store.close();
   });
 });
