@@ -56,10 +56,12 @@ export interface PeopleRepository {
   getPersonNationalId(tenantId: string, personId: string): Promise<string | null>;
   /**
    * Records that `value` identifies the person. Idempotent for the same person; AppError('conflict') when the
-   * email / national id / provider user already belongs to another person (name_dob may be shared).
+   * email / national id / provider user already belongs to another person (name_dob may be shared), and
+   * AppError('not_found') when the tenant has no such person.
    */
-  addIdentity(personId: string, identity: NewIdentity, opts?: { now?: Date }): Promise<StoredPersonIdentity>;
-  listIdentities(personId: string): Promise<StoredPersonIdentity[]>;
+  addIdentity(tenantId: string, personId: string, identity: NewIdentity, opts?: { now?: Date }): Promise<StoredPersonIdentity>;
+  /** Empty when the tenant has no such person. */
+  listIdentities(tenantId: string, personId: string): Promise<StoredPersonIdentity[]>;
   /** People holding the identity; `sourceId` undefined means any source, null means tenant-wide identities only. */
   findPeopleByIdentity(
     tenantId: string,
@@ -207,8 +209,13 @@ export function createPeopleRepository(ctx: StoreContext): PeopleRepository {
       return row.national_id_ciphertext === null ? null : box.decrypt(row.national_id_ciphertext, personNationalIdPlace(tenantId, personId));
     },
 
-    async addIdentity(personId, identity, opts) {
-      const person = await db.selectFrom('people').select('tenant_id').where('id', '=', personId).executeTakeFirst();
+    async addIdentity(tenantId, personId, identity, opts) {
+      const person = await db
+        .selectFrom('people')
+        .select('tenant_id')
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', personId)
+        .executeTakeFirst();
       if (person === undefined) throw new AppError('not_found', `person ${personId} not found`);
       if (identity.value.trim() === '') throw new AppError('invalid_request', `${identity.kind} identity needs a value`);
       const sourceId = identity.source_id ?? null;
@@ -258,8 +265,14 @@ export function createPeopleRepository(ctx: StoreContext): PeopleRepository {
       return toIdentity(row);
     },
 
-    async listIdentities(personId) {
-      const rows = await db.selectFrom('person_identities').selectAll().where('person_id', '=', personId).orderBy('id').execute();
+    async listIdentities(tenantId, personId) {
+      const rows = await db
+        .selectFrom('person_identities')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('person_id', '=', personId)
+        .orderBy('id')
+        .execute();
       return rows.map(toIdentity);
     },
 

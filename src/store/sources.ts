@@ -30,13 +30,23 @@ export interface SourceRepository {
   /** Creates the source or brings it in line with the config (and re-enables it); `updated_at` moves only on change. */
   upsertSourceFromConfig(tenantId: string, input: SourceConfigInput, opts?: { now?: Date }): Promise<Source>;
   listSources(tenantId: string): Promise<Source[]>;
-  getSource(sourceId: string): Promise<Source | null>;
+  /** Null when the tenant has no such source (another tenant's source included). */
+  getSource(tenantId: string, sourceId: string): Promise<Source | null>;
   getSourceBySlug(tenantId: string, slug: string): Promise<Source | null>;
-  /** The only read that decrypts credentials. Null when the source has none; AppError('not_found') when no such source. */
-  getSourceCredentials(sourceId: string): Promise<Record<string, unknown> | null>;
-  setSourceEnabled(sourceId: string, enabled: boolean, opts?: { now?: Date }): Promise<void>;
-  /** Every tenant's sources (the scheduler's view), by tenant then slug. */
-  listAllSources(): Promise<Source[]>;
+  /**
+   * The only read that decrypts credentials. Null when the source has none; AppError('not_found') when the tenant has
+   * no such source.
+   */
+  getSourceCredentials(tenantId: string, sourceId: string): Promise<Record<string, unknown> | null>;
+  /** AppError('not_found') when the tenant has no such source. */
+  setSourceEnabled(tenantId: string, sourceId: string, enabled: boolean, opts?: { now?: Date }): Promise<void>;
+  /** Every tenant's sources (the scheduler's view), by tenant then slug. Across tenants: only for the scheduler. */
+  listAllSourcesForScheduler(): Promise<Source[]>;
+  /**
+   * A source by id whatever its tenant, for the sync launcher: the scheduler starts runs across tenants, and the API
+   * routes that start one have read the source with their tenant first.
+   */
+  getSourceForLauncher(sourceId: string): Promise<Source | null>;
   /** Certificates stored per source of the tenant (any status, deleted ones included); sources without any are absent. */
   countCertificatesBySource(tenantId: string): Promise<Map<string, number>>;
   /**
@@ -155,7 +165,11 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
       const rows = await selectSource().where('tenant_id', '=', tenantId).orderBy('slug').execute();
       return rows.map(toSource);
     },
-    async getSource(sourceId) {
+    async getSource(tenantId, sourceId) {
+      const row = await selectSource().where('tenant_id', '=', tenantId).where('id', '=', sourceId).executeTakeFirst();
+      return row === undefined ? null : toSource(row);
+    },
+    async getSourceForLauncher(sourceId) {
       const row = await selectSource().where('id', '=', sourceId).executeTakeFirst();
       return row === undefined ? null : toSource(row);
     },
@@ -163,24 +177,26 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
       const row = await selectSource().where('tenant_id', '=', tenantId).where('slug', '=', slug).executeTakeFirst();
       return row === undefined ? null : toSource(row);
     },
-    async getSourceCredentials(sourceId) {
+    async getSourceCredentials(tenantId, sourceId) {
       const row = await db
         .selectFrom('sources')
         .select(['id', 'tenant_id', 'credentials_ciphertext'])
+        .where('tenant_id', '=', tenantId)
         .where('id', '=', sourceId)
         .executeTakeFirst();
       if (row === undefined) throw new AppError('not_found', `source ${sourceId} not found`);
       return decryptCredentials(row);
     },
-    async setSourceEnabled(sourceId, enabled, opts) {
+    async setSourceEnabled(tenantId, sourceId, enabled, opts) {
       const result = await db
         .updateTable('sources')
         .set({ enabled: enabled ? 1 : 0, updated_at: isoNow(opts?.now) })
+        .where('tenant_id', '=', tenantId)
         .where('id', '=', sourceId)
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n) throw new AppError('not_found', `source ${sourceId} not found`);
     },
-    async listAllSources() {
+    async listAllSourcesForScheduler() {
       const rows = await selectSource().orderBy('tenant_id').orderBy('slug').execute();
       return rows.map(toSource);
     },
