@@ -6,7 +6,7 @@ import { createPersonResolver } from '../identity/resolver.ts';
 import { createSecretBox } from '../secrets.ts';
 import { legacyEncrypt } from '../secrets-legacy.testkit.ts';
 import { databaseOf } from './database.testkit.ts';
-import { describeEachDialect, sampleCertificate, type StoreHarness } from './dialects.testkit.ts';
+import { describeEachDialect, sampleCertificate } from './dialects.testkit.ts';
 import type { Store } from './index.ts';
 import { certificateNationalIdPlace } from './secret-places.ts';
 
