@@ -83,6 +83,24 @@ function expectNoSecrets(h: Hub) {
 }
 
 describe('sources API', () => {
+  it("finding 20: an API key of tenant A asking for tenant B's source (by its id or its store id) gets 404 and changes nothing", async () => {
+    const h = (hub = await createHub());
+    for (const id of [h.bOnly.slug, h.bOnly.id]) {
+      const asks = [
+        h.call('GET', `/v1/sources/${id}`, { key: h.a.adminKey }),
+        h.call('PATCH', `/v1/sources/${id}`, { key: h.a.adminKey, body: { timezone: 'Europe/Stockholm' } }),
+        h.call('POST', `/v1/sources/${id}/test`, { key: h.a.adminKey }),
+        h.call('POST', `/v1/sources/${id}/sync`, { key: h.a.adminKey }),
+        h.call('DELETE', `/v1/sources/${id}`, { key: h.a.adminKey }),
+      ];
+      for (const res of await Promise.all(asks)) expect(res.statusCode).toBe(404);
+    }
+    expect(await h.store.sources.getSource(h.b.id, h.bOnly.id)).toMatchObject({ slug: 'globex-only', settings: h.bOnly.settings });
+    expect(await h.store.sources.getSourceCredentials(h.b.id, h.bOnly.id)).toEqual({ api_key: 'globex-secret-key-987654' });
+    expect(await h.store.sync.listRuns({ sourceId: h.bOnly.id })).toEqual([]);
+    expectNoSecrets(h);
+  });
+
   it('creates a source validated like certhub.yaml; credentials are stored encrypted and never answered', async () => {
     const h = (hub = await createHub());
     const res = await h.call('POST', '/v1/sources', { key: h.a.adminKey, body: newSource({ rate_limit: { requests: 4, per_seconds: 1 } }) });
