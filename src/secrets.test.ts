@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from './errors.ts';
 import { createSecretBox, loadSecretKey } from './secrets.ts';
+import { legacyEncrypt } from './secrets-legacy.testkit.ts';
 
 function expectAppError(fn: () => unknown, code: string, message?: RegExp): AppError {
   let caught: unknown;
@@ -22,32 +23,59 @@ function expectAppError(fn: () => unknown, code: string, message?: RegExp): AppE
 
 describe('secret box', () => {
   const key = randomBytes(32);
+  const place = { field: 'sources.credentials', tenant_id: 't1', source_id: 's1' };
 
   it('round-trips text, with a fresh IV every time', () => {
     const box = createSecretBox(key);
     const plain = '{"api_key":"s3cr3t","note":"blåbærsyltetøy ✓"}';
-    const a = box.encrypt(plain);
-    const b = box.encrypt(plain);
-    expect(a).toMatch(/^v1\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/);
+    const a = box.encrypt(plain, place);
+    const b = box.encrypt(plain, place);
+    expect(a).toMatch(/^v2\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/);
     expect(a).not.toBe(b);
     expect(a).not.toContain('s3cr3t');
-    expect(box.decrypt(a)).toBe(plain);
-    expect(createSecretBox(Buffer.from(key)).decrypt(b)).toBe(plain);
-    expect(box.decrypt(box.encrypt(''))).toBe('');
+    expect(box.decrypt(a, place)).toBe(plain);
+    expect(createSecretBox(Buffer.from(key)).decrypt(b, { ...place })).toBe(plain);
+    expect(box.decrypt(box.encrypt('', place), place)).toBe('');
   });
 
   it('refuses to decrypt under a wrong key with a clear error', () => {
-    const token = createSecretBox(key).encrypt('hello');
-    expectAppError(
-      () => createSecretBox(randomBytes(32)).decrypt(token),
-      'secret_key_invalid',
-      /CERTHUB_SECRET_KEY is not the key this data was encrypted with/,
-    );
+    const token = createSecretBox(key).encrypt('hello', place);
+    expectAppError(() => createSecretBox(randomBytes(32)).decrypt(token, place), 'secret_key_invalid', /CERTHUB_SECRET_KEY/);
+  });
+
+  it('finding 14: a ciphertext decrypts only for the place it was encrypted for', () => {
+    const box = createSecretBox(key);
+    const token = box.encrypt('{"api_key":"of source s1"}', place);
+    for (const other of [
+      { ...place, source_id: 's2' },
+      { ...place, tenant_id: 't2' },
+      { ...place, field: 'people.national_id' },
+      { field: 'sources.credentials', tenant_id: 't1' },
+      { ...place, extra: 'x' },
+    ]) {
+      expectAppError(
+        () => box.decrypt(token, other),
+        'secret_key_invalid',
+        /cannot decrypt the .* not encrypted for this row \(copied from another row\?\)/,
+      );
+    }
+    // Key order does not matter; the values do.
+    expect(box.decrypt(token, { source_id: 's1', tenant_id: 't1', field: 'sources.credentials' })).toBe('{"api_key":"of source s1"}');
+  });
+
+  it('finding 14: v1 tokens (no associated data) are readable only through decryptLegacy', () => {
+    const box = createSecretBox(key);
+    const v1 = legacyEncrypt(key, 'old secret');
+    expect(box.isLegacy(v1)).toBe(true);
+    expect(box.decryptLegacy(v1)).toBe('old secret');
+    expectAppError(() => box.decrypt(v1, place), 'secret_key_invalid', /v1 format .* run certhub migrate/);
+    expectAppError(() => box.decryptLegacy(box.encrypt('new', place)), 'secret_key_invalid');
+    expectAppError(() => createSecretBox(randomBytes(32)).decryptLegacy(v1), 'secret_key_invalid', /not the key/);
   });
 
   it('detects tampering with ciphertext, tag or IV, and malformed tokens', () => {
     const box = createSecretBox(key);
-    const token = box.encrypt('pay 100 to alice');
+    const token = box.encrypt('pay 100 to alice', place);
     const [v, iv, tag, ct] = token.split('.') as [string, string, string, string];
     const flip = (b64: string): string => {
       const bytes = Buffer.from(b64, 'base64');
@@ -58,11 +86,11 @@ describe('secret box', () => {
       [v, iv, tag, flip(ct)].join('.'),
       [v, iv, flip(tag), ct].join('.'),
       [v, flip(iv), tag, ct].join('.'),
-      ['v2', iv, tag, ct].join('.'),
+      ['v3', iv, tag, ct].join('.'),
       'not a token',
       '',
     ]) {
-      expectAppError(() => box.decrypt(bad), 'secret_key_invalid');
+      expectAppError(() => box.decrypt(bad, place), 'secret_key_invalid');
     }
   });
 

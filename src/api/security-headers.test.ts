@@ -16,7 +16,7 @@ describe('finding 11: security headers', () => {
     writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>x</title><script type="module" src="/assets/a.js"></script>');
     hub = await createTestHub({ webRoot });
     await hub.seed(hub.a.source, [sampleCertificate(1)]);
-    const cert = (await hub.store.certificates.getCertificateByExternalId(hub.a.source.id, 'ext-1'))!;
+    const cert = (await hub.store.certificates.getCertificateByExternalId(hub.a.id, hub.a.source.id, 'ext-1'))!;
     const sha = await hub.store.files.putBlob(Buffer.from('%PDF-1.4 test'), 'application/pdf');
     await hub.store.files.setCertificateFile(hub.a.id, cert.id, sha);
     pdfId = cert.id;

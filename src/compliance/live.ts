@@ -62,7 +62,7 @@ export async function liveStatus(opts: {
         return now.map(() => liveFailureOf(source, err));
       }
       try {
-        const catalog = opts.matchers === null ? [] : await store.achievements.listSourceCatalog(source.id);
+        const catalog = opts.matchers === null ? [] : await store.achievements.listSourceCatalog(source.tenant_id, source.id);
         const people = now.map(({ p }) => p);
         const check = session.provider.checkStatus;
         if (check === undefined) return now.map(() => liveFailure(source, 'invalid_request', `${source.slug}: ${session.provider.title} answers no live checks`));

@@ -31,7 +31,7 @@ export async function applyConfiguredSources(store: Store, config: Config): Prom
       credentials,
     });
     // upsertSourceFromConfig re-enables; `enabled: false` in the file wins.
-    if (!source.enabled) await store.sources.setSourceEnabled(stored.id, false);
+    if (!source.enabled) await store.sources.setSourceEnabled(tenantId, stored.id, false);
     applied.push({ tenant: source.tenant, id: source.id, provider: source.provider, enabled: source.enabled });
   }
   return applied;

@@ -61,7 +61,7 @@ describeEachDialect('identity on ingest', (h) => {
     expect(a).not.toBeNull();
     expect(new Set([a, b, c])).toEqual(new Set([a]));
     expect(await count(store, 'people')).toBe(1);
-    const identities = await store.people.listIdentities(a!);
+    const identities = await store.people.listIdentities(tenantId, a!);
     expect(identities).toEqual([expect.objectContaining({ kind: 'email', value: 'kari.nordmann@example.com', matched_by: 'created' })]);
     expect(await store.certificates.listCertificatesByPerson(tenantId, a!)).toHaveLength(3);
   });
@@ -74,7 +74,7 @@ describeEachDialect('identity on ingest', (h) => {
     expect(await count(store, 'people')).toBe(1);
     expect(await store.people.getPersonNationalId(tenantId, a!)).toBe(NIN);
 
-    const identities = await store.people.listIdentities(a!);
+    const identities = await store.people.listIdentities(tenantId, a!);
     expect(identities.map((i) => [i.kind, i.value, i.matched_by])).toEqual([
       ['national_id', null, 'created'],
       ['email', 'kari@work.example', 'created'],
@@ -137,7 +137,7 @@ describeEachDialect('identity on ingest', (h) => {
       expect.objectContaining({ reason: 'conflicting_dob', status: 'open' }),
     ]);
     // The email stays with the first person only.
-    expect((await store.people.listIdentities(b!)).map((i) => i.kind)).toEqual(['name_dob']);
+    expect((await store.people.listIdentities(tenantId, b!)).map((i) => i.kind)).toEqual(['name_dob']);
 
     const [c] = await save(frontcore, [{ email: 'nin@example.com', national_id: NIN }]);
     const [d] = await save(springest, [{ email: 'nin@example.com', national_id: OTHER_NIN }]);

@@ -94,7 +94,7 @@ export function createSourceConnector(opts: SourceConnectorOptions): SourceConne
   const connector: SourceConnector = {
     async configOf(source) {
       const tenant = await store.tenants.getTenant(source.tenant_id);
-      const credentials = await store.sources.getSourceCredentials(source.id);
+      const credentials = await store.sources.getSourceCredentials(source.tenant_id, source.id);
       return joinSourceSecrets(
         { slug: source.slug, provider: source.provider, tenant: tenant?.slug ?? source.tenant_id, enabled: source.enabled },
         source.settings,

@@ -22,7 +22,7 @@ describeEachDialect('achievement catalog', (h) => {
     await store.certificates.savePage(second, [], null, { catalog: [{ type: 'program', external_id: 'P-1', title: null, code: 'safe-101' }] });
     await store.certificates.savePage(foreign, [], null, { catalog: [{ type: 'course', external_id: 'X-1', title: null, code: 'SAFE-101' }] });
 
-    const catalog = await store.achievements.listSourceCatalog(main);
+    const catalog = await store.achievements.listSourceCatalog(tenant.id, main);
     const sample = sampleCertificate(1).achievement;
     expect(catalog.map((a) => [a.type, a.external_id, a.code]).sort()).toEqual(
       [

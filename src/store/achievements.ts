@@ -11,7 +11,7 @@ export interface CatalogAchievement {
 
 export interface AchievementCatalog {
   /** Every achievement in the source's catalog: what its certificates point at and what it listed with its pages. */
-  listSourceCatalog(sourceId: string): Promise<CatalogAchievement[]>;
+  listSourceCatalog(tenantId: string, sourceId: string): Promise<CatalogAchievement[]>;
   /** The tenant's catalogued achievements coded `code`, compared case-insensitively; empty when no source has it. */
   findByCode(tenantId: string, code: string): Promise<CatalogAchievement[]>;
 }
@@ -21,8 +21,14 @@ const COLUMNS = ['a.source_id', 'a.type', 'a.external_id', 'a.title', 'a.code'] 
 export function createAchievementCatalog(ctx: StoreContext): AchievementCatalog {
   const { db } = ctx;
   return {
-    async listSourceCatalog(sourceId) {
-      return db.selectFrom('achievements as a').select(COLUMNS).where('a.source_id', '=', sourceId).execute();
+    async listSourceCatalog(tenantId, sourceId) {
+      return db
+        .selectFrom('achievements as a')
+        .innerJoin('sources as s', 's.id', 'a.source_id')
+        .select(COLUMNS)
+        .where('s.tenant_id', '=', tenantId)
+        .where('a.source_id', '=', sourceId)
+        .execute();
     },
 
     async findByCode(tenantId, code) {

@@ -10,6 +10,7 @@ import { validity } from '../domain/validity.ts';
 import type { SecretBox } from '../secrets.ts';
 import { canonicalJson, sha256Hex } from './context.ts';
 import { protectNationalId, scrubNationalId } from './national-id.ts';
+import { certificateNationalIdPlace } from './secret-places.ts';
 import type { CertificateFields, CertificatesTable } from './schema.ts';
 
 type StoredSubject = Omit<CertificateSubject, 'national_id'>;
@@ -29,8 +30,14 @@ function storedSubject(subject: CertificateSubject): StoredSubject {
  * and is scrubbed from the raw payload too. payload_hash covers every normalized field and the (scrubbed) raw
  * payload, with the national id represented by its HMAC, so any change a reader could notice changes the hash.
  */
-export function toCertificateFields(box: SecretBox, cert: NormalizedCertificate): CertificateFields {
-  const nationalId = cert.subject.national_id?.trim() ? protectNationalId(box, cert.subject.national_id) : null;
+export function toCertificateFields(
+  box: SecretBox,
+  cert: NormalizedCertificate,
+  source: { tenant_id: string; source_id: string },
+): CertificateFields {
+  const nationalId = cert.subject.national_id?.trim()
+    ? protectNationalId(box, cert.subject.national_id, certificateNationalIdPlace(source.tenant_id, source.source_id, cert.external_id))
+    : null;
   const subject = storedSubject(cert.subject);
   const raw = scrubNationalId(cert.raw, cert.subject.national_id);
   const payloadHash = sha256Hex(

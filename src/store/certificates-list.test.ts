@@ -66,7 +66,7 @@ describeEachDialect('certificate lists: filters, validity, as of', (h) => {
     );
     const p1 = await store.people.createPerson(tenantId, { display_name: 'One' });
     const p2 = await store.people.createPerson(tenantId, { display_name: 'Two' });
-    const byExt = async (n: number) => (await store.certificates.getCertificateByExternalId(sourceId, `ext-${n}`))!.id;
+    const byExt = async (n: number) => (await store.certificates.getCertificateByExternalId(tenantId, sourceId, `ext-${n}`))!.id;
     await store.people.linkCertificateToPerson(tenantId, await byExt(1), p1.id);
     await store.people.linkCertificateToPerson(tenantId, await byExt(2), p2.id);
     const ids = async (filter: CertificateFilter) =>
@@ -119,10 +119,10 @@ describeEachDialect('certificate lists: filters, validity, as of', (h) => {
     const { store, tenantId, sourceId } = await setup(h);
     await store.certificates.savePage(sourceId, [cert(1)], null, { now: T1 });
     await store.certificates.savePage(sourceId, [cert(1, { status: 'revoked' })], null, { now: T2 });
-    const id = (await store.certificates.getCertificateByExternalId(sourceId, 'ext-1'))!.id;
+    const id = (await store.certificates.getCertificateByExternalId(tenantId, sourceId, 'ext-1'))!.id;
     const other = await store.tenants.createTenant({ slug: 'other', name: 'Other' });
-    expect((await store.certificates.listCertificateVersions(id, { tenantId })).map((v) => v.status)).toEqual(['awarded', 'revoked']);
-    expect(await store.certificates.listCertificateVersions(id, { tenantId: other.id })).toEqual([]);
+    expect((await store.certificates.listCertificateVersions(tenantId, id)).map((v) => v.status)).toEqual(['awarded', 'revoked']);
+    expect(await store.certificates.listCertificateVersions(other.id, id)).toEqual([]);
     expect(await store.certificates.getCertificateRaw(tenantId, id)).toEqual({ raw: cert(1).raw });
     expect(await store.certificates.getCertificateRaw(other.id, id)).toBeNull();
   });

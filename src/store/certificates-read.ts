@@ -91,7 +91,7 @@ export interface CertificateReader {
   getCertificate(tenantId: string, id: string, opts?: AsOfReadOptions): Promise<Certificate | null>;
   /** Every certificate of these people (any number of ids; read in chunks), ordered by person then id. */
   listCertificatesByPeople(tenantId: string, personIds: readonly string[], opts?: AsOfReadOptions): Promise<Certificate[]>;
-  getCertificateByExternalId(sourceId: string, externalId: string, opts?: ReadOptions): Promise<Certificate | null>;
+  getCertificateByExternalId(tenantId: string, sourceId: string, externalId: string, opts?: ReadOptions): Promise<Certificate | null>;
   listCertificatesByPerson(tenantId: string, personId: string, opts?: ReadOptions): Promise<Certificate[]>;
   /**
    * Filtered, in (updated_at, id) order. Every row is returned exactly once across pages while rows are only
@@ -107,7 +107,7 @@ export interface CertificateReader {
    * Oldest first; version 1 is the certificate as first seen. With `tenantId`, a certificate of another tenant has
    * no versions (an empty list, as for an unknown id).
    */
-  listCertificateVersions(certificateId: string, opts?: { tenantId?: string }): Promise<CertificateVersion[]>;
+  listCertificateVersions(tenantId: string, certificateId: string): Promise<CertificateVersion[]>;
   /** The provider payload last stored for the certificate (national ids scrubbed), or null when the tenant has no such certificate. */
   getCertificateRaw(tenantId: string, id: string): Promise<{ raw: unknown } | null>;
   /**
@@ -275,8 +275,9 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
       return row === undefined ? null : toCertificate(row, opts);
     },
 
-    async getCertificateByExternalId(sourceId, externalId, opts) {
+    async getCertificateByExternalId(tenantId, sourceId, externalId, opts) {
       const row = await selectCertificates()
+        .where('c.tenant_id', '=', tenantId)
         .where('c.source_id', '=', sourceId)
         .where('c.external_id', '=', externalId)
         .executeTakeFirst();
@@ -363,15 +364,16 @@ export function createCertificateReader(ctx: StoreContext): CertificateReader {
       return row === undefined ? null : { raw: JSON.parse(row.raw_json) as unknown };
     },
 
-    async listCertificateVersions(certificateId, opts) {
-      let q = db.selectFrom('certificate_versions as v').selectAll('v').where('v.certificate_id', '=', certificateId);
-      const tenantId = opts?.tenantId;
-      if (tenantId !== undefined) {
-        q = q.where((eb) =>
+    async listCertificateVersions(tenantId, certificateId) {
+      const rows = await db
+        .selectFrom('certificate_versions as v')
+        .selectAll('v')
+        .where('v.certificate_id', '=', certificateId)
+        .where((eb) =>
           eb.exists(eb.selectFrom('certificates as c').select('c.id').whereRef('c.id', '=', 'v.certificate_id').where('c.tenant_id', '=', tenantId)),
-        );
-      }
-      const rows = await q.orderBy('v.version').execute();
+        )
+        .orderBy('v.version')
+        .execute();
       return rows.map(toCertificateVersion);
     },
 

@@ -5,6 +5,7 @@ import type { IdentityPort } from '../identity/port.ts';
 import { pickCertificateFields, toCertificateFields } from './certificate-row.ts';
 import { canonicalJson, chunk, isoNow, ROWS_PER_STATEMENT, VALUES_PER_LIST, type StoreContext } from './context.ts';
 import { createIdentityPort } from './identity-port.ts';
+import { normalizeNationalId } from './national-id.ts';
 import type { AchievementsTable, CertificateFields, CertificatesTable, CertificateVersionsTable, Database } from './schema.ts';
 import { assertLockHeld, type LockFence } from './locks.ts';
 import { writeCheckpoint } from './sync.ts';
@@ -161,7 +162,18 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
       // Last occurrence wins; encryption and hashing happen before the transaction opens.
       const latest = new Map<string, NormalizedCertificate>();
       for (const cert of certificates) latest.set(cert.external_id, cert);
-      const page = [...latest.values()].map((cert) => ({ cert, fields: toCertificateFields(box, cert) }));
+      const page = [...latest.values()].map((cert) => ({
+        cert,
+        fields: toCertificateFields(box, cert, { tenant_id: source.tenant_id, source_id: sourceId }),
+      }));
+      // A person gets the national id encrypted for the person (secret-places.ts), not the certificate's ciphertext.
+      const nationalIds = new Map<string, string>();
+      for (const { cert, fields } of page) {
+        const nationalId = cert.subject.national_id;
+        if (fields.subject_national_id_hmac !== null && nationalId) {
+          nationalIds.set(fields.subject_national_id_hmac, normalizeNationalId(nationalId));
+        }
+      }
 
       return db.transaction().execute(async (trx) => {
         if (opts?.fence !== undefined) await assertLockHeld(trx, ctx.dialect, opts.fence);
@@ -179,7 +191,7 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
         const links =
           opts?.resolvePeople === undefined
             ? new Map<string, string>()
-            : await opts.resolvePeople(createIdentityPort(ctx, trx), {
+            : await opts.resolvePeople(createIdentityPort(ctx, trx, nationalIds), {
                 tenantId: source.tenant_id,
                 sourceId,
                 provider: source.provider,

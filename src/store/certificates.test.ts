@@ -40,7 +40,7 @@ describeEachDialect('certificates', (h) => {
     expect(await store.sync.getCheckpoint(sourceId)).toEqual({ cursor: 'b' });
     expect(await h.rows(store, 'certificate_versions')).toHaveLength(3);
 
-    const stored = (await store.certificates.getCertificateByExternalId(sourceId, 'ext-1', { now: T2 }))!;
+    const stored = (await store.certificates.getCertificateByExternalId(tenantId, sourceId, 'ext-1', { now: T2 }))!;
     expect(stored).toMatchObject({
       source: 'frontcore-main',
       provider: 'frontcore',
@@ -61,7 +61,7 @@ describeEachDialect('certificates', (h) => {
   });
 
   it('a changed record is updated and gets version 2, with its history kept', async () => {
-    const { store, sourceId } = await setup(h);
+    const { store, tenantId, sourceId } = await setup(h);
     await store.certificates.savePage(sourceId, [cert(1), cert(2)], null, { now: T1 });
     const revoked = cert(1, { status: 'revoked', raw: { id: 1, revoked: true } });
     expect(await store.certificates.savePage(sourceId, [revoked, cert(2)], null, { now: T2 })).toEqual({
@@ -69,11 +69,11 @@ describeEachDialect('certificates', (h) => {
       updated: 1,
       unchanged: 1,
     });
-    const current = (await store.certificates.getCertificateByExternalId(sourceId, 'ext-1'))!;
+    const current = (await store.certificates.getCertificateByExternalId(tenantId, sourceId, 'ext-1'))!;
     expect(current).toMatchObject({ status: 'revoked', validity: 'revoked', updated_at: T2.toISOString() });
     expect(current.first_seen_at).toBe(T1.toISOString());
 
-    const history = await store.certificates.listCertificateVersions(current.id);
+    const history = await store.certificates.listCertificateVersions(tenantId, current.id);
     expect(history.map((v) => [v.version, v.status, v.recorded_at])).toEqual([
       [1, 'awarded', T1.toISOString()],
       [2, 'revoked', T2.toISOString()],
@@ -83,14 +83,14 @@ describeEachDialect('certificates', (h) => {
   });
 
   it('a repeated external_id within one page counts once and the last one wins', async () => {
-    const { store, sourceId } = await setup(h);
+    const { store, tenantId, sourceId } = await setup(h);
     const report = await store.certificates.savePage(sourceId, [cert(1, { serial: 'first' }), cert(2), cert(1, { serial: 'last' })], null);
     expect(report).toEqual({ created: 2, updated: 0, unchanged: 0 });
-    expect((await store.certificates.getCertificateByExternalId(sourceId, 'ext-1'))!.serial).toBe('last');
+    expect((await store.certificates.getCertificateByExternalId(tenantId, sourceId, 'ext-1'))!.serial).toBe('last');
   });
 
   it('a page that fails mid-way leaves neither its certificates nor its checkpoint behind', async () => {
-    const { store, sourceId } = await setup(h);
+    const { store, tenantId, sourceId } = await setup(h);
     await store.certificates.savePage(sourceId, [cert(1), cert(2)], { page: 1 }, { now: T1 });
     const bad = [
       cert(1, { serial: 'changed' }),
@@ -104,7 +104,7 @@ describeEachDialect('certificates', (h) => {
     const rows = await h.rows(store, 'certificates');
     expect(rows.map((r) => r.external_id).sort()).toEqual(['ext-1', 'ext-2']);
     expect(rows.every((r) => r.last_seen_at === T1.toISOString())).toBe(true);
-    expect((await store.certificates.getCertificateByExternalId(sourceId, 'ext-1'))!.serial).toBe('2024-SAFE-1');
+    expect((await store.certificates.getCertificateByExternalId(tenantId, sourceId, 'ext-1'))!.serial).toBe('2024-SAFE-1');
     expect(await h.rows(store, 'certificate_versions')).toHaveLength(2);
 
     // The store is still usable afterwards.
@@ -112,7 +112,7 @@ describeEachDialect('certificates', (h) => {
   });
 
   it('never stores a national id in plain text, yet notices when it changes', async () => {
-    const { store, sourceId } = await setup(h);
+    const { store, tenantId, sourceId } = await setup(h);
     const nin = '01019012345';
     const withNin = (n: number, id: string): NormalizedCertificate =>
       cert(n, {
@@ -131,8 +131,8 @@ describeEachDialect('certificates', (h) => {
     expect(dump).not.toContain('02029054321');
     const row = (await h.rows(store, 'certificates'))[0]!;
     expect(row.subject_national_id_hmac).toMatch(/^[0-9a-f]{64}$/);
-    expect(String(row.subject_national_id_ciphertext)).toMatch(/^v1\./);
-    const read = (await store.certificates.getCertificateByExternalId(sourceId, 'ext-1'))!;
+    expect(String(row.subject_national_id_ciphertext)).toMatch(/^v2\./);
+    const read = (await store.certificates.getCertificateByExternalId(tenantId, sourceId, 'ext-1'))!;
     expect(JSON.stringify(read)).not.toContain('national');
   });
 
@@ -146,16 +146,16 @@ describeEachDialect('certificates', (h) => {
   });
 
   it('sweeps what a full scan no longer returned, and restores it when it comes back', async () => {
-    const { store, sourceId } = await setup(h);
+    const { store, tenantId, sourceId } = await setup(h);
     await store.certificates.savePage(sourceId, [cert(1), cert(2), cert(3)], null, { now: T1 });
     await store.certificates.savePage(sourceId, [cert(1), cert(3)], null, { now: T2 });
     expect(await store.certificates.markMissingDeleted(sourceId, T2.toISOString(), { now: T2 })).toEqual({ deleted: 1 });
     expect(await store.certificates.markMissingDeleted(sourceId, T2.toISOString(), { now: T2 })).toEqual({ deleted: 0 });
-    const gone = (await store.certificates.getCertificateByExternalId(sourceId, 'ext-2'))!;
+    const gone = (await store.certificates.getCertificateByExternalId(tenantId, sourceId, 'ext-2'))!;
     expect(gone).toMatchObject({ status: 'deleted', validity: 'deleted' });
 
     expect(await store.certificates.savePage(sourceId, [cert(2)], null, { now: T3 })).toMatchObject({ updated: 1 });
-    expect((await store.certificates.listCertificateVersions(gone.id)).map((v) => v.status)).toEqual([
+    expect((await store.certificates.listCertificateVersions(tenantId, gone.id)).map((v) => v.status)).toEqual([
       'awarded',
       'deleted',
       'awarded',
@@ -218,7 +218,7 @@ describeEachDialect('certificates', (h) => {
     );
     await store.certificates.savePage(edx.id, [cert(4, { status: 'pending' })], null, { now: T2 });
     const person = await store.people.createPerson(tenantId, { display_name: 'Kari' });
-    const three = (await store.certificates.getCertificateByExternalId(sourceId, 'ext-3'))!;
+    const three = (await store.certificates.getCertificateByExternalId(tenantId, sourceId, 'ext-3'))!;
     await store.people.linkCertificateToPerson(tenantId, three.id, person.id, { now: T3 });
 
     const ids = async (filter: Parameters<Store['certificates']['listCertificates']>[1]) =>
@@ -245,7 +245,7 @@ describeEachDialect('certificates', (h) => {
     const b = await store.tenants.createTenant({ slug: 'tenant-b', name: 'B' });
     const sourceB = await store.sources.upsertSourceFromConfig(b.id, { slug: 'frontcore-main', provider: 'frontcore', settings: {}, credentials: null });
     await store.certificates.savePage(sourceB.id, [cert(1)], null);
-    const certB = (await store.certificates.getCertificateByExternalId(sourceB.id, 'ext-1'))!;
+    const certB = (await store.certificates.getCertificateByExternalId(sourceB.tenant_id, sourceB.id, 'ext-1'))!;
     const personB = await store.people.createPerson(b.id, { display_name: 'B person' });
     await store.people.linkCertificateToPerson(b.id, certB.id, personB.id);
 
@@ -274,8 +274,8 @@ describeEachDialect('certificates as of an instant', (h) => {
     const person = await store.people.createPerson(tenantId, { display_name: 'Kari' });
     await store.certificates.savePage(sourceId, [cert(1, { valid_until: '2024-06-02' })], {}, { now: T1 });
     await store.certificates.savePage(sourceId, [cert(1, { status: 'revoked', valid_until: '2024-06-02' }), cert(2)], {}, { now: T3 });
-    const one = (await store.certificates.getCertificateByExternalId(sourceId, 'ext-1'))!;
-    const two = (await store.certificates.getCertificateByExternalId(sourceId, 'ext-2'))!;
+    const one = (await store.certificates.getCertificateByExternalId(tenantId, sourceId, 'ext-1'))!;
+    const two = (await store.certificates.getCertificateByExternalId(tenantId, sourceId, 'ext-2'))!;
     await store.people.linkCertificateToPerson(tenantId, one.id, person.id);
     await store.people.linkCertificateToPerson(tenantId, two.id, person.id);
 

@@ -25,7 +25,7 @@ describeEachDialect('file archive', (h) => {
     const other = await store.tenants.createTenant({ slug: 'other', name: 'Other' });
     const source = await store.sources.upsertSourceFromConfig(tenant.id, { slug: 'fc', provider: 'frontcore', settings: {}, credentials: null });
     await store.certificates.savePage(source.id, [sampleCertificate(1)], null, { now: T1 });
-    const before = (await store.certificates.getCertificateByExternalId(source.id, 'ext-1'))!;
+    const before = (await store.certificates.getCertificateByExternalId(source.tenant_id, source.id, 'ext-1'))!;
     const sha = await store.files.putBlob(Buffer.from('%PDF-1.4 x'), 'application/pdf');
 
     expect(await store.files.setCertificateFile(other.id, before.id, sha)).toBe(false);

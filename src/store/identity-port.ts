@@ -7,9 +7,20 @@ import type { IdentityKind } from '../domain/person.ts';
 import type { IdentityPort, KnownIdentity } from '../identity/port.ts';
 import { chunk, ROWS_PER_STATEMENT, VALUES_PER_LIST, type StoreContext } from './context.ts';
 import type { Database } from './schema.ts';
+import { AppError } from '../errors.ts';
+import { personNationalIdPlace } from './secret-places.ts';
 import { insertSuggestions } from './suggestions.ts';
 
-export function createIdentityPort(ctx: StoreContext, trx: Transaction<Database>): IdentityPort {
+/**
+ * `nationalIds`: the page's national ids (normalized) by HMAC. The plan hands over the certificate's ciphertext, bound
+ * to the certificate; a person's own copy is encrypted anew for the person.
+ */
+export function createIdentityPort(ctx: StoreContext, trx: Transaction<Database>, nationalIds: ReadonlyMap<string, string>): IdentityPort {
+  const encryptForPerson = (tenantId: string, personId: string, hmac: string): string => {
+    const plain = nationalIds.get(hmac);
+    if (plain === undefined) throw new AppError('internal', `national id of person ${personId} is not one of the page's`);
+    return ctx.box.encrypt(plain, personNationalIdPlace(tenantId, personId));
+  };
   return {
     async findIdentities(tenantId, sourceId, lookup) {
       const identities = trx
@@ -55,7 +66,7 @@ export function createIdentityPort(ctx: StoreContext, trx: Transaction<Database>
         tenant_id: tenantId,
         display_name: p.display_name,
         date_of_birth: p.date_of_birth,
-        national_id_ciphertext: p.national_id?.ciphertext ?? null,
+        national_id_ciphertext: p.national_id ? encryptForPerson(tenantId, p.id, p.national_id.hmac) : null,
         national_id_hmac: p.national_id?.hmac ?? null,
         created_at: now,
         updated_at: now,
@@ -75,9 +86,12 @@ export function createIdentityPort(ctx: StoreContext, trx: Transaction<Database>
             .execute();
         }
         if (change.national_id !== undefined) {
+          const person = await trx.selectFrom('people').select('tenant_id').where('id', '=', personId).executeTakeFirst();
+          if (person === undefined) continue;
+          const ciphertext = encryptForPerson(person.tenant_id, personId, change.national_id.hmac);
           await trx
             .updateTable('people')
-            .set({ national_id_hmac: change.national_id.hmac, national_id_ciphertext: change.national_id.ciphertext, updated_at: now })
+            .set({ national_id_hmac: change.national_id.hmac, national_id_ciphertext: ciphertext, updated_at: now })
             .where('id', '=', personId)
             .where('national_id_hmac', 'is', null)
             .execute();

@@ -60,10 +60,10 @@ describeEachDialect('people search', (h) => {
   it('finds people by part of a name in any case, part of an email, or an exact national id; never merged-away people', async () => {
     const { store, tenantId, otherId, source, giveCertificates } = await setup(h);
     const kari = await store.people.createPerson(tenantId, { display_name: 'Kari Nordmann', national_id: '010190 121-38' });
-    await store.people.addIdentity(kari.id, { kind: 'email', value: 'kari.n@work.example', matched_by: 'email' });
+    await store.people.addIdentity(kari.tenant_id, kari.id, { kind: 'email', value: 'kari.n@work.example', matched_by: 'email' });
     await giveCertificates(tenantId, source, kari.id, 2);
     const ola = await store.people.createPerson(tenantId, { display_name: 'Ola 100%_Hansen' });
-    await store.people.addIdentity(ola.id, { kind: 'email', value: 'ola@home.example', matched_by: 'email' });
+    await store.people.addIdentity(ola.tenant_id, ola.id, { kind: 'email', value: 'ola@home.example', matched_by: 'email' });
     await store.people.createPerson(otherId, { display_name: 'Kari Nordmann', national_id: NIN });
 
     const ids = async (q: string) => (await store.people.searchPeople(tenantId, { q })).items.map((p) => p.id);
@@ -141,11 +141,11 @@ describeEachDialect('merging people', (h) => {
     const into = await store.people.createPerson(tenantId, { display_name: 'Kari Nordmann' });
     const from = await store.people.createPerson(tenantId, { display_name: 'Kari Nordmann', date_of_birth: '1990-01-01', national_id: NIN });
     const third = await store.people.createPerson(tenantId, { display_name: 'Kari N.' });
-    await store.people.addIdentity(into.id, { kind: 'email', value: 'kari@one.example', matched_by: 'created' });
-    await store.people.addIdentity(into.id, { kind: 'name_dob', value: 'kari nordmann|1990-01-01', matched_by: 'created' });
-    await store.people.addIdentity(from.id, { kind: 'email', value: 'kari@two.example', matched_by: 'created' });
-    await store.people.addIdentity(from.id, { kind: 'provider_user', value: '77', source_id: source, matched_by: 'created' });
-    await store.people.addIdentity(from.id, { kind: 'name_dob', value: 'kari nordmann|1990-01-01', matched_by: 'created' });
+    await store.people.addIdentity(into.tenant_id, into.id, { kind: 'email', value: 'kari@one.example', matched_by: 'created' });
+    await store.people.addIdentity(into.tenant_id, into.id, { kind: 'name_dob', value: 'kari nordmann|1990-01-01', matched_by: 'created' });
+    await store.people.addIdentity(from.tenant_id, from.id, { kind: 'email', value: 'kari@two.example', matched_by: 'created' });
+    await store.people.addIdentity(from.tenant_id, from.id, { kind: 'provider_user', value: '77', source_id: source, matched_by: 'created' });
+    await store.people.addIdentity(from.tenant_id, from.id, { kind: 'name_dob', value: 'kari nordmann|1990-01-01', matched_by: 'created' });
     const intoCerts = await giveCertificates(tenantId, source, into.id, 1, t0);
     const fromCerts = await giveCertificates(tenantId, source, from.id, 2, t0);
     await databaseOf(store)
@@ -170,14 +170,14 @@ describeEachDialect('merging people', (h) => {
     expect(byPerson.map((c) => c.id).sort()).toEqual([...intoCerts, ...fromCerts].sort());
     // Moved certificates show as changed to readers; the one that stayed did not change.
     for (const c of byPerson) expect(c.updated_at).toBe(fromCerts.includes(c.id) ? at.toISOString() : t0.toISOString());
-    expect((await store.people.listIdentities(into.id)).map((i) => i.kind).sort()).toEqual([
+    expect((await store.people.listIdentities(into.tenant_id, into.id)).map((i) => i.kind).sort()).toEqual([
       'email',
       'email',
       'name_dob',
       'national_id',
       'provider_user',
     ]);
-    expect(await store.people.listIdentities(from.id)).toEqual([]);
+    expect(await store.people.listIdentities(from.tenant_id, from.id)).toEqual([]);
     expect(await store.people.getPerson(tenantId, from.id)).toMatchObject({ merged_into: into.id });
     expect(await store.people.getPerson(tenantId, into.id)).toMatchObject({ date_of_birth: '1990-01-01', has_national_id: true, merged_into: null });
     expect(await store.people.getPersonNationalId(tenantId, into.id)).toBe(NIN);
@@ -212,7 +212,7 @@ describeEachDialect('merging people', (h) => {
     const c = await store.people.createPerson(tenantId, { display_name: 'C' });
     await giveCertificates(tenantId, source, b.id, 1);
     const theirs = await store.people.createPerson(otherId, { display_name: 'Theirs' });
-    await store.people.addIdentity(theirs.id, { kind: 'email', value: 'theirs@example.com', matched_by: 'created' });
+    await store.people.addIdentity(theirs.tenant_id, theirs.id, { kind: 'email', value: 'theirs@example.com', matched_by: 'created' });
     await giveCertificates(otherId, otherSource, theirs.id, 2);
     const otherRows = async () => {
       const s = await snapshot(h, store);

@@ -8,6 +8,7 @@ import type { Transaction } from 'kysely';
 import { AppError } from '../errors.ts';
 import { chunk, isoNow, VALUES_PER_LIST, type StoreContext } from './context.ts';
 import type { Database, PeopleTable, PersonIdentitiesTable, PersonMergesTable } from './schema.ts';
+import { personNationalIdPlace } from './secret-places.ts';
 
 type Trx = Transaction<Database>;
 
@@ -77,7 +78,7 @@ function identityKey(row: Pick<PersonIdentitiesTable, 'kind' | 'source_id' | 'va
 }
 
 export function createMergeRepository(ctx: StoreContext): MergeRepository {
-  const { db } = ctx;
+  const { db, box } = ctx;
 
   /** Both people of the tenant, locked on PostgreSQL (in id order) so two merges of one person cannot interleave. */
   async function lockPeople(trx: Trx, tenantId: string, ids: readonly string[]): Promise<Map<string, PeopleTable>> {
@@ -154,7 +155,14 @@ export function createMergeRepository(ctx: StoreContext): MergeRepository {
         if (into.national_id_hmac === null && from.national_id_hmac !== null) {
           filled.push('national_id');
           patch.national_id_hmac = from.national_id_hmac;
-          patch.national_id_ciphertext = from.national_id_ciphertext;
+          // Bound to its person (secret-places.ts): into gets its own ciphertext of the same number.
+          patch.national_id_ciphertext =
+            from.national_id_ciphertext === null
+              ? null
+              : box.encrypt(
+                  box.decrypt(from.national_id_ciphertext, personNationalIdPlace(tenantId, fromId)),
+                  personNationalIdPlace(tenantId, intoId),
+                );
         }
         if (filled.length > 0) await trx.updateTable('people').set({ ...patch, updated_at: now }).where('id', '=', intoId).execute();
         await trx.updateTable('people').set({ merged_into: intoId, updated_at: now }).where('id', '=', fromId).execute();

@@ -7,17 +7,22 @@ import * as m0002 from './migrations/0002_sync_identity.ts';
 import * as m0003 from './migrations/0003_hub_api.ts';
 import * as m0004 from './migrations/0004_expiring_index.ts';
 import * as m0005 from './migrations/0005_lock_fence.ts';
+import * as m0006 from './migrations/0006_bound_ciphertexts.ts';
+import type { SecretBox } from '../secrets.ts';
+import { KEY_CHECK_PLACE } from './secret-places.ts';
 
 /**
  * Every migration, imported explicitly (no directory scan: works the same under tsx, vitest and a bundle).
  * Forward-only: add the next numbered module here; never edit one that has shipped.
  */
-const MIGRATIONS: Record<string, { up(db: Kysely<unknown>): Promise<void> }> = {
+const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, box: SecretBox): Promise<void> }> = {
   '0001_initial': m0001,
   '0002_sync_identity': m0002,
   '0003_hub_api': m0003,
   '0004_expiring_index': m0004,
   '0005_lock_fence': m0005,
+  // Re-encrypts v1 ciphertexts with associated data: the one migration that needs the secret key.
+  '0006_bound_ciphertexts': m0006,
 };
 
 const KEY_CHECK = 'secret_key_check';
@@ -33,17 +38,19 @@ function atomic(up: (db: Kysely<unknown>) => Promise<void>): Migration {
   };
 }
 
-const provider: MigrationProvider = {
-  getMigrations: () =>
-    Promise.resolve(Object.fromEntries(Object.entries(MIGRATIONS).map(([name, m]) => [name, atomic((db) => m.up(db))]))),
-};
+function migrationsWith(box: SecretBox): MigrationProvider {
+  return {
+    getMigrations: () =>
+      Promise.resolve(Object.fromEntries(Object.entries(MIGRATIONS).map(([name, m]) => [name, atomic((db) => m.up(db, box))]))),
+  };
+}
 
 export async function runMigrations(ctx: StoreContext): Promise<{ applied: string[] }> {
   // The key check comes first: a wrong key must not get as far as changing the schema.
   await verifySecretKey(ctx);
   const { error, results } = await new Migrator({
     db: ctx.db,
-    provider,
+    provider: migrationsWith(ctx.box),
     // Kysely looks for its own tables in every schema unless told which one; name ours (the search_path's first).
     ...(ctx.dialect === 'postgres' ? { migrationTableSchema: await currentPostgresSchema(ctx) } : {}),
   }).migrateToLatest();
@@ -81,17 +88,25 @@ export async function verifySecretKey(ctx: StoreContext): Promise<void> {
   if (!(await metaTableExists(ctx))) return;
   const row = await ctx.db.selectFrom('meta').select('value').where('key', '=', KEY_CHECK).executeTakeFirst();
   if (row === undefined) return;
-  // decrypt() throws the clear secret_key_invalid error for a wrong key.
-  if (ctx.box.decrypt(row.value) !== KEY_CHECK_PLAIN) {
-    throw new AppError('secret_key_invalid', 'cannot decrypt stored secrets: CERTHUB_SECRET_KEY is not the key this data was encrypted with');
+  const wrongKey = (cause?: unknown) =>
+    new AppError('secret_key_invalid', 'cannot decrypt stored secrets: CERTHUB_SECRET_KEY is not the key this data was encrypted with', {
+      cause,
+    });
+  let plain: string;
+  try {
+    // v1 until migration 0006 has run.
+    plain = ctx.box.isLegacy(row.value) ? ctx.box.decryptLegacy(row.value) : ctx.box.decrypt(row.value, KEY_CHECK_PLACE);
+  } catch (err) {
+    throw wrongKey(err);
   }
+  if (plain !== KEY_CHECK_PLAIN) throw wrongKey();
 }
 
 async function ensureKeyCheck(ctx: StoreContext): Promise<void> {
   // Two processes migrating at once: the first insert wins and the other verifies against it.
   await ctx.db
     .insertInto('meta')
-    .values({ key: KEY_CHECK, value: ctx.box.encrypt(KEY_CHECK_PLAIN) })
+    .values({ key: KEY_CHECK, value: ctx.box.encrypt(KEY_CHECK_PLAIN, KEY_CHECK_PLACE) })
     .onConflict((oc) => oc.column('key').doNothing())
     .execute();
   await verifySecretKey(ctx);

@@ -1,5 +1,5 @@
 import { normalizeNationalId as digitsOf } from '../domain/identity.ts';
-import type { SecretBox } from '../secrets.ts';
+import type { SecretBox, SecretPlace } from '../secrets.ts';
 
 /** The domain's normalization (digits only), so `010190 123-45` and `01019012345` share one HMAC. */
 export function normalizeNationalId(value: string): string {
@@ -7,9 +7,9 @@ export function normalizeNationalId(value: string): string {
 }
 
 /** What the store keeps instead of a national id: an HMAC for lookups and a ciphertext for the rare read-back. */
-export function protectNationalId(box: SecretBox, value: string): { hmac: string; ciphertext: string } {
+export function protectNationalId(box: SecretBox, value: string, place: SecretPlace): { hmac: string; ciphertext: string } {
   const normalized = normalizeNationalId(value);
-  return { hmac: box.hmac(`national_id:${normalized}`), ciphertext: box.encrypt(normalized) };
+  return { hmac: box.hmac(`national_id:${normalized}`), ciphertext: box.encrypt(normalized, place) };
 }
 
 export function nationalIdHmac(box: SecretBox, value: string): string {

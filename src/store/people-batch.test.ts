@@ -13,11 +13,11 @@ describeEachDialect('findPeopleByIdentities', (h) => {
     const ola = await store.people.createPerson(tenant.id, { display_name: 'Ola' });
     const twin = await store.people.createPerson(tenant.id, { display_name: 'Ola' });
     const stranger = await store.people.createPerson(other.id, { display_name: 'Kari elsewhere' });
-    await store.people.addIdentity(kari.id, { kind: 'email', value: 'kari@example.com', matched_by: 'email' });
-    await store.people.addIdentity(stranger.id, { kind: 'email', value: 'stranger@example.com', matched_by: 'email' });
-    await store.people.addIdentity(ola.id, { kind: 'provider_user', value: '289252', source_id: source.id, matched_by: 'provider_user' });
+    await store.people.addIdentity(kari.tenant_id, kari.id, { kind: 'email', value: 'kari@example.com', matched_by: 'email' });
+    await store.people.addIdentity(stranger.tenant_id, stranger.id, { kind: 'email', value: 'stranger@example.com', matched_by: 'email' });
+    await store.people.addIdentity(ola.tenant_id, ola.id, { kind: 'provider_user', value: '289252', source_id: source.id, matched_by: 'provider_user' });
     for (const p of [ola, twin]) {
-      await store.people.addIdentity(p.id, { kind: 'name_dob', value: 'ola nordmann|1990-01-15', matched_by: 'name_dob' });
+      await store.people.addIdentity(p.tenant_id, p.id, { kind: 'name_dob', value: 'ola nordmann|1990-01-15', matched_by: 'name_dob' });
     }
 
     // 12,000 values: more than two IN lists' worth; only the known ones come back, keyed by the value as asked.

@@ -4,6 +4,7 @@ import { AppError } from '../errors.ts';
 import { chunk, isoNow, isUniqueViolation, VALUES_PER_LIST, type StoreContext } from './context.ts';
 import { nationalIdHmac, normalizeNationalId, protectNationalId } from './national-id.ts';
 import type { PeopleTable, PersonIdentitiesTable } from './schema.ts';
+import { personNationalIdPlace } from './secret-places.ts';
 
 
 /** A person as reads return it: the national id only as `has_national_id` (see getPersonNationalId). */
@@ -55,10 +56,12 @@ export interface PeopleRepository {
   getPersonNationalId(tenantId: string, personId: string): Promise<string | null>;
   /**
    * Records that `value` identifies the person. Idempotent for the same person; AppError('conflict') when the
-   * email / national id / provider user already belongs to another person (name_dob may be shared).
+   * email / national id / provider user already belongs to another person (name_dob may be shared), and
+   * AppError('not_found') when the tenant has no such person.
    */
-  addIdentity(personId: string, identity: NewIdentity, opts?: { now?: Date }): Promise<StoredPersonIdentity>;
-  listIdentities(personId: string): Promise<StoredPersonIdentity[]>;
+  addIdentity(tenantId: string, personId: string, identity: NewIdentity, opts?: { now?: Date }): Promise<StoredPersonIdentity>;
+  /** Empty when the tenant has no such person. */
+  listIdentities(tenantId: string, personId: string): Promise<StoredPersonIdentity[]>;
   /** People holding the identity; `sourceId` undefined means any source, null means tenant-wide identities only. */
   findPeopleByIdentity(
     tenantId: string,
@@ -147,9 +150,10 @@ export function createPeopleRepository(ctx: StoreContext): PeopleRepository {
   const repo: PeopleRepository = {
     async createPerson(tenantId, input, opts) {
       const now = isoNow(opts?.now);
-      const nationalId = input.national_id?.trim() ? protectNationalId(box, input.national_id) : null;
+      const id = ctx.newId();
+      const nationalId = input.national_id?.trim() ? protectNationalId(box, input.national_id, personNationalIdPlace(tenantId, id)) : null;
       const row: PeopleTable = {
-        id: ctx.newId(),
+        id,
         tenant_id: tenantId,
         display_name: input.display_name ?? null,
         date_of_birth: input.date_of_birth ?? null,
@@ -202,11 +206,16 @@ export function createPeopleRepository(ctx: StoreContext): PeopleRepository {
         .where('id', '=', personId)
         .executeTakeFirst();
       if (row === undefined) throw new AppError('not_found', `person ${personId} not found`);
-      return row.national_id_ciphertext === null ? null : box.decrypt(row.national_id_ciphertext);
+      return row.national_id_ciphertext === null ? null : box.decrypt(row.national_id_ciphertext, personNationalIdPlace(tenantId, personId));
     },
 
-    async addIdentity(personId, identity, opts) {
-      const person = await db.selectFrom('people').select('tenant_id').where('id', '=', personId).executeTakeFirst();
+    async addIdentity(tenantId, personId, identity, opts) {
+      const person = await db
+        .selectFrom('people')
+        .select('tenant_id')
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', personId)
+        .executeTakeFirst();
       if (person === undefined) throw new AppError('not_found', `person ${personId} not found`);
       if (identity.value.trim() === '') throw new AppError('invalid_request', `${identity.kind} identity needs a value`);
       const sourceId = identity.source_id ?? null;
@@ -245,7 +254,7 @@ export function createPeopleRepository(ctx: StoreContext): PeopleRepository {
       }
       if (identity.kind === 'national_id') {
         // The first national id matched to a person becomes the person's own (encrypted), for status checks by NIN.
-        const nationalId = protectNationalId(box, identity.value);
+        const nationalId = protectNationalId(box, identity.value, personNationalIdPlace(person.tenant_id, personId));
         await db
           .updateTable('people')
           .set({ national_id_ciphertext: nationalId.ciphertext, national_id_hmac: nationalId.hmac, updated_at: row.created_at })
@@ -256,8 +265,14 @@ export function createPeopleRepository(ctx: StoreContext): PeopleRepository {
       return toIdentity(row);
     },
 
-    async listIdentities(personId) {
-      const rows = await db.selectFrom('person_identities').selectAll().where('person_id', '=', personId).orderBy('id').execute();
+    async listIdentities(tenantId, personId) {
+      const rows = await db
+        .selectFrom('person_identities')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('person_id', '=', personId)
+        .orderBy('id')
+        .execute();
       return rows.map(toIdentity);
     },
 

@@ -77,7 +77,7 @@ describeEachDialect('deleting sources', (h) => {
     const theirs = await source(b.id, 'empty');
     await expect(store.sources.deleteSource(a.id, theirs.id, { purge: true })).rejects.toMatchObject({ code: 'not_found' });
     await expect(store.sources.deleteSource(a.id, 'nope')).rejects.toMatchObject({ code: 'not_found' });
-    expect(await store.sources.getSource(theirs.id)).not.toBeNull();
+    expect(await store.sources.getSource(theirs.tenant_id, theirs.id)).not.toBeNull();
 
     await store.locks.acquire(empty.id, 'live:1:x', 60_000);
     await store.locks.setRun(empty.id, 'live:1:x', 'run-9');
@@ -87,7 +87,7 @@ describeEachDialect('deleting sources', (h) => {
     });
     await store.locks.release(empty.id, 'live:1:x');
     expect(await store.sources.deleteSource(a.id, empty.id)).toEqual({ certificates: 0 });
-    expect(await store.sources.getSource(empty.id)).toBeNull();
+    expect(await store.sources.getSource(empty.tenant_id, empty.id)).toBeNull();
   });
 
   it('counts certificates per source and lists every tenant’s sources', async () => {
@@ -98,7 +98,7 @@ describeEachDialect('deleting sources', (h) => {
     await fill(store, main.id);
     await fill(store, theirs.id);
     expect([...(await store.sources.countCertificatesBySource(a.id))]).toEqual([[main.id, 2]]);
-    const all = await store.sources.listAllSources();
+    const all = await store.sources.listAllSourcesForScheduler();
     expect(all.map((s) => `${s.tenant_id === a.id ? 'acme' : 'globex'}/${s.slug}`).sort()).toEqual(['acme/main', 'acme/none', 'globex/main']);
   });
 });

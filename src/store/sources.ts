@@ -2,6 +2,7 @@ import type { ProviderId } from '../domain/certificate.ts';
 import { AppError } from '../errors.ts';
 import { canonicalJson, isoNow, isUniqueViolation, type StoreContext } from './context.ts';
 import type { SourcesTable } from './schema.ts';
+import { sourceCredentialsPlace } from './secret-places.ts';
 
 /** A configured source as reads return it: never its credentials (see getSourceCredentials). */
 export interface Source {
@@ -29,13 +30,23 @@ export interface SourceRepository {
   /** Creates the source or brings it in line with the config (and re-enables it); `updated_at` moves only on change. */
   upsertSourceFromConfig(tenantId: string, input: SourceConfigInput, opts?: { now?: Date }): Promise<Source>;
   listSources(tenantId: string): Promise<Source[]>;
-  getSource(sourceId: string): Promise<Source | null>;
+  /** Null when the tenant has no such source (another tenant's source included). */
+  getSource(tenantId: string, sourceId: string): Promise<Source | null>;
   getSourceBySlug(tenantId: string, slug: string): Promise<Source | null>;
-  /** The only read that decrypts credentials. Null when the source has none; AppError('not_found') when no such source. */
-  getSourceCredentials(sourceId: string): Promise<Record<string, unknown> | null>;
-  setSourceEnabled(sourceId: string, enabled: boolean, opts?: { now?: Date }): Promise<void>;
-  /** Every tenant's sources (the scheduler's view), by tenant then slug. */
-  listAllSources(): Promise<Source[]>;
+  /**
+   * The only read that decrypts credentials. Null when the source has none; AppError('not_found') when the tenant has
+   * no such source.
+   */
+  getSourceCredentials(tenantId: string, sourceId: string): Promise<Record<string, unknown> | null>;
+  /** AppError('not_found') when the tenant has no such source. */
+  setSourceEnabled(tenantId: string, sourceId: string, enabled: boolean, opts?: { now?: Date }): Promise<void>;
+  /** Every tenant's sources (the scheduler's view), by tenant then slug. Across tenants: only for the scheduler. */
+  listAllSourcesForScheduler(): Promise<Source[]>;
+  /**
+   * A source by id whatever its tenant, for the sync launcher: the scheduler starts runs across tenants, and the API
+   * routes that start one have read the source with their tenant first.
+   */
+  getSourceForLauncher(sourceId: string): Promise<Source | null>;
   /** Certificates stored per source of the tenant (any status, deleted ones included); sources without any are absent. */
   countCertificatesBySource(tenantId: string): Promise<Map<string, number>>;
   /**
@@ -74,8 +85,12 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
         eb.case().when('credentials_ciphertext', 'is not', null).then(1).else(0).end().as('has_credentials'),
       );
 
-  const decryptCredentials = (ciphertext: string | null): Record<string, unknown> | null =>
-    ciphertext === null ? null : (JSON.parse(box.decrypt(ciphertext)) as Record<string, unknown>);
+  const decryptCredentials = (
+    row: { tenant_id: string; id: string; credentials_ciphertext: string | null },
+  ): Record<string, unknown> | null =>
+    row.credentials_ciphertext === null
+      ? null
+      : (JSON.parse(box.decrypt(row.credentials_ciphertext, sourceCredentialsPlace(row.tenant_id, row.id))) as Record<string, unknown>);
 
   async function upsert(tenantId: string, input: SourceConfigInput, now: string): Promise<void> {
     const configJson = canonicalJson(input.settings);
@@ -85,12 +100,15 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
       .where('tenant_id', '=', tenantId)
       .where('slug', '=', input.slug)
       .executeTakeFirst();
-    const credentialsCiphertext = input.credentials === null ? null : box.encrypt(canonicalJson(input.credentials));
+    const encryptFor = (sourceId: string) =>
+      input.credentials === null ? null : box.encrypt(canonicalJson(input.credentials), sourceCredentialsPlace(tenantId, sourceId));
     if (existing === undefined) {
+      const id = ctx.newId();
+      const credentialsCiphertext = encryptFor(id);
       await db
         .insertInto('sources')
         .values({
-          id: ctx.newId(),
+          id,
           tenant_id: tenantId,
           slug: input.slug,
           provider: input.provider,
@@ -110,7 +128,7 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
         `source "${input.slug}" was created for provider ${existing.provider}, not ${input.provider}; give it a new id`,
       );
     }
-    const oldCredentials = decryptCredentials(existing.credentials_ciphertext);
+    const oldCredentials = decryptCredentials(existing);
     const credentialsChanged =
       (oldCredentials === null ? null : canonicalJson(oldCredentials)) !==
       (input.credentials === null ? null : canonicalJson(input.credentials));
@@ -120,7 +138,7 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
       .set({
         config_json: configJson,
         // Unchanged credentials keep their ciphertext (a fresh encryption would differ byte-wise for nothing).
-        credentials_ciphertext: credentialsChanged ? credentialsCiphertext : existing.credentials_ciphertext,
+        credentials_ciphertext: credentialsChanged ? encryptFor(existing.id) : existing.credentials_ciphertext,
         enabled: 1,
         updated_at: now,
       })
@@ -147,7 +165,11 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
       const rows = await selectSource().where('tenant_id', '=', tenantId).orderBy('slug').execute();
       return rows.map(toSource);
     },
-    async getSource(sourceId) {
+    async getSource(tenantId, sourceId) {
+      const row = await selectSource().where('tenant_id', '=', tenantId).where('id', '=', sourceId).executeTakeFirst();
+      return row === undefined ? null : toSource(row);
+    },
+    async getSourceForLauncher(sourceId) {
       const row = await selectSource().where('id', '=', sourceId).executeTakeFirst();
       return row === undefined ? null : toSource(row);
     },
@@ -155,24 +177,26 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
       const row = await selectSource().where('tenant_id', '=', tenantId).where('slug', '=', slug).executeTakeFirst();
       return row === undefined ? null : toSource(row);
     },
-    async getSourceCredentials(sourceId) {
+    async getSourceCredentials(tenantId, sourceId) {
       const row = await db
         .selectFrom('sources')
-        .select('credentials_ciphertext')
+        .select(['id', 'tenant_id', 'credentials_ciphertext'])
+        .where('tenant_id', '=', tenantId)
         .where('id', '=', sourceId)
         .executeTakeFirst();
       if (row === undefined) throw new AppError('not_found', `source ${sourceId} not found`);
-      return decryptCredentials(row.credentials_ciphertext);
+      return decryptCredentials(row);
     },
-    async setSourceEnabled(sourceId, enabled, opts) {
+    async setSourceEnabled(tenantId, sourceId, enabled, opts) {
       const result = await db
         .updateTable('sources')
         .set({ enabled: enabled ? 1 : 0, updated_at: isoNow(opts?.now) })
+        .where('tenant_id', '=', tenantId)
         .where('id', '=', sourceId)
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n) throw new AppError('not_found', `source ${sourceId} not found`);
     },
-    async listAllSources() {
+    async listAllSourcesForScheduler() {
       const rows = await selectSource().orderBy('tenant_id').orderBy('slug').execute();
       return rows.map(toSource);
     },

@@ -26,7 +26,7 @@ describeEachDialect('schema and keys', (h) => {
   it('migrates once, then is idempotent, and creates the default tenant', async () => {
     const store = await h.open({ migrate: false });
     expect(store.dialect).toBe(h.dialect);
-    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index', '0005_lock_fence'] });
+    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index', '0005_lock_fence', '0006_bound_ciphertexts'] });
     expect(await store.migrate()).toEqual({ applied: [] });
 
     const again = await h.open();
@@ -68,8 +68,8 @@ describeEachDialect('schema and keys', (h) => {
     const rows = await h.rows(store, 'sources');
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain(secret);
-    expect(String(rows[0]!.credentials_ciphertext)).toMatch(/^v1\./);
-    expect(await store.sources.getSourceCredentials(source.id)).toEqual({ api_key: secret });
+    expect(String(rows[0]!.credentials_ciphertext)).toMatch(/^v2\./);
+    expect(await store.sources.getSourceCredentials(source.tenant_id, source.id)).toEqual({ api_key: secret });
 
     // Same config again: nothing changes; new credentials: re-encrypted, updated_at moves.
     const later = new Date(Date.now() + 60_000);
@@ -86,7 +86,7 @@ describeEachDialect('schema and keys', (h) => {
     );
     expect(rotated.id).toBe(source.id);
     expect(rotated.updated_at).toBe(later.toISOString());
-    expect(await store.sources.getSourceCredentials(source.id)).toEqual({ api_key: 'new-key' });
+    expect(await store.sources.getSourceCredentials(source.tenant_id, source.id)).toEqual({ api_key: 'new-key' });
 
     await expectAppError(
       store.sources.upsertSourceFromConfig(tenant.id, {
@@ -150,15 +150,15 @@ describeEachDialect('schema and keys', (h) => {
     expect(await store.people.getPersonNationalId(tenant.id, kari.id)).toBe(nin);
     expect(await store.people.getPerson(other.id, kari.id)).toBeNull();
 
-    await store.people.addIdentity(kari.id, { kind: 'email', value: ' Kari@Example.COM ', matched_by: 'email' });
-    await store.people.addIdentity(kari.id, {
+    await store.people.addIdentity(kari.tenant_id, kari.id, { kind: 'email', value: ' Kari@Example.COM ', matched_by: 'email' });
+    await store.people.addIdentity(kari.tenant_id, kari.id, {
       kind: 'provider_user',
       value: '289252',
       source_id: source.id,
       matched_by: 'provider_user',
     });
     // Idempotent for the same person.
-    await store.people.addIdentity(kari.id, { kind: 'email', value: 'kari@example.com', matched_by: 'email' });
+    await store.people.addIdentity(kari.tenant_id, kari.id, { kind: 'email', value: 'kari@example.com', matched_by: 'email' });
 
     const find = (kind: 'email' | 'national_id' | 'provider_user' | 'name_dob', value: string, sourceId?: string | null) =>
       store.people
@@ -172,15 +172,15 @@ describeEachDialect('schema and keys', (h) => {
 
     const ola = await store.people.createPerson(tenant.id, { display_name: 'Ola' });
     await expectAppError(
-      store.people.addIdentity(ola.id, { kind: 'email', value: 'kari@example.com', matched_by: 'email' }),
+      store.people.addIdentity(ola.tenant_id, ola.id, { kind: 'email', value: 'kari@example.com', matched_by: 'email' }),
       'conflict',
     );
     await expectAppError(store.people.createPerson(tenant.id, { national_id: nin }), 'conflict');
     // name + date of birth may be shared by two people.
-    await store.people.addIdentity(kari.id, { kind: 'name_dob', value: 'kari nordmann|1990-01-01', matched_by: 'name_dob' });
-    await store.people.addIdentity(ola.id, { kind: 'name_dob', value: 'kari nordmann|1990-01-01', matched_by: 'name_dob' });
+    await store.people.addIdentity(kari.tenant_id, kari.id, { kind: 'name_dob', value: 'kari nordmann|1990-01-01', matched_by: 'name_dob' });
+    await store.people.addIdentity(ola.tenant_id, ola.id, { kind: 'name_dob', value: 'kari nordmann|1990-01-01', matched_by: 'name_dob' });
     expect((await find('name_dob', 'kari nordmann|1990-01-01')).sort()).toEqual([kari.id, ola.id].sort());
-    expect((await store.people.listIdentities(kari.id)).map((i) => i.kind).sort()).toEqual([
+    expect((await store.people.listIdentities(kari.tenant_id, kari.id)).map((i) => i.kind).sort()).toEqual([
       'email',
       'name_dob',
       'national_id',
@@ -188,7 +188,7 @@ describeEachDialect('schema and keys', (h) => {
     ]);
 
     // A national id matched later becomes the person's own when they had none.
-    await store.people.addIdentity(ola.id, { kind: 'national_id', value: '02029054321', matched_by: 'national_id' });
+    await store.people.addIdentity(ola.tenant_id, ola.id, { kind: 'national_id', value: '02029054321', matched_by: 'national_id' });
     expect(await store.people.getPerson(tenant.id, ola.id)).toMatchObject({ has_national_id: true });
     expect(await store.people.getPersonNationalId(tenant.id, ola.id)).toBe('02029054321');
 
@@ -277,7 +277,7 @@ describe('createStore errors', () => {
 
   it('in-memory SQLite works', async () => {
     const store = await createStore({ url: 'sqlite::memory:', secretKey: key });
-    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index', '0005_lock_fence'] });
+    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index', '0005_lock_fence', '0006_bound_ciphertexts'] });
     await store.close();
   });
 });

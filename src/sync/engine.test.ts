@@ -187,7 +187,7 @@ describeEachDialect('sync engine', (h) => {
     expect(await run()).toMatchObject({ status: 'succeeded', certificates: { deleted: 0, unchanged: 28 } });
     items = [...items, sampleCertificate(5)];
     expect(await run()).toMatchObject({ status: 'succeeded', certificates: { updated: 1, deleted: 0 } });
-    expect((await store.certificates.getCertificateByExternalId(source.id, 'ext-5'))?.status).toBe('awarded');
+    expect((await store.certificates.getCertificateByExternalId(source.tenant_id, source.id, 'ext-5'))?.status).toBe('awarded');
   });
 
   it('sweeps a scan that died between its last page and the sweep, even when the next run is answered "unchanged"', async () => {
@@ -212,7 +212,7 @@ describeEachDialect('sync engine', (h) => {
     // complete, so what it did not return is swept.
     const unchanged = createListProvider({ completeness: 'full-scan', items: () => [], pageSize: 5, unchanged: () => true });
     expect(await runSourceSync({ store, session: sessionOf(input, source, unchanged, http.client), now })).toMatchObject({ status: 'succeeded', certificates: { deleted: 1 } });
-    expect((await store.certificates.getCertificateByExternalId(source.id, 'ext-3'))?.status).toBe('deleted');
+    expect((await store.certificates.getCertificateByExternalId(source.tenant_id, source.id, 'ext-3'))?.status).toBe('deleted');
     expect(await store.scans.get(source.id)).toBeNull();
   });
 
@@ -229,7 +229,7 @@ describeEachDialect('sync engine', (h) => {
     expect(await run()).toMatchObject({ status: 'succeeded', certificates: { deleted: 0 } });
     fullScan = true;
     expect(await run()).toMatchObject({ status: 'succeeded', certificates: { deleted: 2 } });
-    expect((await store.certificates.getCertificateByExternalId(source.id, 'ext-7'))?.status).toBe('deleted');
+    expect((await store.certificates.getCertificateByExternalId(source.tenant_id, source.id, 'ext-7'))?.status).toBe('deleted');
     expect(await store.scans.get(source.id)).toBeNull();
   });
 

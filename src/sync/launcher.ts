@@ -69,7 +69,7 @@ export function createSyncLauncher(opts: SyncLauncherOptions): BackgroundSyncLau
 
   async function launch(sourceId: string, launchOpts: LaunchOptions = {}): Promise<LaunchedRun> {
     if (stopping !== null) throw new AppError('cancelled', 'certhub is shutting down; no new sync runs');
-    const source = await store.sources.getSource(sourceId);
+    const source = await store.sources.getSourceForLauncher(sourceId);
     if (source === null) throw new AppError('not_found', `source ${sourceId} not found`);
 
     const controller = new AbortController();

@@ -47,7 +47,7 @@ async function source(tenant: string, slug: string, opts: { everyMs?: number; pr
     settings: opts.everyMs === undefined ? {} : { sync_every_ms: opts.everyMs },
     credentials: null,
   });
-  if (opts.enabled === false) await store.sources.setSourceEnabled(s.id, false);
+  if (opts.enabled === false) await store.sources.setSourceEnabled(s.tenant_id, s.id, false);
   return s;
 }
 
@@ -95,7 +95,7 @@ describe('store-driven scheduler', () => {
     const afterChange = count(launcher.launched, added.id);
     expect(afterChange).toBeGreaterThanOrEqual(3);
 
-    await store.sources.setSourceEnabled(added.id, false);
+    await store.sources.setSourceEnabled(added.tenant_id, added.id, false);
     await scheduler.refresh();
     await sleep(50);
     const atDisable = count(launcher.launched, added.id);

@@ -111,7 +111,7 @@ export function startStoredScheduler(opts: StoredSchedulerOptions): StoredSyncSc
 
   async function apply(): Promise<void> {
     if (stopped) return;
-    const sources = await store.sources.listAllSources();
+    const sources = await store.sources.listAllSourcesForScheduler();
     const wanted = new Map<string, Source>();
     for (const source of sources) {
       if (!source.enabled) continue;

@@ -63,8 +63,8 @@ describeEachDialect('full scans that check what they did not list', (h) => {
     const second = await run();
     expect([...(asked[1] ?? [])].sort()).toEqual(['ext-2', 'ext-3', 'ext-7']);
     expect(second).toMatchObject({ status: 'succeeded', certificates: { deleted: 1, unchanged: 11 } });
-    expect((await store.certificates.getCertificateByExternalId(source.id, 'ext-3'))?.status).toBe('deleted');
-    for (const id of ['ext-2', 'ext-7']) expect((await store.certificates.getCertificateByExternalId(source.id, id))?.status).toBe('awarded');
+    expect((await store.certificates.getCertificateByExternalId(source.tenant_id, source.id, 'ext-3'))?.status).toBe('deleted');
+    for (const id of ['ext-2', 'ext-7']) expect((await store.certificates.getCertificateByExternalId(source.tenant_id, source.id, id))?.status).toBe('awarded');
   });
 
   it('a page saying sweep: false ends the scan without sweeping, and carries its warning into the report', async () => {
@@ -81,7 +81,7 @@ describeEachDialect('full scans that check what they did not list', (h) => {
     const kept = await run();
     expect(kept).toMatchObject({ status: 'succeeded', certificates: { deleted: 0 }, warnings: [{ code: 'sweep_postponed', message: 'could not confirm what is gone', count: 1 }] });
     expect(await store.scans.get(source.id)).toBeNull();
-    expect((await store.certificates.getCertificateByExternalId(source.id, 'ext-6'))?.status).toBe('awarded');
+    expect((await store.certificates.getCertificateByExternalId(source.tenant_id, source.id, 'ext-6'))?.status).toBe('awarded');
 
     // The next scan that can confirm it sweeps them.
     postpone = false;

@@ -67,7 +67,7 @@ describe('finding 6: the file route and a drip-feeding provider', () => {
       settings: { base_url: base, timezone: 'Europe/Oslo', sync_every_ms: 3_600_000 },
     });
     await hub.seed(tenant.source, [sampleCertificate(1, { raw: { id: 1, participant_id: 77 } })]);
-    certId = (await store.certificates.getCertificateByExternalId(tenant.source.id, 'ext-1'))!.id;
+    certId = (await store.certificates.getCertificateByExternalId(tenant.id, tenant.source.id, 'ext-1'))!.id;
   });
   afterEach(() => drip.reset());
   afterAll(async () => {

@@ -78,7 +78,7 @@ describe('certificate files from the provider simulators', () => {
     const { run } = sim('frontcore');
     const [cert] = await withFiles('frontcore');
     expect(cert?.file.sha256).toBeNull();
-    const versionsBefore = await store.certificates.listCertificateVersions(cert!.id);
+    const versionsBefore = await store.certificates.listCertificateVersions(hub.a.id, cert!.id);
 
     const before = await counters(run.simUrl);
     const providerBefore = await providerRequests(run.simUrl);
@@ -101,7 +101,7 @@ describe('certificate files from the provider simulators', () => {
     const stored = await hub.call('GET', `/v1/certificates/${cert!.id}`, { key: hub.a.readKey });
     expect(stored.json().file).toEqual({ available: true, sha256: sha256(bytes) });
     expect(stored.json().updated_at).toBe(cert!.updated_at);
-    expect(await store.certificates.listCertificateVersions(cert!.id)).toEqual(versionsBefore);
+    expect(await store.certificates.listCertificateVersions(hub.a.id, cert!.id)).toEqual(versionsBefore);
 
     const second = await getFile(cert!.id);
     expect(second.statusCode).toBe(200);
@@ -193,7 +193,7 @@ describe('certificate files a provider gets wrong', () => {
     });
     try {
       await hub.seed(hub.a.source, [sampleCertificate(1)]);
-      const cert = (await hub.store.certificates.getCertificateByExternalId(hub.a.source.id, 'ext-1'))!;
+      const cert = (await hub.store.certificates.getCertificateByExternalId(hub.a.source.tenant_id, hub.a.source.id, 'ext-1'))!;
       const res = await hub.call('GET', `/v1/certificates/${cert.id}/file`, { key: hub.a.readKey });
       expect(res.statusCode).toBe(502);
       expect(res.json().error.code).toBe('provider_error');

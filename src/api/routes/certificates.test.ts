@@ -198,7 +198,7 @@ describe('certificate routes', () => {
     expect(items[0]!.raw).toMatchObject({ id: 5, user: { national_identification_number: '[national_id redacted]' } });
     expect(res.body).not.toContain(NIN);
     expect(res.body).not.toContain('010190');
-    const creds = await hub.store.sources.getSourceCredentials(hub.a.source.id);
+    const creds = await hub.store.sources.getSourceCredentials(hub.a.source.tenant_id, hub.a.source.id);
     expect(res.body).not.toContain(String(creds?.api_key));
     const one = await hub.call('GET', `/v1/certificates/${five.id}`, { key: hub.a.readKey });
     expect(one.body).not.toContain(NIN);
@@ -225,7 +225,7 @@ describe('certificate routes', () => {
   it('answers 404 for a file the provider does not offer, and needs a key', async () => {
     const pending = byExt('ext-6');
     await hub.store.certificates.savePage(edx.id, [cert(8, { file: { available: false } })], null);
-    const noFile = (await hub.store.certificates.getCertificateByExternalId(edx.id, 'ext-8'))!;
+    const noFile = (await hub.store.certificates.getCertificateByExternalId(edx.tenant_id, edx.id, 'ext-8'))!;
     const res = await hub.call('GET', `/v1/certificates/${noFile.id}/file`, { key: hub.a.readKey });
     expect(res.statusCode).toBe(404);
     expect(res.json().error).toMatchObject({ code: 'not_found', message: expect.stringContaining('no file') as string });

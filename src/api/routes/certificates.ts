@@ -168,7 +168,7 @@ export function registerCertificateRoutes(table: RouteTable, deps: RouteDeps): v
     async handler({ caller, params }) {
       const tenantId = caller!.tenantId;
       await certificateOr404(tenantId, params.id);
-      const versions = await store.certificates.listCertificateVersions(params.id, { tenantId });
+      const versions = await store.certificates.listCertificateVersions(tenantId, params.id);
       // Named fields only: whatever else a version row may carry later stays out of the answer.
       return {
         items: versions.map((v) => ({

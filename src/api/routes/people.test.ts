@@ -55,7 +55,7 @@ describe('people API', () => {
     return res.json<T>();
   };
   const personOf = async (source: Source, externalId: string) =>
-    (await hub.store.certificates.getCertificateByExternalId(source.id, externalId))!.person_id!;
+    (await hub.store.certificates.getCertificateByExternalId(source.tenant_id, source.id, externalId))!.person_id!;
 
   /** Kari on FrontCore (with national id) and Kari on Springest (other email, same name and birthday: a suggestion). */
   async function seedKaris() {

@@ -116,7 +116,7 @@ export async function buildPersonPage(
   if (person === null) throw new AppError('not_found', `person ${personId} not found`);
   const at = opts.asOf === undefined ? opts.now : new Date(opts.asOf);
   const [identities, sources, certificates, requirements, merges] = await Promise.all([
-    store.people.listIdentities(person.id),
+    store.people.listIdentities(tenantId, person.id),
     store.sources.listSources(tenantId),
     store.certificates.listCertificatesByPeople(tenantId, [person.id], opts.asOf === undefined ? { now: at } : { asOf: opts.asOf }),
     store.requirements.listRequirements(tenantId),

@@ -54,8 +54,8 @@ async function createLiveHub(opts: { scheduler: boolean }): Promise<LiveHub> {
   };
   const test = await createTestHub({ store, events, connector, sync });
   // The test hub's own sources point at nothing; only the ones these tests create should sync.
-  await store.sources.setSourceEnabled(test.a.source.id, false);
-  await store.sources.setSourceEnabled(test.b.source.id, false);
+  await store.sources.setSourceEnabled(test.a.source.tenant_id, test.a.source.id, false);
+  await store.sources.setSourceEnabled(test.b.source.tenant_id, test.b.source.id, false);
   if (opts.scheduler) scheduler = startStoredScheduler({ store, launcher, hasConnector: (p) => findProvider(p) !== null });
   const url = await test.app.listen({ host: '127.0.0.1', port: 0 });
   return Object.assign(test, { launcher, scheduler, url });

@@ -83,6 +83,24 @@ function expectNoSecrets(h: Hub) {
 }
 
 describe('sources API', () => {
+  it("finding 20: an API key of tenant A asking for tenant B's source (by its id or its store id) gets 404 and changes nothing", async () => {
+    const h = (hub = await createHub());
+    for (const id of [h.bOnly.slug, h.bOnly.id]) {
+      const asks = [
+        h.call('GET', `/v1/sources/${id}`, { key: h.a.adminKey }),
+        h.call('PATCH', `/v1/sources/${id}`, { key: h.a.adminKey, body: { timezone: 'Europe/Stockholm' } }),
+        h.call('POST', `/v1/sources/${id}/test`, { key: h.a.adminKey }),
+        h.call('POST', `/v1/sources/${id}/sync`, { key: h.a.adminKey }),
+        h.call('DELETE', `/v1/sources/${id}`, { key: h.a.adminKey }),
+      ];
+      for (const res of await Promise.all(asks)) expect(res.statusCode).toBe(404);
+    }
+    expect(await h.store.sources.getSource(h.b.id, h.bOnly.id)).toMatchObject({ slug: 'globex-only', settings: h.bOnly.settings });
+    expect(await h.store.sources.getSourceCredentials(h.b.id, h.bOnly.id)).toEqual({ api_key: 'globex-secret-key-987654' });
+    expect(await h.store.sync.listRuns({ sourceId: h.bOnly.id })).toEqual([]);
+    expectNoSecrets(h);
+  });
+
   it('creates a source validated like certhub.yaml; credentials are stored encrypted and never answered', async () => {
     const h = (hub = await createHub());
     const res = await h.call('POST', '/v1/sources', { key: h.a.adminKey, body: newSource({ rate_limit: { requests: 4, per_seconds: 1 } }) });
@@ -98,7 +116,7 @@ describe('sources API', () => {
       settings: { base_url: 'https://api.frontcore.example', timezone: 'Europe/Oslo', sync_every_ms: 900_000, rate_limit: { requests: 4, per_seconds: 1 } },
     });
     const stored = (await h.store.sources.getSourceBySlug(h.a.id, 'fc-new'))!;
-    expect(await h.store.sources.getSourceCredentials(stored.id)).toEqual({ api_key: SECRET });
+    expect(await h.store.sources.getSourceCredentials(stored.tenant_id, stored.id)).toEqual({ api_key: SECRET });
     const row = await databaseOf(h.store).selectFrom('sources').select('credentials_ciphertext').where('id', '=', stored.id).executeTakeFirstOrThrow();
     expect(row.credentials_ciphertext).not.toContain(SECRET);
 
@@ -132,7 +150,7 @@ describe('sources API', () => {
     expect(dup.statusCode).toBe(409);
     expect(dup.json().error.code).toBe('conflict');
     // The existing source's credentials are untouched by the refused duplicate.
-    expect(await h.store.sources.getSourceCredentials(h.a.source.id)).not.toEqual({ api_key: SECRET });
+    expect(await h.store.sources.getSourceCredentials(h.a.source.tenant_id, h.a.source.id)).not.toEqual({ api_key: SECRET });
 
     // The same id in another tenant is fine: ids are per tenant.
     expect((await h.call('POST', '/v1/sources', { key: h.a.adminKey, body: newSource({ id: 'globex-only' }) })).statusCode).toBe(201);
@@ -146,11 +164,11 @@ describe('sources API', () => {
     expect(patched.statusCode).toBe(200);
     expect(patched.json().settings).toMatchObject({ timezone: 'Europe/Stockholm', sync_every_ms: 1_800_000, base_url: 'https://api.frontcore.example' });
     const id = (await h.store.sources.getSourceBySlug(h.a.id, 'fc-new'))!.id;
-    expect(await h.store.sources.getSourceCredentials(id)).toEqual({ api_key: SECRET });
+    expect(await h.store.sources.getSourceCredentials(h.a.id, id)).toEqual({ api_key: SECRET });
 
     const rotated = `${SECRET}-rotated`;
     expect((await h.call('PATCH', '/v1/sources/fc-new', { key: h.a.adminKey, body: { api_key: rotated } })).statusCode).toBe(200);
-    expect(await h.store.sources.getSourceCredentials(id)).toEqual({ api_key: rotated });
+    expect(await h.store.sources.getSourceCredentials(h.a.id, id)).toEqual({ api_key: rotated });
     expect(JSON.stringify(h.bodies)).not.toContain('rotated');
 
     const disabled = await h.call('PATCH', '/v1/sources/fc-new', { key: h.a.adminKey, body: { enabled: false } });
@@ -181,7 +199,7 @@ describe('sources API', () => {
     expect((await h.call('GET', '/v1/sources/frontcore-main', { key: h.a.readKey })).statusCode).toBe(404);
     expect(await databaseOf(h.store).selectFrom('certificates').select('id').where('source_id', '=', h.a.source.id).execute()).toEqual([]);
     // Tenant b's source of the same id is untouched.
-    expect(await h.store.sources.getSource(h.b.source.id)).not.toBeNull();
+    expect(await h.store.sources.getSource(h.b.source.tenant_id, h.b.source.id)).not.toBeNull();
   });
 
   it('starts a sync in the background (202), shows it in the runs and on the source; 409 while it runs', async () => {
@@ -327,7 +345,7 @@ describe('sources API: access', () => {
     await h.seed(h.bOnly, certs(1, 2));
     const before = {
       sources: await h.store.sources.listSources(h.b.id),
-      credentials: await h.store.sources.getSourceCredentials(h.bOnly.id),
+      credentials: await h.store.sources.getSourceCredentials(h.bOnly.tenant_id, h.bOnly.id),
       runs: await h.store.sync.listRuns({ sourceId: h.bOnly.id }),
     };
     const routes: [string, string, string, unknown?][] = [
@@ -348,7 +366,7 @@ describe('sources API: access', () => {
     expect((await h.call('GET', '/v1/sync-runs', { key: h.a.readKey })).json().items).toEqual([]);
     expect({
       sources: await h.store.sources.listSources(h.b.id),
-      credentials: await h.store.sources.getSourceCredentials(h.bOnly.id),
+      credentials: await h.store.sources.getSourceCredentials(h.bOnly.tenant_id, h.bOnly.id),
       runs: await h.store.sync.listRuns({ sourceId: h.bOnly.id }),
     }).toEqual(before);
     expectNoSecrets(h);

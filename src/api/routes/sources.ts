@@ -75,9 +75,9 @@ export function registerSourceRoutes(table: RouteTable, deps: RouteDeps): void {
     const { settings, credentials } = splitSourceSecrets(config);
     const stored = await store.sources.upsertSourceFromConfig(tenantId, { slug: config.id, provider: config.provider, settings, credentials });
     // upsertSourceFromConfig (re-)enables; the body's `enabled` wins.
-    if (!config.enabled) await store.sources.setSourceEnabled(stored.id, false);
+    if (!config.enabled) await store.sources.setSourceEnabled(tenantId, stored.id, false);
     deps.sync?.sourcesChanged?.();
-    return (await store.sources.getSource(stored.id)) ?? stored;
+    return (await store.sources.getSource(tenantId, stored.id)) ?? stored;
   }
 
   table.add({
@@ -154,7 +154,7 @@ export function registerSourceRoutes(table: RouteTable, deps: RouteDeps): void {
       if ('provider' in body && body.provider !== source.provider) {
         throw new AppError('invalid_request', `body.provider: cannot change; source ${source.slug} is a ${source.provider} source`);
       }
-      const credentials = await store.sources.getSourceCredentials(source.id);
+      const credentials = await store.sources.getSourceCredentials(tenantId, source.id);
       const current = joinSourceSecrets({ slug: source.slug, provider: source.provider, tenant: '', enabled: source.enabled }, source.settings, credentials);
       const merged = mergeDeep(asYamlShape(current), body);
       const config = parseOrThrow(createBody, merged, 'body');
