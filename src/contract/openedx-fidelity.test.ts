@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SourceConfig } from '../config/index.ts';
 import { createSourceConnector } from '../providers/connector.ts';
-import { createProviderHttpClient, type ProviderHttpClient } from '../providers/http/index.ts';
+import { ALLOW_PRIVATE_EGRESS, createProviderHttpClient, type ProviderHttpClient } from '../providers/http/index.ts';
 import { LIST_CREDENTIALS } from '../providers/openedx/client.ts';
 import { generateWorld } from '../simulators/common/world.ts';
 import { createOpenedxSimulator, type OpenedxSimulator, type OpenedxSimulatorOptions } from '../simulators/openedx/index.ts';
@@ -77,7 +77,7 @@ async function start(opts: FixtureOptions): Promise<Fixture & { proxy: Recording
   const connector = createSourceConnector({
     store,
     createHttp: (src) => {
-      const inner: ProviderHttpClient = createProviderHttpClient({ secrets: [String((src.oauth as Record<string, unknown>).client_secret)] });
+      const inner: ProviderHttpClient = createProviderHttpClient({ egress: ALLOW_PRIVATE_EGRESS, secrets: [String((src.oauth as Record<string, unknown>).client_secret)] });
       const request = async (req: Parameters<ProviderHttpClient['request']>[0]) => {
         const res = await inner.request(req);
         if (req.endpoint === LIST_CREDENTIALS && hook !== undefined) await hook((listPages += 1));
