@@ -14,6 +14,7 @@ import { describeError } from './errors.ts';
 import { createEventBus, type EventBus } from './events.ts';
 import { createLimiterRegistry } from './providers/http/index.ts';
 import { createSourceConnector } from './providers/connector.ts';
+import type { EgressPolicy } from './providers/http/egress.ts';
 import { findProvider } from './providers/registry.ts';
 import type { Store } from './store/index.ts';
 import { createSyncLauncher, type BackgroundSyncLauncher } from './sync/launcher.ts';
@@ -29,6 +30,8 @@ export interface HubOptions {
   /** Run the store-driven scheduler (default true). */
   schedule?: boolean;
   rateLimit?: RateLimit | null;
+  /** Where provider requests may go (certhub.yaml `outbound:`); default: public addresses only. */
+  outbound?: EgressPolicy;
 }
 
 export interface RunningHub {
@@ -58,7 +61,12 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
   // keep everything talking to one provider account (syncs, tests, downloads, live checks) under its limit together.
   const events = createEventBus();
   const metrics = createMetrics();
-  const connector = createSourceConnector({ store, limiters: createLimiterRegistry(), logger });
+  const connector = createSourceConnector({
+    store,
+    limiters: createLimiterRegistry(),
+    logger,
+    ...(opts.outbound === undefined ? {} : { outbound: opts.outbound }),
+  });
   const launcher = createSyncLauncher({ store, connector, events, metrics, logger });
   let scheduler: ReturnType<typeof startStoredScheduler> | null = null;
   const sync: SyncLauncher = {

@@ -8,12 +8,12 @@ import { ALLOW_PRIVATE_EGRESS, createEgressGuard, EgressRefusedError, REFUSE_PRI
 /** A resolver that never asks DNS: each name answers from the table, in turn when it lists several answers. */
 function fakeResolver(table: Record<string, string[][]>): Resolve & { calls: string[] } {
   const calls: string[] = [];
-  const resolve = (async (name: string) => {
+  const resolve = ((name: string) => {
     calls.push(name);
     const answers = table[name];
-    if (answers === undefined) throw Object.assign(new Error(`${name} not in the test table`), { code: 'ENOTFOUND' });
+    if (answers === undefined) return Promise.reject(Object.assign(new Error(`${name} not in the test table`), { code: 'ENOTFOUND' }));
     const answer = answers[Math.min(calls.filter((c) => c === name).length - 1, answers.length - 1)] ?? [];
-    return answer.map((address) => ({ address, family: address.includes(':') ? (6 as const) : (4 as const) }));
+    return Promise.resolve(answer.map((address) => ({ address, family: address.includes(':') ? (6 as const) : (4 as const) })));
   }) as unknown as Resolve & { calls: string[] };
   resolve.calls = calls;
   return resolve;
