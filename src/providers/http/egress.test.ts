@@ -109,6 +109,7 @@ describe('finding 2: the HTTP client connects only where the egress policy allow
   let server: Server | undefined;
   let connections = 0;
   let requests = 0;
+  let authorizations: (string | undefined)[] = [];
 
   afterEach(async () => {
     await new Promise<void>((done) => (server === undefined ? done() : server.close(() => done())));
@@ -118,8 +119,10 @@ describe('finding 2: the HTTP client connects only where the egress policy allow
   async function listen(): Promise<number> {
     connections = 0;
     requests = 0;
-    server = createServer((_req, res) => {
+    authorizations = [];
+    server = createServer((req, res) => {
       requests++;
+      authorizations.push(req.headers.authorization);
       res.setHeader('content-type', 'application/json');
       res.end('{"ok":true}');
     });
@@ -186,5 +189,16 @@ describe('finding 2: the HTTP client connects only where the egress policy allow
       await refusing.close();
     }
     expect(requests).toBe(1);
+  });
+
+  it('finding 3: user:password@ in a link (a provider\'s file link, say) is a credential and is not sent', async () => {
+    const port = await listen();
+    const http = createProviderHttpClient({ egress: ALLOW_PRIVATE_EGRESS });
+    try {
+      await http.request({ method: 'GET', url: `http://admin:hunter2@127.0.0.1:${port}/file.pdf`, endpoint: 'GET file link' });
+    } finally {
+      await http.close();
+    }
+    expect(authorizations).toEqual([undefined]);
   });
 });
