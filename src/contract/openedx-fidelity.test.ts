@@ -65,7 +65,7 @@ async function start(opts: FixtureOptions): Promise<Fixture & { proxy: Recording
     ...entry,
     base_url: front,
     oauth: { ...oauth, token_url: `${front}/oauth2/access_token` },
-    rate_limit: { requests: 200, per_seconds: 1 },
+    rate_limit: { requests: 100, per_seconds: 1 }, // the ceiling certhub.yaml allows (MAX_REQUESTS_PER_SECOND)
     ...opts.source?.(simUrl),
   });
   const opened = await openStore([source]);

@@ -307,12 +307,13 @@ describe('FrontCore status checks and diploma files against the simulator', () =
     expect(Object.keys(counters).some((k) => k.includes('/download'))).toBe(true);
   });
 
-  it('a wrong API key is a provider_error quoting FrontCore, never the key; a payload off the schema says where', async () => {
+  it('a wrong API key is a provider_error naming endpoint and status, FrontCore\'s answer only in details (issue 13, finding 3), never the key; a payload off the schema says where', async () => {
     const r = await start(10, { seed: 'fc-errors' });
     const wrong = { ...r.config, api_key: 'fc_wrong_key_0123456789' };
     const err = await listParticipants({ http: createProviderHttpClient({ egress: ALLOW_PRIVATE_EGRESS, secrets: [wrong.api_key], retry: RETRY }), config: wrong }, { since_id: 0, updated_at_min: null }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'provider_error' });
-    expect((err as Error).message).toContain('Wrong API Key');
+    expect((err as Error).message).toBe('GET /v2/participants returned HTTP 401');
+    expect(JSON.stringify((err as AppError).details)).toContain('Wrong API Key');
     expect(JSON.stringify({ m: (err as Error).message, d: (err as AppError).details })).not.toContain(wrong.api_key);
 
     const server = http.createServer((_req, res) => {
