@@ -14,6 +14,7 @@ import { describeError } from './errors.ts';
 import { createEventBus, type EventBus } from './events.ts';
 import { createLimiterRegistry } from './providers/http/index.ts';
 import { createSourceConnector } from './providers/connector.ts';
+import type { EgressPolicy } from './providers/http/egress.ts';
 import { findProvider } from './providers/registry.ts';
 import type { Store } from './store/index.ts';
 import { createSyncLauncher, type BackgroundSyncLauncher } from './sync/launcher.ts';
@@ -31,6 +32,8 @@ export interface HubOptions {
   rateLimit?: RateLimit | null;
   /** What GET /metrics wants as its Bearer token (CERTHUB_METRICS_TOKEN); absent: /metrics is closed. */
   metricsToken?: string | null;
+  /** Where provider requests may go (certhub.yaml `outbound:`); default: public addresses only. */
+  outbound?: EgressPolicy;
 }
 
 export interface RunningHub {
@@ -60,7 +63,12 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
   // keep everything talking to one provider account (syncs, tests, downloads, live checks) under its limit together.
   const events = createEventBus();
   const metrics = createMetrics();
-  const connector = createSourceConnector({ store, limiters: createLimiterRegistry(), logger });
+  const connector = createSourceConnector({
+    store,
+    limiters: createLimiterRegistry(),
+    logger,
+    ...(opts.outbound === undefined ? {} : { outbound: opts.outbound }),
+  });
   const launcher = createSyncLauncher({ store, connector, events, metrics, logger });
   let scheduler: ReturnType<typeof startStoredScheduler> | null = null;
   const sync: SyncLauncher = {

@@ -20,6 +20,7 @@ import { createTestClock } from '../test-clock.testkit.ts';
 import type { FrontcoreLiveAnswer } from '../providers/frontcore/status.ts';
 import type { OpenedxLiveAnswer } from '../providers/openedx/status.ts';
 import type { LiveEntry } from './live.ts';
+import { ALLOW_PRIVATE_EGRESS } from '../providers/http/egress.ts';
 
 interface Answer {
   found: boolean;
@@ -56,7 +57,7 @@ describe('live status checks against the simulators', () => {
     const tenant = (await store.tenants.getTenantBySlug(DEFAULT_TENANT_SLUG))!;
     tenantId = tenant.id;
     key = (await store.apiKeys.createKey(tenant.id, { name: 'live', role: 'read' })).secret;
-    app = createApp({ store, rateLimit: null, now: clock.now, connector: createSourceConnector({ store }) });
+    app = createApp({ store, rateLimit: null, now: clock.now, connector: createSourceConnector({ store, outbound: ALLOW_PRIVATE_EGRESS }) });
   }, 120_000);
   afterAll(async () => {
     await app?.close();

@@ -30,7 +30,21 @@ function isHttpUrl(value: string): boolean {
 
 export const text = () => z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty');
 export const secret = () => z.string({ error: 'must be a string' }).min(1, 'must not be empty');
-export const httpUrl = () => z.string({ error: 'must be a string' }).trim().refine(isHttpUrl, 'must be an http(s) URL');
+/**
+ * A provider URL. A `#` is refused (a fragment is never sent, and `#`/`?` tricks pick a path other than the one the
+ * connector builds), and so is `user:password@` (a credential in the URL, which would go wherever the URL goes and be
+ * printed unmasked): credentials belong in their own fields (issue 13, findings 1 and 2).
+ */
+export const httpUrl = () =>
+  z
+    .string({ error: 'must be a string' })
+    .trim()
+    .refine(isHttpUrl, 'must be an http(s) URL')
+    .refine((value) => !value.includes('#'), 'must not contain # (a fragment): give the URL without it')
+    .refine(
+      (value) => !isHttpUrl(value) || (new URL(value).username === '' && new URL(value).password === ''),
+      'must not contain a user name or password (user:password@): put credentials in their own fields',
+    );
 export const slug = () =>
   z.string({ error: 'must be a string' }).max(64, 'must be at most 64 characters').regex(SLUG, 'must use only a-z, 0-9 and - (and not start with -)');
 
@@ -51,13 +65,14 @@ export const positiveNumber = () =>
 export const boolean = () =>
   z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean({ error: 'must be true or false' }));
 
-export const duration = () =>
+/** `minMs` is the shortest accepted, named in the message as written in `minText` (e.g. `1m`). */
+export const duration = (minMs = 1000, minText = '1s') =>
   z
     .string({ error: 'must be a duration like 30s, 15m or 1h' })
     .transform((value, ctx) => {
       const ms = parseDuration(value);
-      if (ms === null || ms < 1000) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration of at least 1s, like 30s, 15m or 1h' });
+      if (ms === null || ms < minMs) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration of at least ${minText}, like 15m or 1h` });
         return z.NEVER;
       }
       return ms;

@@ -15,12 +15,14 @@ import {
   isRecord,
   type ConfigProblem,
 } from './problems.ts';
-import { DEFAULT_LISTEN, DEFAULT_TENANT, fileSchema, type SourceConfig } from './schema.ts';
+import type { EgressPolicy } from '../providers/http/egress.ts';
+import { DEFAULT_LISTEN, DEFAULT_OUTBOUND, DEFAULT_TENANT, fileSchema, type SourceConfig } from './schema.ts';
 
 export { credentialsToResend, joinSourceSecrets, MASK, splitSourceSecrets } from './credentials.ts';
 export { formatProblem, InvalidConfigError, type ConfigProblem } from './problems.ts';
 export {
   DEFAULT_LISTEN,
+  DEFAULT_OUTBOUND,
   DEFAULT_SYNC_EVERY,
   DEFAULT_SYNC_EVERY_MS,
   DEFAULT_TENANT,
@@ -44,6 +46,8 @@ export interface Config {
   dataDir: string | null;
   listen: { host: string; port: number };
   sources: SourceConfig[];
+  /** `outbound:`: where certhub may connect (default: public addresses only). */
+  outbound: EgressPolicy;
   /** CERTHUB_SECRET_KEY as set (base64 of 32 bytes; checked where it is used). */
   secretKey?: string;
   /** CERTHUB_LOG_LEVEL, default `info`. */
@@ -208,6 +212,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     dataDir: database.dataDir,
     listen: { host: parsed.data.listen?.host ?? DEFAULT_LISTEN.host, port: parsed.data.listen?.port ?? DEFAULT_LISTEN.port },
     sources: parsed.data.sources,
+    outbound: parsed.data.outbound ?? DEFAULT_OUTBOUND,
     logLevel: logLevel as LogLevel,
   };
   const secretKey = env.CERTHUB_SECRET_KEY;

@@ -85,6 +85,7 @@ describe('loadConfig: where the file comes from', () => {
       dataDir: join(dir, 'data'),
       listen: { host: '127.0.0.1', port: 3000 },
       sources: [],
+      outbound: { allowPrivate: false, allow: [] },
       logLevel: 'info',
     });
   });
@@ -236,7 +237,7 @@ sources:
       'sources[1].token: is required',
       'sources[1].tokne: unknown key',
       'sources[2].base_url: must be an http(s) URL',
-      'sources[2].sync_every: must be a duration of at least 1s, like 30s, 15m or 1h',
+      'sources[2].sync_every: must be a duration of at least 1m, like 15m or 1h',
       'sources[3].id: "falkor" is already used by sources[1]',
       'sources[3].provider: must be one of frontcore, falkor, openedx, springest',
       'sources[4].oauth.client_secret: is required',
@@ -348,5 +349,50 @@ describe('parseDuration', () => {
     expect(parseDuration('250ms')).toBe(250);
     expect(parseDuration('15')).toBeNull();
     expect(parseDuration('m')).toBeNull();
+  });
+});
+
+describe('issue 13: outbound and the limits of a source', () => {
+  const falkor = (extra: string, url = 'https://acme.example-falkor.com/api') => `
+sources:
+  - id: falkor
+    provider: falkor
+    base_url: ${url}
+    token: t0k3n
+${extra}`;
+
+  it('finding 2: outbound refuses private addresses unless allow_private or allow says otherwise', () => {
+    expect(loadConfig({ cwd: dir, env: {}, path: write('o1.yaml', falkor('')) }).outbound).toEqual({ allowPrivate: false, allow: [] });
+    const path = write('o2.yaml', `${falkor('')}\noutbound: { allow_private: true, allow: [10.20.0.0/16, lms.intra.example, 'fd12::/48'] }\n`);
+    expect(loadConfig({ cwd: dir, env: {}, path }).outbound).toEqual({ allowPrivate: true, allow: ['10.20.0.0/16', 'lms.intra.example', 'fd12::/48'] });
+    const bad = write('o3.yaml', `outbound: { allow_private: maybe, allow: [10.0.0.0/99, 'not a host'], nope: 1 }\n`);
+    expect(lines(problemsOf(() => loadConfig({ cwd: dir, env: {}, path: bad })))).toEqual([
+      'outbound.allow_private: must be true or false',
+      'outbound.allow[0]: must be a CIDR like 10.20.0.0/16, an address, or a host name',
+      'outbound.allow[1]: must be a CIDR like 10.20.0.0/16, an address, or a host name',
+      'outbound.nope: unknown key',
+    ]);
+  });
+
+  it('finding 2: a # in a URL is refused', () => {
+    const path = write('hash.yaml', falkor('', 'https://acme.example-falkor.com/api#/internal'));
+    expect(lines(problemsOf(() => loadConfig({ cwd: dir, env: {}, path })))).toEqual(['sources[0].base_url: must not contain # (a fragment): give the URL without it']);
+  });
+
+  it('finding 1: user:password@ in a URL is a credential, refused', () => {
+    const path = write('userinfo.yaml', falkor('', 'https://user:pass@acme.example-falkor.com/api'));
+    expect(lines(problemsOf(() => loadConfig({ cwd: dir, env: {}, path })))).toEqual([
+      'sources[0].base_url: must not contain a user name or password (user:password@): put credentials in their own fields',
+    ]);
+  });
+
+  it('finding 2: sync_every has a floor of 1m, rate_limit a ceiling of 100 requests per second', () => {
+    const path = write('limits.yaml', falkor('    sync_every: 1s\n    rate_limit: { requests: 1000000, per_seconds: 1 }'));
+    expect(lines(problemsOf(() => loadConfig({ cwd: dir, env: {}, path })))).toEqual([
+      'sources[0].sync_every: must be a duration of at least 1m, like 15m or 1h',
+      'sources[0].rate_limit: must be at most 100 requests per second',
+    ]);
+    const ok = write('limits-ok.yaml', falkor('    sync_every: 1m\n    rate_limit: { requests: 6000, per_seconds: 60 }'));
+    expect(loadConfig({ cwd: dir, env: {}, path: ok }).sources[0]).toMatchObject({ sync_every_ms: 60_000, rate_limit: { requests: 6000, per_seconds: 60 } });
   });
 });

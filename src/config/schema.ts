@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { AnyProvider } from '../providers/provider.ts';
 import { allProviders, registryVersion } from '../providers/registry.ts';
+import { allowEntryProblem, REFUSE_PRIVATE_EGRESS, type EgressPolicy } from '../providers/http/egress.ts';
 import { boolean, duration, integer, parseDuration, positiveNumber, slug, text } from './fields.ts';
 
 export { parseDuration } from './fields.ts';
@@ -16,17 +17,54 @@ export const DEFAULT_SYNC_EVERY = '1h';
 /** DEFAULT_SYNC_EVERY in milliseconds. */
 export const DEFAULT_SYNC_EVERY_MS = parseDuration(DEFAULT_SYNC_EVERY) ?? 3_600_000;
 
-const rateLimitSchema = z.strictObject(
-  { requests: integer(1, 1_000_000), per_seconds: positiveNumber() },
-  { error: 'must be a mapping like { requests: 5, per_seconds: 1 }' },
-);
+/** The shortest `sync_every`: a source polled more often only hammers its provider (issue 13, finding 2). */
+export const MIN_SYNC_EVERY = '1m';
+/** The fastest `rate_limit`, in requests per second: no provider documents more, and more is a flood (issue 13). */
+export const MAX_REQUESTS_PER_SECOND = 100;
+
+const rateLimitSchema = z
+  .strictObject(
+    { requests: integer(1, 1_000_000), per_seconds: positiveNumber() },
+    { error: 'must be a mapping like { requests: 5, per_seconds: 1 }' },
+  )
+  .refine((rate) => rate.requests / rate.per_seconds <= MAX_REQUESTS_PER_SECOND, {
+    message: `must be at most ${MAX_REQUESTS_PER_SECOND} requests per second`,
+  });
+
+/**
+ * `outbound:` — the egress policy of every request certhub makes (providers/http/egress.ts). Off by default: only
+ * public addresses; `allow_private: true` for the demo, the sandbox and on-premise platforms, `allow` for single
+ * networks or hosts.
+ */
+const outboundSchema = z
+  .strictObject(
+    {
+      allow_private: boolean().default(false),
+      allow: z
+        .preprocess(
+          (v) => v ?? [],
+          z.array(
+            text().superRefine((entry, ctx) => {
+              const problem = allowEntryProblem(entry);
+              if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+            }),
+            { error: 'must be a list of CIDRs or host names' },
+          ),
+        )
+        .default([]),
+    },
+    { error: 'must be a mapping like { allow_private: false, allow: [10.20.0.0/16] }' },
+  )
+  .transform((o): EgressPolicy => ({ allowPrivate: o.allow_private, allow: o.allow }));
+
+export const DEFAULT_OUTBOUND: EgressPolicy = REFUSE_PRIVATE_EGRESS;
 
 const commonSourceFields = {
   id: slug(),
   tenant: slug().default(DEFAULT_TENANT),
   enabled: boolean().default(true),
   rate_limit: rateLimitSchema.optional(),
-  sync_every: duration().prefault(DEFAULT_SYNC_EVERY),
+  sync_every: duration(parseDuration(MIN_SYNC_EVERY) ?? 60_000, MIN_SYNC_EVERY).prefault(DEFAULT_SYNC_EVERY),
 };
 
 /**
@@ -72,6 +110,7 @@ function buildFileSchema(source: z.ZodType<SourceConfig>) {
           { error: 'must be a mapping like { host: 127.0.0.1, port: 3000 }' },
         )
         .optional(),
+      outbound: outboundSchema.optional(),
       // `sources:` with nothing under it is YAML null: no sources.
       sources: z.preprocess((v) => v ?? [], z.array(source, { error: 'must be a list' })),
     },

@@ -76,7 +76,7 @@ export function openedxCaseWith(options: Partial<Omit<OpenedxSimulatorOptions, '
       await sim.discovery.listen(0);
       const entry = sim.sourceConfigs()[0] ?? {};
       return {
-        source: parseSource({ ...entry, rate_limit: { requests: 200, per_seconds: 1 } }),
+        source: parseSource({ ...entry, rate_limit: { requests: 100, per_seconds: 1 } }), // the ceiling certhub.yaml allows
         simUrl,
         truth: () => sim.truth(),
         async mutate() {

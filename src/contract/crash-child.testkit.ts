@@ -9,6 +9,7 @@ import { createStore } from '../store/index.ts';
 import { createSourceConnector } from '../providers/connector.ts';
 import { runSourceSync } from '../sync/engine.ts';
 import { continueTestClock } from '../test-clock.testkit.ts';
+import { ALLOW_PRIVATE_EGRESS } from '../providers/http/egress.ts';
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -20,7 +21,7 @@ const env = (name: string): string => {
 const clock = continueTestClock(env('CRASH_CLOCK_AT_SPAWN'));
 const source = JSON.parse(env('CRASH_SOURCE')) as SourceConfig;
 const store = await createStore({ url: env('CRASH_DB_URL'), secretKey: Buffer.from(env('CRASH_SECRET_KEY'), 'base64') });
-const connector = createSourceConnector({ store });
+const connector = createSourceConnector({ store, outbound: ALLOW_PRIVATE_EGRESS });
 try {
   const tenant = await store.tenants.getTenantBySlug(source.tenant);
   const stored = tenant === null ? null : await store.sources.getSourceBySlug(tenant.id, source.id);

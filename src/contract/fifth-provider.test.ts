@@ -15,6 +15,7 @@ import { startHub, type RunningHub } from '../hub.ts';
 import { resolvedConfigSchema, type Provider } from '../providers/provider.ts';
 import { registerProvider } from '../providers/registry.ts';
 import { createStore, DEFAULT_TENANT_SLUG, type Store } from '../store/index.ts';
+import { ALLOW_PRIVATE_EGRESS } from '../providers/http/egress.ts';
 
 const TOKEN = 'acme-token-5f1c9e';
 
@@ -97,7 +98,7 @@ describe('a fifth provider, registered by a test', () => {
     const tenant = (await store.tenants.getTenantBySlug(DEFAULT_TENANT_SLUG))!;
     const key = await store.apiKeys.createKey(tenant.id, { name: 'fifth', role: 'admin' });
     auth = { authorization: `Bearer ${key.secret}` };
-    hub = await startHub({ store, logger: pino({ level: 'silent' }), host: '127.0.0.1', port: 0, webRoot: null, schedule: false, rateLimit: null });
+    hub = await startHub({ store, logger: pino({ level: 'silent' }), host: '127.0.0.1', port: 0, webRoot: null, schedule: false, rateLimit: null, outbound: ALLOW_PRIVATE_EGRESS });
   });
   afterAll(async () => {
     await hub?.stop();

@@ -19,6 +19,7 @@ import { createStore, type Store } from '../store/index.ts';
 import { createSourceConnector } from '../providers/connector.ts';
 import { runSourceSync } from '../sync/engine.ts';
 import type { SyncReport } from '../sync/report.ts';
+import { ALLOW_PRIVATE_EGRESS } from '../providers/http/egress.ts';
 
 export interface RunningProvider {
   source: SourceConfig;
@@ -100,7 +101,7 @@ export interface Syncer {
  * (the one its simulator runs on), moved forward by `advance`.
  */
 export function createSyncer(store: Store, source: SourceConfig, clock: () => Date): Syncer {
-  const connector = createSourceConnector({ store });
+  const connector = createSourceConnector({ store, outbound: ALLOW_PRIVATE_EGRESS });
   let offset = 0;
   const now = (): Date => new Date(clock().getTime() + offset);
   return {

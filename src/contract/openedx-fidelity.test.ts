@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SourceConfig } from '../config/index.ts';
 import { createSourceConnector } from '../providers/connector.ts';
-import { createProviderHttpClient, type ProviderHttpClient } from '../providers/http/index.ts';
+import { ALLOW_PRIVATE_EGRESS, createProviderHttpClient, type ProviderHttpClient } from '../providers/http/index.ts';
 import { LIST_CREDENTIALS } from '../providers/openedx/client.ts';
 import { generateWorld } from '../simulators/common/world.ts';
 import { createOpenedxSimulator, type OpenedxSimulator, type OpenedxSimulatorOptions } from '../simulators/openedx/index.ts';
@@ -65,7 +65,7 @@ async function start(opts: FixtureOptions): Promise<Fixture & { proxy: Recording
     ...entry,
     base_url: front,
     oauth: { ...oauth, token_url: `${front}/oauth2/access_token` },
-    rate_limit: { requests: 200, per_seconds: 1 },
+    rate_limit: { requests: 100, per_seconds: 1 }, // the ceiling certhub.yaml allows (MAX_REQUESTS_PER_SECOND)
     ...opts.source?.(simUrl),
   });
   const opened = await openStore([source]);
@@ -77,7 +77,7 @@ async function start(opts: FixtureOptions): Promise<Fixture & { proxy: Recording
   const connector = createSourceConnector({
     store,
     createHttp: (src) => {
-      const inner: ProviderHttpClient = createProviderHttpClient({ secrets: [String((src.oauth as Record<string, unknown>).client_secret)] });
+      const inner: ProviderHttpClient = createProviderHttpClient({ egress: ALLOW_PRIVATE_EGRESS, secrets: [String((src.oauth as Record<string, unknown>).client_secret)] });
       const request = async (req: Parameters<ProviderHttpClient['request']>[0]) => {
         const res = await inner.request(req);
         if (req.endpoint === LIST_CREDENTIALS && hook !== undefined) await hook((listPages += 1));

@@ -9,6 +9,7 @@ import { sourceSchema, splitSourceSecrets } from '../config/index.ts';
 import type { RequirementRule } from '../domain/requirement.ts';
 import { isAppError } from '../errors.ts';
 import { startHub, type RunningHub } from '../hub.ts';
+import { ALLOW_PRIVATE_EGRESS } from '../providers/http/egress.ts';
 import { defaultSandboxAsOf, startSandbox, type RunningSandbox } from '../simulators/sandbox.ts';
 import type { Source, Store, Tenant } from '../store/index.ts';
 
@@ -101,6 +102,8 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       logger,
       host: opts.host,
       port: opts.port,
+      // The demo's platforms are simulators on 127.0.0.1.
+      outbound: ALLOW_PRIVATE_EGRESS,
       ...(opts.webRoot === undefined ? {} : { webRoot: opts.webRoot }),
     });
     // The first sync, in the background: the scheduler may have started some already (then they are skipped here).

@@ -18,6 +18,7 @@ import {
   type ProviderHttpClient,
   type RateLimit,
 } from './http/index.ts';
+import { REFUSE_PRIVATE_EGRESS, type EgressPolicy } from './http/egress.ts';
 import type { AnyProvider } from './provider.ts';
 import { findProvider, sourceSecretValues } from './registry.ts';
 
@@ -59,6 +60,11 @@ export interface SourceConnectorOptions {
   findProvider?: (id: string) => AnyProvider | null;
   /** Default: the real client over `limiters`. Tests hand in fakes. */
   createHttp?: CreateHttp;
+  /**
+   * The egress policy of every client it opens (certhub.yaml `outbound:`). Default REFUSE_PRIVATE_EGRESS: public
+   * addresses only. The demo, the sandbox and tests against simulators on 127.0.0.1 pass ALLOW_PRIVATE_EGRESS.
+   */
+  outbound?: EgressPolicy;
 }
 
 /** The rate a source's requests are paced at: its own `rate_limit`, else 90% of the provider's documented limit, else none. */
@@ -67,7 +73,7 @@ export function rateOf(source: SourceConfig, provider: AnyProvider): RateLimit |
   return provider.rateLimit === undefined ? null : defaultRate(provider.rateLimit);
 }
 
-function httpFactory(limiters: LimiterRegistry, logger: HttpLogger | undefined): CreateHttp {
+function httpFactory(limiters: LimiterRegistry, logger: HttpLogger | undefined, egress: EgressPolicy): CreateHttp {
   return (source, provider, signal) => {
     const secrets = sourceSecretValues(source);
     const rate = rateOf(source, provider);
@@ -75,6 +81,7 @@ function httpFactory(limiters: LimiterRegistry, logger: HttpLogger | undefined):
     const limiter = rate === null ? undefined : limiters.bucket(accountKey(source.provider, baseUrl, secrets.join('\u0000')), rate);
     return createProviderHttpClient({
       secrets,
+      egress,
       ...(provider.retry === undefined ? {} : { retry: provider.retry }),
       ...(limiter === undefined ? {} : { limiter }),
       ...(logger === undefined ? {} : { logger }),
@@ -90,7 +97,7 @@ export function noProviderError(provider: string): AppError {
 export function createSourceConnector(opts: SourceConnectorOptions): SourceConnector {
   const { store } = opts;
   const find = opts.findProvider ?? findProvider;
-  const createHttp = opts.createHttp ?? httpFactory(opts.limiters ?? createLimiterRegistry(), opts.logger);
+  const createHttp = opts.createHttp ?? httpFactory(opts.limiters ?? createLimiterRegistry(), opts.logger, opts.outbound ?? REFUSE_PRIVATE_EGRESS);
   const connector: SourceConnector = {
     async configOf(source) {
       const tenant = await store.tenants.getTenant(source.tenant_id);

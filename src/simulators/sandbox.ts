@@ -82,7 +82,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     configYaml: (database = 'sqlite:./data/certhub.db') =>
       `# Written by \`certhub sandbox\` (seed ${options.seed}, ${options.people} people, as of ${options.asOf}).\n` +
       `# The credentials below belong to the local simulators only.\n` +
-      stringify({ database, sources: sources() }),
+      // The simulators listen on 127.0.0.1, which certhub's egress policy refuses unless told otherwise.
+      stringify({ database, outbound: { allow_private: true }, sources: sources() }),
     close: closeAll,
   };
 }

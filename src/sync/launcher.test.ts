@@ -8,6 +8,7 @@ import { sampleCertificate } from '../store/sample-certificate.testkit.ts';
 import { createSyncLauncher, type BackgroundSyncLauncher } from './launcher.ts';
 import type { SyncReport } from './report.ts';
 import { createFakeHttp, createListProvider, type ListProviderOptions } from './sync.testkit.ts';
+import { ALLOW_PRIVATE_EGRESS } from '../providers/http/egress.ts';
 
 const certs = (from: number, to: number): NormalizedCertificate[] =>
   Array.from({ length: to - from + 1 }, (_, i) => sampleCertificate(from + i));
@@ -54,7 +55,7 @@ async function setup(providerOpts: Omit<ListProviderOptions, 'pageSize'> & { pag
   const reports: SyncReport[] = [];
   launcher = createSyncLauncher({
     store,
-    connector: createSourceConnector({ store, ...syncDeps }),
+    connector: createSourceConnector({ store, outbound: ALLOW_PRIVATE_EGRESS, ...syncDeps }),
     events,
     metrics: { observeSyncRun: (r) => reports.push(r) },
   });

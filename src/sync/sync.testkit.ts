@@ -14,6 +14,7 @@ import { createEventBus } from '../events.ts';
 import { createSourceConnector, type SourceConnectorOptions } from '../providers/connector.ts';
 import { createSyncLauncher, runConfiguredSource } from './launcher.ts';
 import type { RequestStats, SyncReport } from './report.ts';
+import { ALLOW_PRIVATE_EGRESS } from '../providers/http/egress.ts';
 
 /** A normalized certificate for tests (store/sample-certificate.testkit.ts). */
 export const fakeCertificate = sampleCertificate;
@@ -183,6 +184,7 @@ export async function syncConfigured(
 ): Promise<SyncReport> {
   const connector = createSourceConnector({
     store,
+    outbound: ALLOW_PRIVATE_EGRESS,
     ...(opts.findProvider === undefined ? {} : { findProvider: opts.findProvider }),
     ...(opts.createHttp === undefined ? {} : { createHttp: opts.createHttp }),
   });

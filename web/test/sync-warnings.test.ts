@@ -20,6 +20,7 @@ import {
 import { defaultWebRoot, startHub, type RunningHub } from '../../src/hub.ts';
 import { createStore, DEFAULT_TENANT_SLUG, type Store } from '../../src/store/index.ts';
 import { CHROMIUM, launchBrowser, newPage, screenshot, seriousViolations } from './browser.testkit.ts';
+import { ALLOW_PRIVATE_EGRESS } from '../../src/providers/http/egress.ts';
 
 const hasBrowser = existsSync(CHROMIUM) && defaultWebRoot() !== null;
 if (!hasBrowser && process.env.CI === 'true') {
@@ -59,7 +60,7 @@ describe.skipIf(!hasBrowser)('sync run warnings in the web UI', () => {
     await store.migrate();
     const tenant = (await store.tenants.getTenantBySlug(DEFAULT_TENANT_SLUG))!;
     adminKey = (await store.apiKeys.createKey(tenant.id, { name: 'warnings', role: 'admin' })).secret;
-    hub = await startHub({ store, logger: pino({ level: 'silent' }), host: '127.0.0.1', port: 0, schedule: false, rateLimit: null });
+    hub = await startHub({ store, logger: pino({ level: 'silent' }), host: '127.0.0.1', port: 0, schedule: false, rateLimit: null, outbound: ALLOW_PRIVATE_EGRESS });
     await api('/v1/sources', { method: 'POST', body: { id: 'badges', provider: WARNING_PROVIDER_ID, base_url: platform.url, token: WARNING_PLATFORM_TOKEN } });
 
     // A run recorded before reports had warnings: its report has no `warnings` field.

@@ -16,6 +16,7 @@ import { sampleCertificate } from '../../store/sample-certificate.testkit.ts';
 import { syncConfigured } from '../../sync/sync.testkit.ts';
 import { createTestHub, type TestHub } from '../app.testkit.ts';
 import { databaseOf } from '../../store/database.testkit.ts';
+import { ALLOW_PRIVATE_EGRESS } from '../../providers/http/egress.ts';
 
 interface Running {
   run: RunningProvider;
@@ -42,7 +43,7 @@ describe('certificate files from the provider simulators', () => {
   beforeAll(async () => {
     store = await createStore({ url: 'sqlite::memory:', secretKey: randomBytes(32) });
     await store.migrate();
-    hub = await createTestHub({ store, connector: createSourceConnector({ store }) });
+    hub = await createTestHub({ store, connector: createSourceConnector({ store, outbound: ALLOW_PRIVATE_EGRESS }) });
     // Open edX on Sumac with download URLs: Teak's credentials have no file to serve.
     for (const c of CONTRACT_CASES.map((k) => (k.provider === 'openedx' ? openedxSumacCase : k))) {
       const world = generateWorld({ seed: `files-${c.provider}`, people: Math.min(c.people, 40), asOf: clock.asOf });

@@ -16,6 +16,7 @@ import { createSyncLauncher, type BackgroundSyncLauncher } from '../../sync/laun
 import { startStoredScheduler, type StoredSyncScheduler } from '../../sync/stored-scheduler.ts';
 import type { SyncLauncher } from '../deps.ts';
 import { createTestHub, type TestHub } from '../app.testkit.ts';
+import { ALLOW_PRIVATE_EGRESS } from '../../providers/http/egress.ts';
 
 let falkor: FalkorSimulator;
 let falkorSource: { id: string; provider: string; base_url: string; token: string };
@@ -44,7 +45,7 @@ async function createLiveHub(opts: { scheduler: boolean }): Promise<LiveHub> {
   const store = await createStore({ url: 'sqlite::memory:', secretKey: randomBytes(32) });
   await store.migrate();
   const events = createEventBus();
-  const connector = createSourceConnector({ store });
+  const connector = createSourceConnector({ store, outbound: ALLOW_PRIVATE_EGRESS });
   const launcher = createSyncLauncher({ store, connector, events });
   let scheduler: StoredSyncScheduler | null = null;
   const sync: SyncLauncher = {

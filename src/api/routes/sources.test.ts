@@ -10,6 +10,7 @@ import { createFakeHttp, createListProvider, type ListProviderOptions } from '..
 import type { ApiDeps } from '../deps.ts';
 import { createTestHub, type TestHub } from '../app.testkit.ts';
 import { databaseOf } from '../../store/database.testkit.ts';
+import { ALLOW_PRIVATE_EGRESS } from '../../providers/http/egress.ts';
 
 const certs = (from: number, to: number): NormalizedCertificate[] =>
   Array.from({ length: to - from + 1 }, (_, i) => sampleCertificate(from + i));
@@ -38,7 +39,7 @@ async function createHub(provider: Omit<ListProviderOptions, 'pageSize'> = { ite
   const list = createListProvider({ pageSize: 10, ...provider });
   const syncDeps = { findProvider: () => list, createHttp: () => createFakeHttp().client };
   const events = createEventBus();
-  const connector = createSourceConnector({ store, ...syncDeps });
+  const connector = createSourceConnector({ store, outbound: ALLOW_PRIVATE_EGRESS, ...syncDeps });
   const launcher = createSyncLauncher({ store, connector, events });
   const test = await createTestHub({ store, events, connector, sync: launcher, ...overrides });
   const bOnly = await store.sources.upsertSourceFromConfig(test.b.id, {

@@ -15,7 +15,7 @@ let cwd: string;
 let falkor: FalkorSimulator;
 beforeAll(async () => {
   cwd = mkdtempSync(join(tmpdir(), 'certhub-serve-'));
-  writeFileSync(join(cwd, 'certhub.yaml'), 'listen: { host: 127.0.0.1, port: 0 }\nsources:\n');
+  writeFileSync(join(cwd, 'certhub.yaml'), 'listen: { host: 127.0.0.1, port: 0 }\noutbound: { allow_private: true }\nsources:\n');
   falkor = createFalkorSimulator({ world: generateWorld({ seed: 'serve-e2e', people: 20, asOf: '2024-06-01' }) });
   await falkor.sim.listen(0, '127.0.0.1');
 });

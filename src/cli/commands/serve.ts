@@ -73,7 +73,7 @@ async function serveUntilStopped(opts: {
     const sources = await applyConfiguredSources(store, config);
     logger.info({ sources }, `${sources.length} configured source(s) applied`);
 
-    const hub = await startHub({ store, logger, host, port, metricsToken: process.env.CERTHUB_METRICS_TOKEN ?? null });
+    const hub = await startHub({ store, logger, host, port, metricsToken: process.env.CERTHUB_METRICS_TOKEN ?? null, outbound: config.outbound });
     rt.out(`certhub listening on ${hub.url}`);
     if (hub.ui) rt.out(`web UI at ${hub.url}/, API docs at ${hub.url}/docs`);
     else rt.out(`API docs at ${hub.url}/docs (the web UI is not built: run npm run build:web)`);

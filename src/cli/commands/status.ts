@@ -156,7 +156,7 @@ or an unknown requirement or tenant.`,
         if (!one.result.ok) throw new AppError('invalid_request', one.result.error.message.replace('person.provider_user.source', '--source'));
         answer = one.result.answer;
         if (opts.live === true) {
-          const connector = createSourceConnector({ store });
+          const connector = createSourceConnector({ store, outbound: config.outbound });
           const live = await liveStatus({ store, connector, tenantId: tenant.id, people: checked, matchers: requirementMatchers ?? achievements ?? null });
           answer.live = live[0] ?? [];
         }

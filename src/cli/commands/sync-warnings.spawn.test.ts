@@ -34,7 +34,8 @@ beforeAll(async () => {
   cwd = mkdtempSync(join(tmpdir(), 'certhub-cli-warn-'));
   writeFileSync(
     join(cwd, 'certhub.yaml'),
-    `database: sqlite:${join(cwd, 'certhub.db')}\nsources:\n` +
+    // The platform listens on 127.0.0.1: the test opts in, as a config for an on-premise platform would.
+    `database: sqlite:${join(cwd, 'certhub.db')}\noutbound: { allow_private: true }\nsources:\n` +
       `  - id: badges\n    provider: ${WARNING_PROVIDER_ID}\n    base_url: ${platform.url}\n    token: ${WARNING_PLATFORM_TOKEN}\n`,
   );
 });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Config, SourceConfig } from '../../config/index.ts';
 import { AppError } from '../../errors.ts';
 import { createEventBus } from '../../events.ts';
+import type { EgressPolicy } from '../../providers/http/egress.ts';
 import { createSourceConnector, type SourceConnectorOptions } from '../../providers/connector.ts';
 import type { Store } from '../../store/index.ts';
 import { createSyncLauncher, runConfiguredSource } from '../../sync/launcher.ts';
@@ -59,6 +60,8 @@ export async function syncSources(opts: {
   json: boolean;
   rt: CliRuntime;
   deps: SyncCommandDeps;
+  /** certhub.yaml `outbound:` (default: public addresses only). */
+  outbound?: EgressPolicy;
   signal?: AbortSignal;
 }): Promise<SyncReport[]> {
   const { rt, deps } = opts;
@@ -68,6 +71,7 @@ export async function syncSources(opts: {
     store,
     ...(deps.findProvider === undefined ? {} : { findProvider: deps.findProvider }),
     ...(deps.createHttp === undefined ? {} : { createHttp: deps.createHttp }),
+    ...(opts.outbound === undefined ? {} : { outbound: opts.outbound }),
   });
   const launcher = createSyncLauncher({ store, connector, events: createEventBus() });
   const runOne = (source: SourceConfig): Promise<SyncReport> =>
@@ -162,6 +166,7 @@ failed: ..." line each); 2 for an unknown --source or a configuration problem.`,
           json: opts.json === true,
           rt,
           deps: deps(),
+          outbound: config.outbound,
           signal: signals.signal,
         });
       } finally {

@@ -9,7 +9,7 @@ import type { NormalizedCertificate } from '../../domain/certificate.ts';
 import { AppError } from '../../errors.ts';
 import { generateWorld } from '../../simulators/common/world.ts';
 import { createFalkorSimulator, type FalkorSimulator } from '../../simulators/falkor/index.ts';
-import { createProviderHttpClient, type ProviderHttpClient } from '../http/index.ts';
+import { ALLOW_PRIVATE_EGRESS, createProviderHttpClient, type ProviderHttpClient } from '../http/index.ts';
 import type { CatalogAchievement, Checkpoint, Page, Provider } from '../provider.ts';
 import { createFalkorProvider, falkorProvider, readFalkorCheckpoint, STORY_CERTIFICATES_ENDPOINT } from './index.ts';
 
@@ -31,7 +31,7 @@ afterAll(async () => {
   await fk.sim.close();
 });
 beforeEach(async () => {
-  http = createProviderHttpClient({ retry: { baseDelayMs: 1, maxDelayMs: 20, maxAttempts: 10 }, secrets: [config.token] });
+  http = createProviderHttpClient({ egress: ALLOW_PRIVATE_EGRESS, retry: { baseDelayMs: 1, maxDelayMs: 20, maxAttempts: 10 }, secrets: [config.token] });
   await sim('DELETE', '/faults');
   await sim('POST', '/counters/reset');
 });

@@ -14,7 +14,7 @@ import type { TruthCertificate } from '../../simulators/common/truth.ts';
 import { generateWorld } from '../../simulators/common/world.ts';
 import { createFrontcoreSimulator, type FrontcoreSimulator } from '../../simulators/frontcore/index.ts';
 import { startSimulatorProcess } from '../../simulators/process/process.testkit.ts';
-import { createLimiterRegistry, createProviderHttpClient, type ProviderHttpClient } from '../http/index.ts';
+import { ALLOW_PRIVATE_EGRESS, createLimiterRegistry, createProviderHttpClient, type ProviderHttpClient } from '../http/index.ts';
 import type { Checkpoint, PullContext } from '../provider.ts';
 import {
   checkStatusByDobName,
@@ -56,7 +56,7 @@ async function start(people: number, opts: { seed?: string; clock?: TestClock } 
   const fc = createFrontcoreSimulator({ world, clock: clock.now, rateLimit: { limit: 100_000, windowMs: 1000 } });
   const url = await fc.sim.listen(0, '127.0.0.1');
   const config = frontcoreConfigSchema.parse(fc.sourceConfigs()[0]);
-  const client = createProviderHttpClient({ secrets: [config.api_key], retry: RETRY });
+  const client = createProviderHttpClient({ egress: ALLOW_PRIVATE_EGRESS, secrets: [config.api_key], retry: RETRY });
   cleanups.push(() => fc.sim.close(), () => client.close());
   return { clock, fc, url, config, http: client };
 }
@@ -229,7 +229,7 @@ describe('FrontCore connector against the simulator', () => {
     cleanups.push(() => sim.close());
     const config = frontcoreConfigSchema.parse(sim.sources[0]);
     const bucket = createLimiterRegistry().bucket(frontcoreLimiterKey(config), FRONTCORE_DEFAULT_RATE);
-    const client = createProviderHttpClient({ secrets: [config.api_key], retry: RETRY, limiter: bucket });
+    const client = createProviderHttpClient({ egress: ALLOW_PRIVATE_EGRESS, secrets: [config.api_key], retry: RETRY, limiter: bucket });
     cleanups.push(() => client.close());
     const r = { config, http: client };
     const truth = (await (await fetch(`${sim.url}/__sim/truth`)).json()) as TruthCertificate[];
@@ -307,12 +307,13 @@ describe('FrontCore status checks and diploma files against the simulator', () =
     expect(Object.keys(counters).some((k) => k.includes('/download'))).toBe(true);
   });
 
-  it('a wrong API key is a provider_error quoting FrontCore, never the key; a payload off the schema says where', async () => {
+  it('a wrong API key is a provider_error naming endpoint and status, FrontCore\'s answer only in details (issue 13, finding 3), never the key; a payload off the schema says where', async () => {
     const r = await start(10, { seed: 'fc-errors' });
     const wrong = { ...r.config, api_key: 'fc_wrong_key_0123456789' };
-    const err = await listParticipants({ http: createProviderHttpClient({ secrets: [wrong.api_key], retry: RETRY }), config: wrong }, { since_id: 0, updated_at_min: null }).catch((e: unknown) => e);
+    const err = await listParticipants({ http: createProviderHttpClient({ egress: ALLOW_PRIVATE_EGRESS, secrets: [wrong.api_key], retry: RETRY }), config: wrong }, { since_id: 0, updated_at_min: null }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'provider_error' });
-    expect((err as Error).message).toContain('Wrong API Key');
+    expect((err as Error).message).toBe('GET /v2/participants returned HTTP 401');
+    expect(JSON.stringify((err as AppError).details)).toContain('Wrong API Key');
     expect(JSON.stringify({ m: (err as Error).message, d: (err as AppError).details })).not.toContain(wrong.api_key);
 
     const server = http.createServer((_req, res) => {

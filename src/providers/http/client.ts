@@ -1,13 +1,16 @@
 /**
  * The one HTTP client every provider uses (undici): account-wide pacing through a shared limiter,
  * retries with full-jitter backoff that honour Retry-After, timeouts, a response size cap, per-client
- * stats, and redaction of credentials from every error and log line it produces.
+ * stats, redaction of credentials from every error and log line it produces, and the egress policy (egress.ts) on
+ * every connection it opens.
  */
+import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, buildConnector, request as undiciRequest, type Dispatcher } from 'undici';
 import { AppError } from '../../errors.ts';
 import { jsonDeeperThan } from '../../json-depth.ts';
+import { createEgressGuard, egressRefusal, REFUSE_PRIVATE_EGRESS, type EgressGuard, type EgressPolicy, type Resolve } from './egress.ts';
 import { BodyTooLargeError, cappedStream, discard, readCapped, readHead } from './body.ts';
 import type { Limiter } from './limiter.ts';
 import { redact, redactError, isSensitiveKey } from '../../redact.ts';
@@ -85,6 +88,13 @@ export interface ProviderHttpClientOptions {
   /** Aborts every request of this client (shutdown, cancelled sync run). */
   signal?: AbortSignal;
   userAgent?: string;
+  /**
+   * Which addresses it may connect to. Default REFUSE_PRIVATE_EGRESS (public addresses only): the connector passes
+   * certhub.yaml's `outbound:`, and tests against simulators on 127.0.0.1 pass ALLOW_PRIVATE_EGRESS.
+   */
+  egress?: EgressPolicy;
+  /** How names are resolved for the egress check (default: the system resolver). Tests inject one. */
+  resolve?: Resolve;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
   now?: () => number;
@@ -118,10 +128,11 @@ class AttemptDeadline extends Error {}
 export const DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024;
 /** No provider's payload nests anywhere near this deep. */
 export const MAX_PROVIDER_JSON_DEPTH = 64;
-/** Characters of a provider's error body kept in `details.body`. */
+/**
+ * Characters of a provider's error body kept in `details.body` (logged after redaction). Never in the message: that
+ * reaches API callers, and a body could be an internal page's text (issue 13, finding 2).
+ */
 const ERROR_BODY_KEEP = 1000;
-/** Characters of a provider's error body quoted in an error message. */
-const ERROR_MESSAGE_KEEP = 200;
 
 type Attempt =
   | { kind: 'done'; response: ProviderResponse<unknown> }
@@ -129,6 +140,9 @@ type Attempt =
 
 function buildUrl(url: string | URL, query: ProviderRequest['query']): URL {
   const u = new URL(url);
+  // `https://user:pass@host` is a credential (issue 13): certhub.yaml refuses one, and one in a provider's link is not sent.
+  u.username = '';
+  u.password = '';
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value === null || value === undefined) continue;
     if (Array.isArray(value)) for (const v of value as readonly (string | number | boolean)[]) u.searchParams.append(key, String(v));
@@ -161,9 +175,26 @@ function requestSecrets(url: URL, headers: Record<string, string>, form: Provide
   return out;
 }
 
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+/**
+ * An undici connector that opens a socket only to addresses the egress guard accepts: an IP literal is checked as it
+ * is, a name is resolved once by the guard's lookup, which checks every address and hands net exactly those, so the
+ * address connected is the address checked.
+ */
+function guardedConnector(guard: EgressGuard, timeoutMs: number): buildConnector.connector {
+  const connect = buildConnector({ timeout: timeoutMs, lookup: guard.lookup });
+  return (options, callback) => {
+    const host = options.hostname.replace(/^\[(.*)\]$/, '$1');
+    // net never calls `lookup` for an IP literal: check it here. A name is resolved and checked once, in the lookup.
+    if (isIP(host) !== 0) {
+      try {
+        guard.checkAddress(host, host);
+      } catch (err) {
+        callback(err as Error, null);
+        return;
+      }
+    }
+    connect(options, callback);
+  };
 }
 
 export function createProviderHttpClient(opts: ProviderHttpClientOptions = {}): ProviderHttpClient {
@@ -178,8 +209,9 @@ export function createProviderHttpClient(opts: ProviderHttpClientOptions = {}): 
   const userAgent = opts.userAgent ?? 'certhub/0.1';
   const stats = createHttpStats();
   // One keep-alive pool per client; per-request timeouts below override the defaults given here.
+  const guard = createEgressGuard({ policy: opts.egress ?? REFUSE_PRIVATE_EGRESS, ...(opts.resolve === undefined ? {} : { resolve: opts.resolve }) });
   const agent = new Agent({
-    connect: { timeout: timeouts.connectMs },
+    connect: guardedConnector(guard, timeouts.connectMs),
     headersTimeout: timeouts.headersMs,
     bodyTimeout: timeouts.bodyMs,
     keepAliveTimeout: 10_000,
@@ -225,6 +257,16 @@ export function createProviderHttpClient(opts: ProviderHttpClientOptions = {}): 
       });
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
+      const refused = egressRefusal(err);
+      if (refused !== null) {
+        // Never retried, and nothing here names an address or port: only the endpoint and what to configure.
+        const what = refused.metadata
+          ? 'the address is a cloud metadata endpoint; list it in outbound.allow to allow it'
+          : 'the address is private, loopback, link-local or otherwise not public; set outbound.allow_private: true or list the host or its network in outbound.allow to allow it';
+        throw new AppError('provider_error', `${endpoint}: certhub's egress policy refused the connection: ${what}`, {
+          details: { endpoint, host: refused.host, egress: 'refused' },
+        });
+      }
       const reason = retryableNetworkReason(err, idempotent);
       if (reason !== null) return { kind: 'retry', reason: scrub(reason), retryAfterMs: null, status: null, body: null, cause: err };
       throw new AppError('provider_unavailable', scrub(`${endpoint} failed: ${networkReason(err)}`), {
@@ -246,9 +288,9 @@ export function createProviderHttpClient(opts: ProviderHttpClientOptions = {}): 
       if (RETRYABLE_STATUS.has(status) && (idempotent || status === 429)) {
         return { kind: 'retry', reason: `HTTP ${status}`, retryAfterMs: parseRetryAfter(resHeaders['retry-after'], now(), resHeaders.date), status, body: text, cause: undefined };
       }
-      const quoted = oneLine(text, ERROR_MESSAGE_KEEP);
-      // A 5xx that may not be retried (the call is not idempotent) is still the provider being down.
-      throw new AppError(status >= 500 ? 'provider_unavailable' : 'provider_error', `${endpoint} returned HTTP ${status}${quoted ? `: ${quoted}` : ''}`, {
+      // A 5xx that may not be retried (the call is not idempotent) is still the provider being down. The body stays in
+      // details (logged, redacted): the message reaches API callers, and a body could be any internal page's text.
+      throw new AppError(status >= 500 ? 'provider_unavailable' : 'provider_error', `${endpoint} returned HTTP ${status}`, {
         details: { status, endpoint, method: req.method, url: scrub(url.toString()), body: text },
       });
     }

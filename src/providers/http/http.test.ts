@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../errors.ts';
 import { createSimServer, jsonResponse, type SimServer } from '../../simulators/common/server.ts';
 import { createProviderHttpClient, type ProviderHttpClient } from './client.ts';
+import { ALLOW_PRIVATE_EGRESS } from './egress.ts';
 import { createLimiterRegistry, createTokenBucket, defaultRate } from './limiter.ts';
 import { guardedPages } from './paginate.ts';
 import { redact } from '../../redact.ts';
@@ -36,7 +37,7 @@ async function startSim(handle?: Parameters<typeof createSimServer>[0]['routes']
 }
 
 function client(opts: Parameters<typeof createProviderHttpClient>[0] = {}): ProviderHttpClient {
-  const c = createProviderHttpClient({ retry: fast, secrets: [SECRET], ...opts });
+  const c = createProviderHttpClient({ egress: ALLOW_PRIVATE_EGRESS, retry: fast, secrets: [SECRET], ...opts });
   cleanups.push(() => c.close());
   return c;
 }

@@ -5,3 +5,4 @@ export * from '../../redact.ts';
 export * from './retry.ts';
 export * from './stats.ts';
 export * from './payload.ts';
+export * from './egress.ts';

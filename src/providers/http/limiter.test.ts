@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSimServer, jsonResponse } from '../../simulators/common/server.ts';
 import { createProviderHttpClient, type ProviderHttpClient } from './client.ts';
+import { ALLOW_PRIVATE_EGRESS } from './egress.ts';
 import { accountKey, createLimiterRegistry, createTokenBucket, defaultRate, type RateLimit } from './limiter.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -33,7 +34,7 @@ async function startRecorder(): Promise<{ base: string; arrivals: Map<string, nu
 }
 
 function clientFor(bucket: ReturnType<typeof createTokenBucket>): ProviderHttpClient {
-  const c = createProviderHttpClient({ limiter: bucket, retry: { baseDelayMs: 5, maxDelayMs: 50 } });
+  const c = createProviderHttpClient({ egress: ALLOW_PRIVATE_EGRESS, limiter: bucket, retry: { baseDelayMs: 5, maxDelayMs: 50 } });
   cleanups.push(() => c.close());
   return c;
 }

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../errors.ts';
 import { createSimServer, jsonResponse } from '../../simulators/common/server.ts';
 import { createProviderHttpClient } from './client.ts';
+import { ALLOW_PRIVATE_EGRESS } from './egress.ts';
 import { guardedPages } from './paginate.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -39,7 +40,7 @@ async function startList(loop: boolean): Promise<string> {
 }
 
 async function collect(base: string, maxPages?: number): Promise<number[]> {
-  const http = createProviderHttpClient({ retry: { baseDelayMs: 5 } });
+  const http = createProviderHttpClient({ egress: ALLOW_PRIVATE_EGRESS, retry: { baseDelayMs: 5 } });
   cleanups.push(() => http.close());
   const out: number[] = [];
   const pages = guardedPages(

@@ -77,10 +77,24 @@ function codesOf(err: unknown): string[] {
   return out;
 }
 
+/**
+ * Node and undici name the address and port they tried (`connect ECONNREFUSED 10.0.0.7:5432`, `attempted address:
+ * ...`): a caller of the API must not learn what a name resolved to nor which ports answer (issue 13, finding 2).
+ */
+export function withoutAddresses(text: string): string {
+  return text
+    .replace(/\s*\(attempted address: [^)]*\)/gi, '')
+    .replace(/\[[0-9a-f:.]*:[0-9a-f:.]*\](:\d+)?/gi, '<address>')
+    .replace(/\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b/g, '<address>')
+    .replace(/(^|[\s(,])(?:[0-9a-f]{0,4}:){2,7}[0-9a-f.]{0,15}(?:%[\w.]+)?(?::\d+)?(?=$|[\s),])/gi, '$1<address>')
+    .replace(/ <address>/g, '')
+    .trim();
+}
+
 /** A short reason for a network error (`ECONNRESET: socket hang up`), or null when it is not worth a retry. */
 export function retryableNetworkReason(err: unknown, idempotent: boolean): string | null {
   const codes = codesOf(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = withoutAddresses(err instanceof Error ? err.message : String(err));
   const hit = codes.find((c) => (idempotent ? RETRYABLE_CODES : NEVER_SENT_CODES).has(c));
   if (hit !== undefined) return message && message !== hit ? `${hit}: ${message}` : hit;
   if (idempotent && /socket hang up|other side closed/i.test(message)) return message;
@@ -90,7 +104,7 @@ export function retryableNetworkReason(err: unknown, idempotent: boolean): strin
 /** One line for a network error that is not retried. */
 export function networkReason(err: unknown): string {
   const codes = codesOf(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = withoutAddresses(err instanceof Error ? err.message : String(err));
   const code = codes[0];
   if (code === undefined) return message || 'network error';
   return message && message !== code ? `${code}: ${message}` : code;

@@ -14,7 +14,7 @@ import { generateWorld } from '../../simulators/common/world.ts';
 import { PERMISSIONS } from '../../simulators/openedx/access.ts';
 import { createOpenedxSimulator, type OpenedxSimulator, type OpenedxSimulatorOptions } from '../../simulators/openedx/index.ts';
 import { createTestClock, type TestClock } from '../../test-clock.testkit.ts';
-import { accountKey, createLimiterRegistry, createProviderHttpClient, defaultRate, type ProviderHttpClient } from '../http/index.ts';
+import { ALLOW_PRIVATE_EGRESS, accountKey, createLimiterRegistry, createProviderHttpClient, defaultRate, type ProviderHttpClient } from '../http/index.ts';
 import type { Checkpoint, Page, Provider } from '../provider.ts';
 import { credentialsPageUrl } from './client.ts';
 import {
@@ -65,7 +65,7 @@ async function setup(opts: SetupOptions): Promise<Setup> {
   const config = openedxProvider.configSchema.parse(providerSourceSchema(openedxProvider).parse(sim.sourceConfigs()[0]));
   const rate = defaultRate(openedxProvider.rateLimit ?? { requests: 1, perSeconds: 1 });
   const limiter = documentedRate ? createLimiterRegistry().bucket(accountKey('openedx', config.base_url, config.oauth.client_secret), rate) : undefined;
-  const http = createProviderHttpClient({ retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 10 }, secrets: [config.oauth.client_secret], ...(limiter ? { limiter } : {}) });
+  const http = createProviderHttpClient({ egress: ALLOW_PRIVATE_EGRESS, retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 10 }, secrets: [config.oauth.client_secret], ...(limiter ? { limiter } : {}) });
   open.push({ sim, http });
   return { sim, url, discoveryUrl, config, http, clock };
 }
@@ -478,11 +478,12 @@ describe('Open edX writes and status checks against the simulator', () => {
     expect(apiRequests(await counters(s.url))).toBe(0);
   });
 
-  it('an unknown program or run is a provider_error quoting Open edX', async () => {
+  it('an unknown program or run is a provider_error; Open edX\'s answer stays in details, out of the message (issue 13, finding 3)', async () => {
     const s = await setup({ seed: 'oe-write-bad', people: 10, clients: [WRITER] });
     const session = createOpenedxSession(s.http, s.config);
     const err = await createCredential(session, { username: 'x@example.no', credential: { program_uuid: '00000000-0000-4000-8000-000000000000' } }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'provider_error' });
-    expect(String((err as Error).message)).toMatch(/POST \/api\/v2\/credentials\/ returned HTTP 400: .*No active ProgramCertificate/);
+    expect(String((err as Error).message)).toBe('POST /api/v2/credentials/ returned HTTP 400');
+    expect(String(((err as { details: { body: string } }).details).body)).toContain('No active ProgramCertificate');
   });
 });

@@ -6,7 +6,7 @@ import { AppError } from '../../errors.ts';
 import { makeCertificatePdf } from '../../simulators/common/pdf.ts';
 import { generateWorld } from '../../simulators/common/world.ts';
 import { createSpringestSimulator, type SpringestSimulator } from '../../simulators/springest/index.ts';
-import { createProviderHttpClient, type ProviderHttpClient } from '../http/index.ts';
+import { ALLOW_PRIVATE_EGRESS, createProviderHttpClient, type ProviderHttpClient } from '../http/index.ts';
 import { createdFrom, createPostLimiter, listCertificates, listCertifications, postCertificate, toCertificate, toCertificationAchievement, toStatus } from './index.ts';
 import { certificatesResponseSchema, certificationsResponseSchema } from './schema.ts';
 
@@ -46,7 +46,7 @@ describe('Springest client against the simulator', () => {
   });
   const start = async (): Promise<string> => {
     sim = createSpringestSimulator({ world: generateWorld({ seed: 'sp-client', people: 60, asOf: '2026-06-01' }) });
-    http = createProviderHttpClient({ retry: { baseDelayMs: 5, maxDelayMs: 20 } });
+    http = createProviderHttpClient({ egress: ALLOW_PRIVATE_EGRESS, retry: { baseDelayMs: 5, maxDelayMs: 20 } });
     return sim.sim.listen(0);
   };
 
@@ -100,7 +100,7 @@ describe('Springest paths carry the .json extension (issue 14: the API picks the
     });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    http = createProviderHttpClient({ retry: { baseDelayMs: 5, maxDelayMs: 20 } });
+    http = createProviderHttpClient({ egress: ALLOW_PRIVATE_EGRESS, retry: { baseDelayMs: 5, maxDelayMs: 20 } });
     const account = { base_url: `${base}/`, api_key: 'k-cert', certifications_api_key: 'k-catalog' };
 
     expect(await listCertificates(http, account, { created_from: '2026-05-01' })).toEqual([]);
