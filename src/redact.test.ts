@@ -43,7 +43,7 @@ describe('redact', () => {
 });
 
 describe('what is a secret', () => {
-  it("names every provider's credential settings, so logs, details and stored credentials agree", async () => {
+  it("finding 16: one redactor: names every provider's credential settings, so logs, details and stored credentials agree", async () => {
     const { allProviders } = await import('./providers/registry.ts');
     for (const provider of allProviders()) {
       for (const path of provider.secrets) expect(isSensitiveKey(path.at(-1)!), `${provider.id}: ${path.join('.')}`).toBe(true);

@@ -42,7 +42,7 @@ describe('createApp', () => {
     await store.close();
   });
 
-  it('sends security headers on every answer: nosniff, no framing, no referrer', async () => {
+  it('finding 11: sends security headers on every answer: nosniff, no framing, no referrer', async () => {
     for (const url of ['/healthz', '/v1/me', '/openapi.json', '/nope']) {
       const res = await hub.call('GET', url);
       expect(res.headers['x-content-type-options'], url).toBe('nosniff');
@@ -52,7 +52,7 @@ describe('createApp', () => {
     }
   });
 
-  it('checks the key before it reads the body: without one, even malformed or oversized JSON is a 401', async () => {
+  it('finding 7: checks the key before it reads the body: without one, even malformed or oversized JSON is a 401', async () => {
     const broken = await hub.call('POST', '/v1/requirements', { rawBody: '{"name": ' });
     expect(broken.statusCode).toBe(401);
     expect(broken.json().error.code).toBe('unauthorized');
@@ -66,7 +66,7 @@ describe('createApp', () => {
     expect(read.statusCode).toBe(403);
   });
 
-  it('refuses JSON nested deeper than 32 levels before parsing it, and keeps answering', async () => {
+  it('finding 7: refuses JSON nested deeper than 32 levels before parsing it, and keeps answering', async () => {
     const deep = `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`;
     const res = await hub.call('POST', '/v1/requirements', { key: hub.a.adminKey, rawBody: deep });
     expect(res.statusCode).toBe(400);
@@ -81,7 +81,7 @@ describe('createApp', () => {
     expect(ok.json().error.message).not.toContain('nested');
   });
 
-  it('answers what Node refuses before Fastify (headers too large, not HTTP) in the error shape, over a socket', async () => {
+  it('finding 19: answers what Node refuses before Fastify (headers too large, not HTTP) in the error shape, over a socket', async () => {
     const app = createApp({ store: hub.store });
     const url = new URL(await app.listen({ host: '127.0.0.1', port: 0 }));
     try {
@@ -200,7 +200,7 @@ describe('per-key rate limiting', () => {
     }
   });
 
-  it('an address that keeps failing to authenticate is answered 429 for its next failures; a valid key still works', async () => {
+  it('finding 7: an address that keeps failing to authenticate is answered 429 for its next failures; a valid key still works', async () => {
     const hub = await createTestHub({ rateLimit: { requests: 1000, perSeconds: 60 } });
     try {
       const wrong = 'chk_not-a-key-0123456789abcdefghijklmnopqrstu';

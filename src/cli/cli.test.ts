@@ -142,7 +142,7 @@ sources:
 });
 
 describe('certhub migrate', () => {
-  it('creates the SQLite database and its secret key on first run, and is a no-op after', async () => {
+  it('finding 13: creates the SQLite database (0600, in a 0700 folder) and its secret key on first run, and is a no-op after', async () => {
     const first = await certhub(['migrate']);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);

@@ -27,7 +27,7 @@ describe('createLogger', () => {
     expect(text).toContain('configured');
   });
 
-  it('logs a request by its path and the names of its query parameters, never their values (people search by national id)', async () => {
+  it('finding 5: logs a request by its path and the names of its query parameters, never their values (people search by national id)', async () => {
     const out = capture();
     const app = Fastify({ loggerInstance: createLogger('info', out.stream) });
     app.get('/v1/people', () => ({ items: [] }));

@@ -275,7 +275,7 @@ sources:
     ]);
   });
 
-  it('refuses a YAML alias bomb as a problem of the file, without expanding it', () => {
+  it('finding 17: refuses a YAML alias bomb as a problem of the file, without expanding it', () => {
     const levels = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]'];
     for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
     const path = write('bomb.yaml', `${levels.join('\n')}\n`);

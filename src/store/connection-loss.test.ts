@@ -10,7 +10,7 @@ import { databaseOf } from './database.testkit.ts';
 import { isTransientStoreError } from './index.ts';
 
 describeEachDialect('a lost database connection', (h) => {
-  it.runIf(h.dialect === 'postgres')('a backend terminated mid-transaction fails that transaction, not the process; the next query reconnects', async () => {
+  it.runIf(h.dialect === 'postgres')('finding 4: a backend terminated mid-transaction fails that transaction, not the process; the next query reconnects', async () => {
     const store = await h.open();
     const admin = new pg.Client({ connectionString: h.location().url });
     admin.on('error', () => undefined);

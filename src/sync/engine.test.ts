@@ -313,6 +313,19 @@ describeEachDialect('sync engine', (h) => {
     expect(ghostAfter?.error).toMatch(/^interrupted/);
   });
 
+  it('finding 6: a run that outlasts its maximum duration is stopped, keeps what it saved, releases the lock, and the next run resumes', async () => {
+    const { store, input, source, http, now } = await setup(h);
+    // Ten pages of at least 100 ms each cannot finish within 250 ms, however fast the machine.
+    const provider = createListProvider({ items: () => certs(1, 100), pageSize: 10, delayMs: 100 });
+    const report = await runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now, maxRunMs: 250 });
+    expect(report).toMatchObject({ status: 'failed', error: { code: 'provider_unavailable', message: expect.stringContaining('longer than its maximum of 250 ms') as string } });
+    expect(report.pages).toBeLessThan(10);
+    expect(await storedCertificates(store, source.id)).toHaveLength(report.pages * 10);
+    expect(await store.locks.get(source.id)).toBeNull();
+    const resumed = await runSourceSync({ store, session: sessionOf(input, source, provider, http.client), now });
+    expect(resumed).toMatchObject({ status: 'succeeded', certificates: { created: 100 - report.pages * 10 } });
+  });
+
   it('stops on abort, records the failure and releases the lock', async () => {
     const { store, input, source, http, now } = await setup(h);
     const controller = new AbortController();

@@ -47,6 +47,12 @@ export interface RunSourceSyncOptions {
   onRunStarted?: (run: SyncRun) => void;
   /** Default 30 s; renewed every third of it. */
   lockTtlMs?: number;
+  /**
+   * The longest a run may take (default DEFAULT_MAX_RUN_MS): then it is aborted as `provider_unavailable`, keeping every
+   * page it saved, and the next run resumes from its checkpoint. A provider that answers slowly forever cannot hold
+   * the source's lock for good.
+   */
+  maxRunMs?: number;
   /** Default: identity resolution (createPersonResolver). */
   resolvePeople?: PersonResolver;
 }
@@ -77,6 +83,17 @@ function abortError(signal: AbortSignal): unknown {
   return new AppError('cancelled', 'sync aborted (shutting down)', { cause: reason });
 }
 
+/** `6 h`, `90 s`, `250 ms`: a duration as a person reads it. */
+function formatDuration(ms: number): string {
+  if (ms >= 3600_000 && ms % 3600_000 === 0) return `${ms / 3600_000} h`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms} ms`;
+}
+
+/** Six hours: far more than a full scan of the biggest account takes at the providers' documented rates. */
+export const DEFAULT_MAX_RUN_MS = 6 * 3600_000;
+
 /**
  * Runs one sync of `source` and returns its report. A run that fails still returns (status `failed`, the error, and
  * everything it saved kept); only a run that cannot start throws: AppError('conflict') when the source is already
@@ -90,6 +107,12 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
   const resolvePeople = opts.resolvePeople ?? createPersonResolver();
 
   const lock = await acquireSourceLock(store, source, opts.lockTtlMs ?? DEFAULT_LOCK_TTL_MS);
+  const maxRunMs = opts.maxRunMs ?? DEFAULT_MAX_RUN_MS;
+  const overtime = new AbortController();
+  const overtimeTimer = setTimeout(() => {
+    overtime.abort(new AppError('provider_unavailable', `the run took longer than its maximum of ${formatDuration(maxRunMs)} and was stopped; the next run resumes from its last saved page`));
+  }, maxRunMs);
+  overtimeTimer.unref();
   try {
     const { fence } = lock;
     const run = await withStoreRetries(() => store.sync.startRun(source.id, { now: now() }));
@@ -108,7 +131,7 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
     const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0 };
     let pages = 0;
     const statsBefore = readStats(http);
-    const signal = anySignal([opts.signal, lock.lost]);
+    const signal = anySignal([opts.signal, lock.lost, overtime.signal]);
     let failure: unknown = null;
     const warnings = new Map<string, Required<RunWarning>>();
 
@@ -207,6 +230,7 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
     );
     return report;
   } finally {
+    clearTimeout(overtimeTimer);
     await lock.release();
   }
 }

@@ -7,6 +7,7 @@ import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSourceConnector } from '../../providers/connector.ts';
+import { ALLOW_PRIVATE_EGRESS } from '../../providers/http/egress.ts';
 import { createStore, type Store } from '../../store/index.ts';
 import { sampleCertificate } from '../../store/sample-certificate.testkit.ts';
 import { createTenantWithKeys, createTestHub, type TestHub, type TestTenant } from '../app.testkit.ts';
@@ -60,7 +61,7 @@ describe('finding 6: the file route and a drip-feeding provider', () => {
     const base = await drip.listen();
     store = await createStore({ url: 'sqlite::memory:', secretKey: randomBytes(32) });
     await store.migrate();
-    hub = await createTestHub({ store, connector: createSourceConnector({ store }), fileDeadlineMs: 500 });
+    hub = await createTestHub({ store, connector: createSourceConnector({ store, outbound: ALLOW_PRIVATE_EGRESS }), fileDeadlineMs: 500 });
     tenant = await createTenantWithKeys(store, 'drip', {
       slug: 'frontcore-drip',
       provider: 'frontcore',
@@ -86,7 +87,7 @@ describe('finding 6: the file route and a drip-feeding provider', () => {
   });
 
   it('finding 6: a client that disconnects makes the provider see its connection closed', async () => {
-    const leaving = await createTestHub({ store, connector: createSourceConnector({ store }), fileDeadlineMs: 600_000 });
+    const leaving = await createTestHub({ store, connector: createSourceConnector({ store, outbound: ALLOW_PRIVATE_EGRESS }), fileDeadlineMs: 600_000 });
     try {
       const url = await leaving.app.listen({ host: '127.0.0.1', port: 0 });
       const req = get(`${url}/v1/certificates/${certId}/file`, { headers: { authorization: `Bearer ${tenant.readKey}` } });

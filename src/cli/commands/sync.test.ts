@@ -255,7 +255,7 @@ describe('certhub export', () => {
     expect(csvField(true)).toBe('true');
   });
 
-  it('defuses CSV text a spreadsheet would run as a formula', () => {
+  it('finding 15: defuses CSV text a spreadsheet would run as a formula, also where it splits on ;', () => {
     expect(csvField('=HYPERLINK("http://x")')).toBe('"\'=HYPERLINK(""http://x"")"');
     expect(csvField('+1')).toBe("'+1");
     expect(csvField('@SUM(A1)')).toBe("'@SUM(A1)");

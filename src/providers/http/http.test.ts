@@ -209,7 +209,7 @@ describe('timeouts, size cap, redaction', () => {
     expect(post).toMatchObject({ code: 'provider_unavailable', message: 'POST /x failed: no complete answer within 1 s' });
   });
 
-  it('refuses a payload nested deeper than 64 levels as a provider_error, without walking it', async () => {
+  it('finding 10: refuses a payload nested deeper than 64 levels as a provider_error, without walking it', async () => {
     const { base } = await startSim(() => jsonResponse(200, 0));
     const deep = http.createServer((_req, res) => {
       res.setHeader('content-type', 'application/json');
