@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -116,6 +116,16 @@ describe('loadSecretKey', () => {
   };
   afterEach(() => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finding 13: warns when secret.key can be read by others, and says how to fix it; a private key gets no warning', () => {
+    const dir = tempDir();
+    const warnings: string[] = [];
+    const created = loadSecretKey({ base64: undefined, dataDir: dir, warn: (l) => warnings.push(l) });
+    expect(warnings).toEqual([]);
+    chmodSync(join(dir, 'secret.key'), 0o644);
+    expect(loadSecretKey({ base64: undefined, dataDir: dir, warn: (l) => warnings.push(l) }).equals(created)).toBe(true);
+    expect(warnings).toEqual([`warning: ${join(dir, 'secret.key')} can be read by others than its owner (mode 644); make it private: chmod 600 ${join(dir, 'secret.key')}`]);
   });
 
   it('uses CERTHUB_SECRET_KEY when it is base64 of 32 bytes', () => {

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from './errors.ts';
 
@@ -29,7 +29,7 @@ function isErrnoCode(err: unknown, code: string): boolean {
  * value counts as absent). Without it, embedded mode (`dataDir` set) keeps a generated key in
  * `<dataDir>/secret.key`; PostgreSQL deployments (`dataDir` null) must set it, since several processes share it.
  */
-export function loadSecretKey(opts: { base64: string | undefined; dataDir: string | null }): Buffer {
+export function loadSecretKey(opts: { base64: string | undefined; dataDir: string | null; warn?: (line: string) => void }): Buffer {
   if (opts.base64 !== undefined && opts.base64.trim() !== '') {
     const key = decodeKey(opts.base64);
     // Never echo the value: it is the key, or a typo of it.
@@ -42,7 +42,22 @@ export function loadSecretKey(opts: { base64: string | undefined; dataDir: strin
       'CERTHUB_SECRET_KEY is required when the database is PostgreSQL (generate one with: openssl rand -base64 32)',
     );
   }
-  return readOrCreateKeyFile(join(opts.dataDir, SECRET_KEY_FILE), opts.dataDir);
+  const path = join(opts.dataDir, SECRET_KEY_FILE);
+  const key = readOrCreateKeyFile(path, opts.dataDir);
+  const loose = looseMode(path);
+  if (loose !== null) opts.warn?.(`warning: ${path} can be read by others than its owner (mode ${loose}); make it private: chmod 600 ${path}`);
+  return key;
+}
+
+/** The file's permission bits as octal text when group or others may read or write it (not on Windows), else null. */
+function looseMode(path: string): string | null {
+  if (process.platform === 'win32') return null;
+  try {
+    const mode = statSync(path).mode & 0o777;
+    return (mode & 0o077) === 0 ? null : mode.toString(8).padStart(3, '0');
+  } catch {
+    return null;
+  }
 }
 
 function readOrCreateKeyFile(path: string, dataDir: string): Buffer {

@@ -15,6 +15,6 @@ export async function openStoreFromConfig(config: Config): Promise<Store> {
     config.database === 'sqlite::memory:' && config.secretKey === undefined
       ? // Nothing outlives an in-memory database, so a throwaway key protects it as well as any.
         randomBytes(32)
-      : loadSecretKey({ base64: config.secretKey, dataDir: config.dataDir });
+      : loadSecretKey({ base64: config.secretKey, dataDir: config.dataDir, warn: (line) => process.stderr.write(`${line}\n`) });
   return createStore({ url: config.database, secretKey });
 }
