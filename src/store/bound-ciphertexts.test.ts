@@ -1,7 +1,7 @@
 /** Finding 14 (issue 13): every ciphertext is bound to its row; v1 rows are upgraded by migration 0006. */
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
-import { AppError } from '../errors.ts';
+import { expectAppError } from '../errors.testkit.ts';
 import { createPersonResolver } from '../identity/resolver.ts';
 import { createSecretBox } from '../secrets.ts';
 import { legacyEncrypt } from '../secrets-legacy.testkit.ts';
@@ -15,15 +15,6 @@ const NIN = '01019012138';
 const OTHER_NIN = '41019012040';
 const T1 = new Date('2024-06-01T10:00:00.000Z');
 
-async function expectAppError(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  expect((err as AppError).code).toBe(code);
-  if (message) expect((err as AppError).message).toMatch(message);
-}
 
 const MOVED = /not encrypted for this row \(copied from another row\?\)/;
 

@@ -1,19 +1,10 @@
 import { expect, it } from 'vitest';
-import { AppError } from '../errors.ts';
+import { expectAppError } from '../errors.testkit.ts';
 import type { Store } from './index.ts';
 import { describeEachDialect, sampleCertificate, type StoreHarness } from './dialects.testkit.ts';
 import { databaseOf } from './database.testkit.ts';
 
 const NIN = '01019012138';
-
-async function expectAppError(promise: Promise<unknown>, code: string): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  expect((err as AppError).code).toBe(code);
-}
 
 async function setup(h: StoreHarness) {
   const store = await h.open();

@@ -5,22 +5,13 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors.ts';
+import { expectAppError } from '../errors.testkit.ts';
 import { createIdGenerator } from './ids.ts';
 import { createStore, DEFAULT_TENANT_SLUG, isTransientStoreError } from './index.ts';
 import { describeEachDialect } from './dialects.testkit.ts';
 import { databaseOf } from './database.testkit.ts';
 import { SQLITE_BUSY_TIMEOUT_MS } from './sqlite-busy.ts';
 
-async function expectAppError(promise: Promise<unknown>, code: string, message?: RegExp): Promise<AppError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  expect((err as AppError).code).toBe(code);
-  if (message) expect((err as AppError).message).toMatch(message);
-  return err as AppError;
-}
 
 describeEachDialect('schema and keys', (h) => {
   it('migrates once, then is idempotent, and creates the default tenant', async () => {

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { NormalizedCertificate } from '../../domain/certificate.ts';
-import { AppError, isAppError } from '../../errors.ts';
+import { AppError, describeError, isAppError } from '../../errors.ts';
 import type { CatalogAchievement, Checkpoint, Page, PullContext, RunWarning } from '../provider.ts';
 import { guardedPages } from '../http/index.ts';
 import { courseRunTitles, createOpenedxSession, credentialsPageUrl, LIST_CREDENTIALS, lookupCredential, listCredentialsPage, programTitles, type OpenedxSession } from './client.ts';
@@ -83,8 +83,6 @@ interface Catalog {
   down: string | null;
 }
 
-const oneLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';
-
 /**
  * Asks the catalog for the programs and runs of `items` not yet named this run: at most one request each. A catalog
  * that fails (absent, 404, 5xx, refused, not discovery at all) is a degradation, not a failed sync: the run goes on
@@ -111,7 +109,7 @@ async function learnTitles(session: OpenedxSession, items: readonly Credential[]
     return [];
   } catch (err) {
     if (signal.aborted || (isAppError(err) && err.code === 'cancelled')) throw err;
-    catalog.down = oneLine(err);
+    catalog.down = describeError(err);
     return [{ code: 'catalog_unavailable', message: `the course-discovery catalog (catalog_url) did not answer, so titles are missing this run: ${catalog.down}` }];
   }
 }
