@@ -20,6 +20,22 @@ function decodeKey(text: string): Buffer | null {
   return key.length === KEY_BYTES ? key : null;
 }
 
+/** `text` (an environment variable's value, named `name`) as a key; never echoes the value, which is a key or a typo of one. */
+export function decodeSecretKey(text: string, name: string): Buffer {
+  const key = decodeKey(text);
+  if (key === null) throw new AppError('secret_key_invalid', `${name} must be base64 of exactly 32 bytes`);
+  return key;
+}
+
+export function generateSecretKey(): Buffer {
+  return randomBytes(KEY_BYTES);
+}
+
+/** Writes a new key file (0600); refuses to overwrite one. */
+export function writeSecretKeyFile(path: string, key: Buffer): void {
+  writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+}
+
 function isErrnoCode(err: unknown, code: string): boolean {
   return err instanceof Error && (err as NodeJS.ErrnoException).code === code;
 }
@@ -31,10 +47,7 @@ function isErrnoCode(err: unknown, code: string): boolean {
  */
 export function loadSecretKey(opts: { base64: string | undefined; dataDir: string | null; warn?: (line: string) => void }): Buffer {
   if (opts.base64 !== undefined && opts.base64.trim() !== '') {
-    const key = decodeKey(opts.base64);
-    // Never echo the value: it is the key, or a typo of it.
-    if (key === null) throw new AppError('secret_key_invalid', 'CERTHUB_SECRET_KEY must be base64 of exactly 32 bytes');
-    return key;
+    return decodeSecretKey(opts.base64, 'CERTHUB_SECRET_KEY');
   }
   if (opts.dataDir === null) {
     throw new AppError(
@@ -67,7 +80,7 @@ function readOrCreateKeyFile(path: string, dataDir: string): Buffer {
     // A data directory certhub creates is its own (0700): the key, the database and its PDFs are in it.
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     // 'wx': never overwrite a key another process generated a moment ago; that one wins below.
-    writeFileSync(path, `${randomBytes(KEY_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    writeSecretKeyFile(path, generateSecretKey());
   } catch (err) {
     if (!isErrnoCode(err, 'EEXIST')) {
       throw new AppError('secret_key_invalid', `cannot create ${path}: ${(err as Error).message}`, { cause: err });
@@ -78,7 +91,8 @@ function readOrCreateKeyFile(path: string, dataDir: string): Buffer {
   return created;
 }
 
-function readKeyFile(path: string): Buffer | null {
+/** The key in `path`, or null when there is no such file. */
+export function readKeyFile(path: string): Buffer | null {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

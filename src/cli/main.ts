@@ -10,6 +10,7 @@ import { registerSandboxCommand } from './commands/sandbox.ts';
 import { registerKeysCommand } from './commands/keys.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerStatusCommand } from './commands/status.ts';
+import { registerSecretKeyCommand } from './commands/secret-key.ts';
 import { createProcessRuntime, type CliRuntime } from './runtime.ts';
 import { packageVersion } from '../version.ts';
 
@@ -42,6 +43,7 @@ function buildProgram(rt: CliRuntime): Command {
   registerKeysCommand(program, rt);
   registerDemoCommand(program, rt);
   registerMigrateCommand(program, rt);
+  registerSecretKeyCommand(program, rt);
   registerConfigCommand(program, rt);
   return program;
 }

@@ -50,6 +50,8 @@ export interface Config {
   outbound: EgressPolicy;
   /** CERTHUB_SECRET_KEY as set (base64 of 32 bytes; checked where it is used). */
   secretKey?: string;
+  /** CERTHUB_NEW_SECRET_KEY as set: only `certhub secret-key rotate` reads it. */
+  newSecretKey?: string;
   /** CERTHUB_LOG_LEVEL, default `info`. */
   logLevel: LogLevel;
 }
@@ -63,6 +65,7 @@ export function maskSecrets(config: Config): Config {
     sources: config.sources.map(maskSourceSecrets),
   };
   if (config.secretKey !== undefined) masked.secretKey = MASK;
+  if (config.newSecretKey !== undefined) masked.newSecretKey = MASK;
   return masked;
 }
 
@@ -217,5 +220,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   };
   const secretKey = env.CERTHUB_SECRET_KEY;
   if (secretKey !== undefined && secretKey !== '') config.secretKey = secretKey;
+  const newSecretKey = env.CERTHUB_NEW_SECRET_KEY;
+  if (newSecretKey !== undefined && newSecretKey !== '') config.newSecretKey = newSecretKey;
   return config;
 }

@@ -11,6 +11,7 @@ import { openDatabase, parseDatabaseUrl, unavailable } from './connect.ts';
 import { createFileRepository, type FileRepository } from './files.ts';
 import type { StoreContext, StoreDialect } from './context.ts';
 import { createIdGenerator } from './ids.ts';
+import { rotateSecretKey, type KeyRotationReport } from './key-rotation.ts';
 import { runMigrations, verifySecretKey } from './migrate.ts';
 import { createPeopleRepository, type PeopleRepository } from './people.ts';
 import { createPeopleSearch, type PeopleSearch } from './people-search.ts';
@@ -38,6 +39,11 @@ export interface Store {
   /** Throws AppError('database_unavailable') when the database does not answer, or a write could not get through now. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Re-encrypts every ciphertext and recomputes every national-id HMAC under `newKey`, in one transaction
+   * (key-rotation.ts). On success the store closes itself (its key is the old one now): open it again with `newKey`.
+   */
+  rotateSecretKey(newKey: Buffer): Promise<KeyRotationReport>;
   readonly tenants: TenantRepository;
   readonly sources: SourceRepository;
   readonly people: PeopleRepository & PeopleSearch;
@@ -85,6 +91,11 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     close() {
       closed ??= db.destroy();
       return closed;
+    },
+    async rotateSecretKey(newKey) {
+      const report = await rotateSecretKey(ctx, newKey);
+      await store.close();
+      return report;
     },
     tenants: createTenantRepository(ctx),
     sources: createSourceRepository(ctx),
@@ -134,6 +145,7 @@ export type {
 } from './certificates-write.ts';
 export type { AcquireResult, LockFence, SyncLockHolder, SyncLockRepository } from './locks.ts';
 export type { SyncScan, SyncScanRepository } from './scans.ts';
+export type { KeyRotationReport } from './key-rotation.ts';
 export {
   SUGGESTION_REASONS,
   SUGGESTION_STATUSES,

@@ -25,8 +25,9 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, box: SecretBox): Prom
   '0006_bound_ciphertexts': m0006,
 };
 
-const KEY_CHECK = 'secret_key_check';
-const KEY_CHECK_PLAIN = 'certhub secret key check v1';
+export const KEY_CHECK = 'secret_key_check';
+/** The meta row's plaintext: it decrypts under the right key only (key-rotation.ts re-encrypts it). */
+export const KEY_CHECK_PLAIN = 'certhub secret key check v1';
 
 /**
  * Kysely runs SQLite migrations outside a transaction (its adapter claims no transactional DDL); SQLite has it,
