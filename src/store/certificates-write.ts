@@ -10,6 +10,32 @@ import type { AchievementsTable, CertificateFields, CertificatesTable, Certifica
 import { assertLockHeld, type LockFence } from './locks.ts';
 import { writeCheckpoint } from './sync.ts';
 import type { Source } from './sources.ts';
+import { recordEvents } from './events.ts';
+import type { NewEvent } from '../outbound/catalog.ts';
+
+/** The thin payload of a certificate.* event: ids to fetch the certificate (GET /v1/certificates/{id}) and what changed. */
+function certificateEvent(
+  type: NewEvent['type'],
+  row: { id: string; source_id: string; external_id: string; person_id: string | null; status: string; valid_until: string | null },
+  achievement: { type: string; external_id: string; code: string | null },
+  provider: string,
+  now: string,
+): NewEvent {
+  return {
+    type,
+    occurred_at: now,
+    data: {
+      certificate_id: row.id,
+      source_id: row.source_id,
+      provider,
+      external_id: row.external_id,
+      person_id: row.person_id,
+      status: row.status,
+      valid_until: row.valid_until,
+      achievement,
+    },
+  };
+}
 
 export interface SavePageReport {
   created: number;
@@ -177,11 +203,11 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
 
       return db.transaction().execute(async (trx) => {
         if (opts?.fence !== undefined) await assertLockHeld(trx, ctx.dialect, opts.fence);
-        const existing = new Map<string, { id: string; payload_hash: string; person_id: string | null }>();
+        const existing = new Map<string, { id: string; payload_hash: string; person_id: string | null; status: string }>();
         for (const ids of chunk([...latest.keys()], VALUES_PER_LIST)) {
           const rows = await trx
             .selectFrom('certificates')
-            .select(['id', 'external_id', 'payload_hash', 'person_id'])
+            .select(['id', 'external_id', 'payload_hash', 'person_id', 'status'])
             .where('source_id', '=', sourceId)
             .where('external_id', 'in', ids)
             .execute();
@@ -212,6 +238,11 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
 
         const inserts: CertificatesTable[] = [];
         const changes: { id: string; fields: CertificateFields; person_id: string | null }[] = [];
+        const events: NewEvent[] = [];
+        const eventOf = (type: NewEvent['type'], row: Parameters<typeof certificateEvent>[1], cert: NormalizedCertificate) =>
+          events.push(
+            certificateEvent(type, row, { type: cert.achievement.type, external_id: cert.achievement.external_id, code: cert.achievement.code }, source.provider, now),
+          );
         const unchangedIds: string[] = [];
         const relinks = new Map<string, string[]>();
         for (const { cert, fields } of page) {
@@ -230,14 +261,23 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
               updated_at: now,
               last_seen_at: now,
             });
+            eventOf('certificate.created', inserts[inserts.length - 1]!, cert);
           } else if (found.payload_hash === fields.payload_hash) {
             if (personId !== undefined && personId !== found.person_id) {
               relinks.set(personId, [...(relinks.get(personId) ?? []), found.id]);
+              eventOf('certificate.updated', { ...fields, id: found.id, source_id: sourceId, external_id: cert.external_id, person_id: personId }, cert);
             } else {
               unchangedIds.push(found.id);
             }
           } else {
-            changes.push({ id: found.id, fields, person_id: personId ?? found.person_id });
+            const row = { id: found.id, fields, person_id: personId ?? found.person_id };
+            changes.push(row);
+            const revoked = fields.status === 'revoked' && found.status !== 'revoked';
+            eventOf(
+              revoked ? 'certificate.revoked' : 'certificate.updated',
+              { ...fields, id: found.id, source_id: sourceId, external_id: cert.external_id, person_id: row.person_id },
+              cert,
+            );
           }
         }
 
@@ -277,6 +317,7 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
         const named: CatalogEntry[] = [...latest.values()].map(({ achievement: a }) => ({ type: a.type, external_id: a.external_id, title: a.title, code: a.code }));
         await upsertCatalog(trx, sourceId, [...named, ...(opts?.catalog ?? [])], now);
         if (checkpoint !== null && checkpoint !== undefined) await writeCheckpoint(trx, sourceId, checkpoint, now);
+        await recordEvents(ctx, trx, source.tenant_id, events, now);
         // A relinked certificate's payload did not change: it still counts as unchanged.
         const relinked = [...relinks.values()].reduce((n, ids) => n + ids.length, 0);
         return { created: inserts.length, updated: changes.length, unchanged: unchangedIds.length + relinked };
@@ -324,6 +365,22 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
           missing.map((row) =>
             version(row.id, next.get(row.id) ?? 1, { ...row, status: 'deleted', payload_hash: `deleted:${row.payload_hash}` }, now),
           ),
+        );
+        const source = await trx.selectFrom('sources').select(['tenant_id', 'provider']).where('id', '=', sourceId).executeTakeFirstOrThrow();
+        await recordEvents(
+          ctx,
+          trx,
+          source.tenant_id,
+          missing.map((row) =>
+            certificateEvent(
+              'certificate.deleted',
+              { ...row, status: 'deleted' },
+              { type: row.achievement_type, external_id: row.achievement_external_id, code: row.achievement_code },
+              source.provider,
+              now,
+            ),
+          ),
+          now,
         );
         return { deleted: missing.length };
       });

@@ -11,6 +11,7 @@ import { openDatabase, parseDatabaseUrl, unavailable } from './connect.ts';
 import { createFileRepository, type FileRepository } from './files.ts';
 import type { StoreContext, StoreDialect } from './context.ts';
 import { createIdGenerator } from './ids.ts';
+import { createWebhookRepository, type WebhookRepository } from './webhooks.ts';
 import { rotateSecretKey, type KeyRotationReport } from './key-rotation.ts';
 import { runMigrations, verifySecretKey } from './migrate.ts';
 import { createPeopleRepository, type PeopleRepository } from './people.ts';
@@ -57,6 +58,7 @@ export interface Store {
   readonly apiKeys: ApiKeyRepository;
   readonly requirements: RequirementRepository;
   readonly files: FileRepository;
+  readonly webhooks: WebhookRepository;
 }
 
 /**
@@ -110,6 +112,7 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     apiKeys: createApiKeyRepository(ctx),
     requirements: createRequirementRepository(ctx),
     files: createFileRepository(ctx),
+    webhooks: createWebhookRepository(ctx),
   };
   // Every table is the store's: the Kysely instance is not part of Store, only tests reach it (database.testkit.ts).
   Object.defineProperty(store, STORE_DATABASE, { value: db, enumerable: false });
@@ -146,6 +149,17 @@ export type {
 export type { AcquireResult, LockFence, SyncLockHolder, SyncLockRepository } from './locks.ts';
 export type { SyncScan, SyncScanRepository } from './scans.ts';
 export type { KeyRotationReport } from './key-rotation.ts';
+export type {
+  AttemptOutcome,
+  ClaimedDelivery,
+  DeliveryStatus,
+  NewWebhookEndpoint,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEndpointPatch,
+  WebhookRepository,
+  WebhookSecrets,
+} from './webhooks.ts';
 export {
   SUGGESTION_REASONS,
   SUGGESTION_STATUSES,

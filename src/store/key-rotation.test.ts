@@ -25,7 +25,8 @@ async function seed(store: Store) {
   await store.certificates.savePage(sourceA.id, [withNin(1, { serial: 'changed' })], null, { now: T1, resolvePeople: createPersonResolver() });
   const db = databaseOf(store);
   const kari = await db.selectFrom('certificates').select('person_id').executeTakeFirstOrThrow();
-  return { a, b, sourceA, sourceB, per, kariId: kari.person_id!, withNin };
+  const hook = await store.webhooks.createEndpoint(a.id, { url: 'https://hooks.example.com/certhub' }, { now: T1 });
+  return { a, b, sourceA, sourceB, per, kariId: kari.person_id!, withNin, hook };
 }
 
 /** Every column the key touches, as stored. */
@@ -54,12 +55,12 @@ async function keyedColumns(store: Store) {
 describeEachDialect('secret key rotation', (h) => {
   it('re-encrypts every ciphertext and recomputes every HMAC: everything reads and matches under the new key only', async () => {
     const store = await h.open();
-    const { a, b, sourceA, sourceB, per, kariId, withNin } = await seed(store);
+    const { a, b, sourceA, sourceB, per, kariId, withNin, hook } = await seed(store);
     const before = await keyedColumns(store);
     expect(before.identities.length).toBeGreaterThan(0);
 
     const report = await store.rotateSecretKey(NEW_KEY);
-    expect(report).toEqual({ sources: 2, people: 2, certificates: 1, certificate_versions: 2, identities: before.identities.length, merges: 0 });
+    expect(report).toEqual({ sources: 2, people: 2, certificates: 1, certificate_versions: 2, identities: before.identities.length, merges: 0, webhook_endpoints: 1 });
 
     // The old key no longer opens the store.
     await expectAppError(h.open({ secretKey: h.key, migrate: false }), 'secret_key_invalid', /not the key/);
@@ -83,6 +84,7 @@ describeEachDialect('secret key rotation', (h) => {
     expect(await rotated.sources.getSourceCredentials(b.id, sourceB.id)).toEqual({ api_key: 'key-of-b' });
     expect(await rotated.people.getPersonNationalId(a.id, kariId)).toBe(NIN);
     expect(await rotated.people.getPersonNationalId(b.id, per.id)).toBe(OTHER_NIN);
+    expect(await rotated.webhooks.getSecrets(a.id, hook.endpoint.id)).toMatchObject({ current: hook.secret });
     // Lookups by national id (HMACs) find the same people: a search, and the resolver linking a new certificate.
     expect((await rotated.people.searchPeople(a.id, { q: NIN })).items.map((p) => p.id)).toEqual([kariId]);
     expect((await rotated.people.searchPeople(b.id, { q: OTHER_NIN })).items.map((p) => p.id)).toEqual([per.id]);

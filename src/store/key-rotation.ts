@@ -10,6 +10,7 @@
  * - person_identities.value_hmac (kind national_id: only the HMAC is kept, so it is mapped old -> new through the
  *   national ids decrypted above)
  * - person_merges.moved_json (dropped identities, kept for an unmerge, carry value_hmac too)
+ * - webhook_endpoints.secrets_ciphertext
  * - meta.secret_key_check
  */
 import type { Transaction } from 'kysely';
@@ -21,7 +22,13 @@ import type { MergeMoved } from './merges.ts';
 import { KEY_CHECK, KEY_CHECK_PLAIN, verifySecretKey } from './migrate.ts';
 import { nationalIdHmac } from './national-id.ts';
 import type { Database } from './schema.ts';
-import { certificateNationalIdPlace, KEY_CHECK_PLACE, personNationalIdPlace, sourceCredentialsPlace } from './secret-places.ts';
+import {
+  certificateNationalIdPlace,
+  KEY_CHECK_PLACE,
+  personNationalIdPlace,
+  sourceCredentialsPlace,
+  webhookSecretsPlace,
+} from './secret-places.ts';
 
 /** Rows read at a time (keyset by id); the writes all stay in the one transaction. */
 const BATCH = 500;
@@ -34,6 +41,7 @@ export interface KeyRotationReport {
   certificate_versions: number;
   identities: number;
   merges: number;
+  webhook_endpoints: number;
 }
 
 type Trx = Transaction<Database>;
@@ -104,6 +112,18 @@ async function rotateSources(ctx: StoreContext, trx: Trx, next: SecretBox): Prom
       const place = sourceCredentialsPlace(r.tenant_id, r.id);
       const token = next.encrypt(ctx.box.decrypt(r.credentials_ciphertext!, place), place);
       await trx.updateTable('sources').set({ credentials_ciphertext: token }).where('id', '=', r.id).execute();
+    },
+  );
+}
+
+async function rotateWebhookSecrets(ctx: StoreContext, trx: Trx, next: SecretBox): Promise<number> {
+  return forEachRow(
+    (after) =>
+      trx.selectFrom('webhook_endpoints').select(['id', 'tenant_id', 'secrets_ciphertext']).where('id', '>', after).orderBy('id').limit(BATCH).execute(),
+    async (r) => {
+      const place = webhookSecretsPlace(r.tenant_id, r.id);
+      const token = next.encrypt(ctx.box.decrypt(r.secrets_ciphertext, place), place);
+      await trx.updateTable('webhook_endpoints').set({ secrets_ciphertext: token }).where('id', '=', r.id).execute();
     },
   );
 }
@@ -253,6 +273,7 @@ export async function rotateSecretKey(ctx: StoreContext, newKey: Buffer): Promis
       );
     }
     const sources = await rotateSources(ctx, trx, next);
+    const webhookEndpoints = await rotateWebhookSecrets(ctx, trx, next);
     const updated = await trx
       .updateTable('meta')
       .set({ value: next.encrypt(KEY_CHECK_PLAIN, KEY_CHECK_PLACE) })
@@ -261,6 +282,6 @@ export async function rotateSecretKey(ctx: StoreContext, newKey: Buffer): Promis
     if (Number(updated.numUpdatedRows) === 0) {
       await trx.insertInto('meta').values({ key: KEY_CHECK, value: next.encrypt(KEY_CHECK_PLAIN, KEY_CHECK_PLACE) }).execute();
     }
-    return { sources, people, certificates, certificate_versions: certificateVersions, identities, merges };
+    return { sources, people, certificates, certificate_versions: certificateVersions, identities, merges, webhook_endpoints: webhookEndpoints };
   });
 }

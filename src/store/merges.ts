@@ -6,6 +6,8 @@
  */
 import type { Transaction } from 'kysely';
 import { AppError } from '../errors.ts';
+import type { NewEvent } from '../outbound/catalog.ts';
+import { recordEvents } from './events.ts';
 import { chunk, isoNow, VALUES_PER_LIST, type StoreContext } from './context.ts';
 import type { Database, PeopleTable, PersonIdentitiesTable, PersonMergesTable } from './schema.ts';
 import { personNationalIdPlace } from './secret-places.ts';
@@ -70,6 +72,10 @@ function toMerge(row: PersonMergesTable): PersonMerge {
     created_at: row.created_at,
     undone_at: row.undone_at,
   };
+}
+
+function mergeEvent(type: 'person.merged' | 'person.unmerged', merge: { id: string; into_person_id: string; from_person_id: string }, now: string): NewEvent {
+  return { type, occurred_at: now, data: { merge_id: merge.id, into_person_id: merge.into_person_id, from_person_id: merge.from_person_id } };
 }
 
 /** Identities that are the same key: kind, scope and value (national ids by HMAC). */
@@ -200,6 +206,7 @@ export function createMergeRepository(ctx: StoreContext): MergeRepository {
           undone_at: null,
         };
         await trx.insertInto('person_merges').values(row).execute();
+        await recordEvents(ctx, trx, tenantId, [mergeEvent('person.merged', row, now)], now);
         return toMerge(row);
       });
     },
@@ -277,6 +284,7 @@ export function createMergeRepository(ctx: StoreContext): MergeRepository {
             .execute();
         }
         await trx.updateTable('person_merges').set({ undone_at: now }).where('id', '=', merge.id).execute();
+        await recordEvents(ctx, trx, tenantId, [mergeEvent('person.unmerged', merge, now)], now);
         return { ...merge, undone_at: now };
       });
     },

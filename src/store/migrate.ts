@@ -8,6 +8,7 @@ import * as m0003 from './migrations/0003_hub_api.ts';
 import * as m0004 from './migrations/0004_expiring_index.ts';
 import * as m0005 from './migrations/0005_lock_fence.ts';
 import * as m0006 from './migrations/0006_bound_ciphertexts.ts';
+import * as m0007 from './migrations/0007_outbox.ts';
 import type { SecretBox } from '../secrets.ts';
 import { KEY_CHECK_PLACE } from './secret-places.ts';
 
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, box: SecretBox): Prom
   '0005_lock_fence': m0005,
   // Re-encrypts v1 ciphertexts with associated data: the one migration that needs the secret key.
   '0006_bound_ciphertexts': m0006,
+  '0007_outbox': m0007,
 };
 
 export const KEY_CHECK = 'secret_key_check';

@@ -20,6 +20,10 @@ export interface Database {
   requirements: RequirementsTable;
   file_blobs: FileBlobsTable;
   person_merges: PersonMergesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  events: EventsTable;
+  outbox: OutboxTable;
+  event_notices: EventNoticesTable;
 }
 
 export interface MetaTable {
@@ -214,4 +218,58 @@ export interface PersonMergesTable {
   moved_json: string;
   created_at: string;
   undone_at: string | null;
+}
+
+/** 0007 */
+export interface WebhookEndpointsTable {
+  id: string;
+  tenant_id: string;
+  url: string;
+  description: string | null;
+  event_types_json: string;
+  enabled: number;
+  secrets_ciphertext: string;
+  disabled_reason: string | null;
+  failing_since: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** 0007 */
+export interface EventsTable {
+  id: string;
+  tenant_id: string;
+  type: string;
+  occurred_at: string;
+  data_json: string;
+}
+
+/** 0007 */
+export interface OutboxTable {
+  id: string;
+  tenant_id: string;
+  kind: string;
+  target_id: string;
+  subject_id: string;
+  idempotency_key: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  claimed_by: string | null;
+  claimed_until: string | null;
+  last_attempt_at: string | null;
+  last_error: string | null;
+  last_status_code: number | null;
+  last_latency_ms: number | null;
+  last_response: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+/** 0007 */
+export interface EventNoticesTable {
+  certificate_id: string;
+  kind: string;
+  valid_until: string;
+  created_at: string;
 }

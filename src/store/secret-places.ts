@@ -20,4 +20,8 @@ export function certificateNationalIdPlace(tenantId: string, sourceId: string, e
   return { field: 'certificates.subject_national_id', tenant_id: tenantId, source_id: sourceId, external_id: externalId };
 }
 
+export function webhookSecretsPlace(tenantId: string, endpointId: string): SecretPlace {
+  return { field: 'webhook_endpoints.secrets', tenant_id: tenantId, endpoint_id: endpointId };
+}
+
 export const KEY_CHECK_PLACE: SecretPlace = { field: 'meta.secret_key_check' };

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { ProviderId } from '../domain/certificate.ts';
 import { AppError } from '../errors.ts';
+import type { NewEvent } from '../outbound/catalog.ts';
+import { recordEvents } from './events.ts';
 import { canonicalJson, isoNow, parseJson, type StoreContext } from './context.ts';
 import { decodeKeyCursor, encodeKeyCursor } from './cursor.ts';
 import type { Database, SyncRunsTable } from './schema.ts';
@@ -96,6 +98,31 @@ function toRun(row: SyncRunsTable): SyncRun {
   };
 }
 
+/** sync.finished / sync.failed: the run's ids and, from its report, the certificate counts and warnings. */
+function syncEvent(
+  runId: string,
+  source: { source_id: string; slug: string; provider: string },
+  result: { status: 'succeeded' | 'failed'; report?: unknown; error?: string | null },
+  now: string,
+): NewEvent {
+  const report = (result.report ?? {}) as { certificates?: unknown; pages?: unknown; warnings?: unknown };
+  return {
+    type: result.status === 'succeeded' ? 'sync.finished' : 'sync.failed',
+    occurred_at: now,
+    data: {
+      run_id: runId,
+      source_id: source.source_id,
+      source: source.slug,
+      provider: source.provider,
+      status: result.status,
+      pages: typeof report.pages === 'number' ? report.pages : null,
+      certificates: report.certificates ?? null,
+      warnings: Array.isArray(report.warnings) ? report.warnings : [],
+      error: result.error ?? null,
+    },
+  };
+}
+
 export function createSyncRepository(ctx: StoreContext): SyncRepository {
   const { db } = ctx;
   const repo: SyncRepository = {
@@ -124,17 +151,30 @@ export function createSyncRepository(ctx: StoreContext): SyncRepository {
       return toRun(row);
     },
     async finishRun(runId, result, opts) {
-      const update = await db
-        .updateTable('sync_runs')
-        .set({
-          status: result.status,
-          finished_at: isoNow(opts?.now),
-          report_json: result.report === undefined ? null : canonicalJson(result.report),
-          error: result.error ?? null,
-        })
-        .where('id', '=', runId)
-        .executeTakeFirst();
-      if (update.numUpdatedRows === 0n) throw new AppError('not_found', `sync run ${runId} not found`);
+      const now = isoNow(opts?.now);
+      await db.transaction().execute(async (trx) => {
+        const before = await trx
+          .selectFrom('sync_runs')
+          .innerJoin('sources', 'sources.id', 'sync_runs.source_id')
+          .select(['sync_runs.status', 'sources.tenant_id', 'sources.slug', 'sources.provider', 'sync_runs.source_id'])
+          .where('sync_runs.id', '=', runId)
+          .executeTakeFirst();
+        if (before === undefined) throw new AppError('not_found', `sync run ${runId} not found`);
+        await trx
+          .updateTable('sync_runs')
+          .set({
+            status: result.status,
+            finished_at: now,
+            report_json: result.report === undefined ? null : canonicalJson(result.report),
+            error: result.error ?? null,
+          })
+          .where('id', '=', runId)
+          .execute();
+        // Once per run: finishing it again (a retried write whose first commit went through) tells nobody twice.
+        if (before.status === 'running') {
+          await recordEvents(ctx, trx, before.tenant_id, [syncEvent(runId, before, result, now)], now);
+        }
+      });
       const run = await repo.getRun(runId);
       if (run === null) throw new AppError('not_found', `sync run ${runId} not found`);
       return run;

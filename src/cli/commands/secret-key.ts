@@ -71,6 +71,7 @@ function summary(report: KeyRotationReport): string {
     `${report.certificates} certificate(s) with ${report.certificate_versions} version(s)`,
     `${report.identities} identity HMAC(s)`,
     `${report.merges} merge record(s)`,
+    `${report.webhook_endpoints} webhook secret(s)`,
   ];
   return parts.join(', ');
 }

@@ -1,0 +1,70 @@
+/**
+ * Events and the deliveries they cause, written inside the transaction of the change (the outbox pattern): a
+ * committed change always has its deliveries queued, and a rolled-back one never has. Only events some enabled
+ * endpoint of the tenant subscribes to are kept, so a tenant without webhooks pays one indexed read per write.
+ */
+import type { Transaction } from 'kysely';
+import type { NewEvent } from '../outbound/catalog.ts';
+import { chunk, ROWS_PER_STATEMENT, type StoreContext } from './context.ts';
+import type { Database, EventsTable, OutboxTable } from './schema.ts';
+
+type Trx = Transaction<Database>;
+
+export const WEBHOOK_KIND = 'webhook';
+
+/** The event types an endpoint row subscribes to; [] is every type (except webhook.test, sent to one endpoint only). */
+export function subscribes(eventTypesJson: string, type: string): boolean {
+  if (type === 'webhook.test') return false;
+  const types = JSON.parse(eventTypesJson) as string[];
+  return types.length === 0 || types.includes(type);
+}
+
+export function newDelivery(ctx: StoreContext, tenantId: string, endpointId: string, eventId: string, now: string, key?: string): OutboxTable {
+  return {
+    id: ctx.newId(),
+    tenant_id: tenantId,
+    kind: WEBHOOK_KIND,
+    target_id: endpointId,
+    subject_id: eventId,
+    idempotency_key: key ?? `webhook:${eventId}:${endpointId}`,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: now,
+    claimed_by: null,
+    claimed_until: null,
+    last_attempt_at: null,
+    last_error: null,
+    last_status_code: null,
+    last_latency_ms: null,
+    last_response: null,
+    created_at: now,
+    finished_at: null,
+  };
+}
+
+/**
+ * Stores `events` of the tenant with a delivery per subscribed enabled endpoint, in `trx`. Returns how many
+ * deliveries were queued (0 when nobody listens: then nothing is stored).
+ */
+export async function recordEvents(ctx: StoreContext, trx: Trx, tenantId: string, events: readonly NewEvent[], now: string): Promise<number> {
+  if (events.length === 0) return 0;
+  const endpoints = await trx
+    .selectFrom('webhook_endpoints')
+    .select(['id', 'event_types_json'])
+    .where('tenant_id', '=', tenantId)
+    .where('enabled', '=', 1)
+    .execute();
+  if (endpoints.length === 0) return 0;
+  const eventRows: EventsTable[] = [];
+  const deliveries: OutboxTable[] = [];
+  for (const event of events) {
+    const targets = endpoints.filter((e) => subscribes(e.event_types_json, event.type));
+    if (targets.length === 0) continue;
+    const id = `evt_${ctx.newId()}`;
+    eventRows.push({ id, tenant_id: tenantId, type: event.type, occurred_at: event.occurred_at, data_json: JSON.stringify(event.data) });
+    for (const target of targets) deliveries.push(newDelivery(ctx, tenantId, target.id, id, now));
+  }
+  for (const part of chunk(eventRows, ROWS_PER_STATEMENT)) await trx.insertInto('events').values(part).execute();
+  for (const part of chunk(deliveries, ROWS_PER_STATEMENT)) await trx.insertInto('outbox').values(part).execute();
+  return deliveries.length;
+}
