@@ -180,7 +180,8 @@ function requestSecrets(url: URL, headers: Record<string, string>, form: Provide
  * is, a name is resolved once by the guard's lookup, which checks every address and hands net exactly those, so the
  * address connected is the address checked.
  */
-function guardedConnector(guard: EgressGuard, timeoutMs: number): buildConnector.connector {
+/** A connector that checks every address it connects to against the egress policy (names: in the lookup; literals: here). */
+export function guardedConnector(guard: EgressGuard, timeoutMs: number): buildConnector.connector {
   const connect = buildConnector({ timeout: timeoutMs, lookup: guard.lookup });
   return (options, callback) => {
     const host = options.hostname.replace(/^\[(.*)\]$/, '$1');
