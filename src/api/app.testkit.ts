@@ -15,6 +15,9 @@ import { createApp } from './app.ts';
 import type { ApiDeps } from './deps.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createResponseCheck } from './response-check.testkit.ts';
+import { createRouteTable, type RegisteredRoute } from './route.ts';
+import { registerAllRoutes } from './routes/index.ts';
+import { createEgressGuard } from '../providers/http/egress.ts';
 
 export interface TestTenant {
   id: string;
@@ -108,4 +111,20 @@ export async function createTestHub(overrides: Partial<ApiDeps> = {}, options: T
       await store.close();
     },
   };
+}
+
+/** Every route the API registers (as data), for tests that walk them all: built from inert deps, nothing served. */
+export function listRoutes(store: Store): RegisteredRoute[] {
+  const table = createRouteTable();
+  registerAllRoutes(table, {
+    store,
+    events: createEventBus(),
+    metrics: createMetrics({ processMetrics: false }),
+    connector: null,
+    sync: null,
+    now: () => new Date(),
+    egress: createEgressGuard(),
+    wakeWebhooks: () => undefined,
+  });
+  return [...table.routes];
 }

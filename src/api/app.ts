@@ -18,6 +18,7 @@ import { addSecurityHeaders } from './security-headers.ts';
 import { queryIsUtf8 } from './utf8.ts';
 import { registerWebUi } from './web.ts';
 import { packageVersion } from '../version.ts';
+import { createEgressGuard } from '../providers/http/egress.ts';
 
 /** Request bodies above this are refused with 413 (a bulk status of 10,000 people is about 1 MiB). */
 export const BODY_LIMIT = 4 * 1024 * 1024;
@@ -89,6 +90,11 @@ export function createApp(deps: ApiDeps): FastifyInstance {
     sync: deps.sync ?? null,
     now: deps.now ?? (() => new Date()),
     ...(deps.fileDeadlineMs === undefined ? {} : { fileDeadlineMs: deps.fileDeadlineMs }),
+    egress: createEgressGuard({
+      ...(deps.outbound === undefined ? {} : { policy: deps.outbound }),
+      ...(deps.resolve === undefined ? {} : { resolve: deps.resolve }),
+    }),
+    wakeWebhooks: () => deps.webhookWorker?.wake(),
   };
 
   const table = createRouteTable();

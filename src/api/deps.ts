@@ -6,6 +6,7 @@ import type { Store } from '../store/index.ts';
 import type { SyncRun } from '../store/index.ts';
 import type { Metrics } from './metrics.ts';
 import type { RateLimit } from '../domain/rate-limit.ts';
+import type { EgressGuard, EgressPolicy, Resolve } from '../providers/http/egress.ts';
 
 /** Starts sync runs of stored sources in the background (the scheduler's and the API's way in). */
 export interface SyncLauncher {
@@ -43,6 +44,12 @@ export interface ApiDeps {
   fileDeadlineMs?: number;
   /** Directory of the built web UI served at `/`; null or absent: no UI. */
   webRoot?: string | null;
+  /** Where webhook endpoints may point (certhub.yaml `outbound:`); default: public addresses only. */
+  outbound?: EgressPolicy;
+  /** Tests: how the egress check resolves host names. */
+  resolve?: Resolve;
+  /** The webhook worker, woken when the API queues a delivery (test event, redelivery); absent: it polls. */
+  webhookWorker?: { wake(): void };
   now?: () => Date;
 }
 
@@ -56,4 +63,7 @@ export interface RouteDeps {
   now: () => Date;
   /** Default FILE_DEADLINE_MS. */
   fileDeadlineMs?: number;
+  /** Checks a webhook URL's host against the egress policy (every address it resolves to). */
+  egress: EgressGuard;
+  wakeWebhooks: () => void;
 }

@@ -5,12 +5,9 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventBus } from '../events.ts';
 import { sampleCertificate } from '../store/sample-certificate.testkit.ts';
-import { createMetrics } from './metrics.ts';
-import { createRouteTable, type RegisteredRoute } from './route.ts';
-import { registerAllRoutes } from './routes/index.ts';
-import { createTestHub, type TestHub } from './app.testkit.ts';
+import type { RegisteredRoute } from './route.ts';
+import { createTestHub, listRoutes, type TestHub } from './app.testkit.ts';
 import { databaseOf } from '../store/database.testkit.ts';
 
 const NIN = '01019012138';
@@ -18,19 +15,21 @@ const NIN = '01019012138';
 /** Every row of tenant B, as text: must not change. */
 async function tenantRows(hub: TestHub, tenantId: string): Promise<string> {
   const out: string[] = [];
-  for (const table of ['sources', 'people', 'person_identities', 'certificates', 'requirements', 'api_keys', 'person_suggestions', 'person_merges']) {
+  for (const table of ['sources', 'people', 'person_identities', 'certificates', 'requirements', 'api_keys', 'person_suggestions', 'person_merges', 'webhook_endpoints', 'events']) {
     const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)} where tenant_id = ${tenantId} order by id`.execute(databaseOf(hub.store));
     out.push(JSON.stringify(rows.rows.map((r) => ({ ...r, last_used_at: undefined }))));
   }
   const runs = await sql`select r.* from sync_runs r join sources s on s.id = r.source_id where s.tenant_id = ${tenantId} order by r.id`.execute(databaseOf(hub.store));
   out.push(JSON.stringify(runs.rows));
+  const deliveries = await sql`select o.* from outbox o join webhook_endpoints w on w.id = o.target_id where w.tenant_id = ${tenantId} order by o.id`.execute(databaseOf(hub.store));
+  out.push(JSON.stringify(deliveries.rows));
   return out.join('\n');
 }
 
 describe('tenant isolation at every route', () => {
   let hub: TestHub;
   let routes: RegisteredRoute[];
-  const b = { certificate: '', person: '', otherPerson: '', requirement: '', source: 'globex-only', run: '', key: '', suggestion: '' };
+  const b = { certificate: '', person: '', otherPerson: '', requirement: '', source: 'globex-only', run: '', key: '', suggestion: '', webhook: '', delivery: '' };
   let aPerson = '';
 
   beforeAll(async () => {
@@ -63,11 +62,11 @@ describe('tenant isolation at every route', () => {
     const suggestions = await databaseOf(hub.store).selectFrom('person_suggestions').select('id').where('tenant_id', '=', hub.b.id).execute();
     expect(suggestions.length).toBeGreaterThan(0);
     b.suggestion = suggestions[0]!.id;
+    b.webhook = (await hub.store.webhooks.createEndpoint(hub.b.id, { url: 'https://hooks.globex.example/certhub' })).endpoint.id;
+    b.delivery = (await hub.store.webhooks.queueTest(hub.b.id, b.webhook)).id;
     aPerson = (await hub.store.certificates.listCertificates(hub.a.id)).items[0]!.person_id!;
 
-    const table = createRouteTable();
-    registerAllRoutes(table, { store: hub.store, events: createEventBus(), metrics: createMetrics({ processMetrics: false }), connector: null, sync: null, now: () => new Date() });
-    routes = [...table.routes];
+    routes = listRoutes(hub.store);
   });
   afterAll(() => hub.close());
 
@@ -79,6 +78,8 @@ describe('tenant isolation at every route', () => {
     if (url.startsWith('/v1/sources/')) return b.source;
     if (url.startsWith('/v1/sync-runs/')) return b.run;
     if (url.startsWith('/v1/keys/')) return b.key;
+    if (url.startsWith('/v1/webhooks/')) return b.webhook;
+    if (url.startsWith('/v1/webhook-deliveries/')) return b.delivery;
     throw new Error(`no tenant-B id known for ${url}: add it to this test`);
   }
 
@@ -90,6 +91,7 @@ describe('tenant isolation at every route', () => {
     testSource: {},
     mergeSuggestion: {},
     rejectSuggestion: {},
+    updateWebhook: { description: 'Renamed by A' },
   };
 
   it("answers 404 to A for every one of B's ids, on every route that takes an id, and changes nothing of B", async () => {
@@ -119,7 +121,7 @@ describe('tenant isolation at every route', () => {
   });
 
   it("never shows B's data in A's lists, searches, reports or status checks", async () => {
-    const bMarkers = [b.certificate, b.person, b.otherPerson, b.requirement, b.run, b.key, b.suggestion, 'globex', 'Bodil', NIN];
+    const bMarkers = [b.certificate, b.person, b.otherPerson, b.requirement, b.run, b.key, b.suggestion, b.webhook, b.delivery, 'globex', 'Bodil', NIN];
     const probes: Array<[method: 'GET' | 'POST', url: string, body?: unknown]> = [
       ['GET', '/v1/certificates?limit=1000'],
       ['GET', '/v1/certificates?email=bodil%40globex.example'],
@@ -132,6 +134,7 @@ describe('tenant isolation at every route', () => {
       ['GET', '/v1/sources'],
       ['GET', '/v1/sync-runs'],
       ['GET', '/v1/keys'],
+      ['GET', '/v1/webhooks'],
       ['POST', '/v1/status', { person: { email: 'bodil@globex.example' } }],
       ['POST', '/v1/status', { person: { national_id: NIN } }],
       ['POST', '/v1/status/bulk', { people: [{ email: 'bodil@globex.example' }, { date_of_birth: '1970-07-07', name: 'Bodil Globex' }] }],

@@ -50,7 +50,6 @@ function readBody(req: IncomingMessage): Promise<string> {
  */
 export async function startWebhookReceiver(opts: { now: () => Date; secrets?: string[] }): Promise<WebhookReceiver> {
   const hanging = new Set<() => void>();
-  let server: Server;
   const receiver: WebhookReceiver = {
     url: '',
     deliveries: [],
@@ -66,7 +65,7 @@ export async function startWebhookReceiver(opts: { now: () => Date; secrets?: st
         server.close(() => resolve());
       }),
   };
-  server = createServer((req, res) => {
+  const server: Server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
       receiver.requests.push({ path: req.url ?? '/', method: req.method ?? '' });

@@ -12,6 +12,7 @@ import { registerStatusRoutes } from './status.ts';
 import { registerSyncRunRoutes } from './sync-runs.ts';
 import { registerSystemRoutes } from './system.ts';
 import { registerProviderRoutes } from './providers.ts';
+import { registerWebhookRoutes } from './webhooks.ts';
 
 export function registerAllRoutes(table: RouteTable, deps: RouteDeps): void {
   registerSystemRoutes(table, deps);
@@ -25,4 +26,5 @@ export function registerAllRoutes(table: RouteTable, deps: RouteDeps): void {
   registerRequirementRoutes(table, deps);
   registerComplianceRoutes(table, deps);
   registerReportRoutes(table, deps);
+  registerWebhookRoutes(table, deps);
 }
