@@ -16,6 +16,7 @@ import { createLimiterRegistry } from './providers/http/index.ts';
 import { createSourceConnector } from './providers/connector.ts';
 import type { EgressPolicy } from './providers/http/egress.ts';
 import { findProvider } from './providers/registry.ts';
+import { createWebhookWorker, type WebhookWorker } from './outbound/webhook-worker.ts';
 import type { Store } from './store/index.ts';
 import { createSyncLauncher, type BackgroundSyncLauncher } from './sync/launcher.ts';
 import { startStoredScheduler } from './sync/stored-scheduler.ts';
@@ -34,6 +35,10 @@ export interface HubOptions {
   metricsToken?: string | null;
   /** Where provider requests may go (certhub.yaml `outbound:`); default: public addresses only. */
   outbound?: EgressPolicy;
+  /** Deliver the outbox's webhooks from this process (default true). */
+  deliver?: boolean;
+  /** Tests: the clock of the API and the webhook deliverer (default the wall clock). */
+  now?: () => Date;
 }
 
 export interface RunningHub {
@@ -41,6 +46,8 @@ export interface RunningHub {
   url: string;
   events: EventBus;
   launcher: BackgroundSyncLauncher;
+  /** The outbox's webhook deliverer, or null when this hub does not deliver. */
+  webhooks: WebhookWorker | null;
   /** Whether the web UI is served at `/`. */
   ui: boolean;
   /** Stops scheduling, aborts runs in flight (each records itself failed), closes the server. The store stays open. */
@@ -77,6 +84,15 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
     sourcesChanged: () => void scheduler?.refresh(),
   };
   const webRoot = opts.webRoot === undefined ? defaultWebRoot() : opts.webRoot;
+  const webhooks =
+    (opts.deliver ?? true)
+      ? createWebhookWorker({
+          store,
+          logger,
+          ...(opts.outbound === undefined ? {} : { egress: opts.outbound }),
+          ...(opts.now === undefined ? {} : { now: opts.now }),
+        })
+      : null;
   const app = createApp({
     store,
     logger,
@@ -87,6 +103,9 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
     webRoot,
     ...(opts.rateLimit === undefined ? {} : { rateLimit: opts.rateLimit }),
     ...(opts.metricsToken === undefined ? {} : { metricsToken: opts.metricsToken }),
+    ...(opts.outbound === undefined ? {} : { outbound: opts.outbound }),
+    ...(webhooks === null ? {} : { webhookWorker: webhooks }),
+    ...(opts.now === undefined ? {} : { now: opts.now }),
   });
   try {
     await app.listen({ host: opts.host, port: opts.port });
@@ -103,18 +122,21 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
     // Every enabled source in the store (certhub.yaml's and those added through the API), each on its sync_every.
     scheduler = startStoredScheduler({ store, launcher, hasConnector: (p) => findProvider(p) !== null, logger });
   }
+  webhooks?.start();
   let stopped: Promise<void> | undefined;
   return {
     app,
     url: urlOf(opts.host, port),
     events,
     launcher,
+    webhooks,
     ui: webRoot !== null,
     stop() {
       stopped ??= (async () => {
         // Nothing new is scheduled; runs in flight are aborted: each records itself failed and releases its lock.
         await scheduler?.stop();
         await launcher.stop();
+        await webhooks?.stop();
         await app.close();
       })();
       return stopped;

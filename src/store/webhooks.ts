@@ -188,6 +188,35 @@ export function createWebhookRepository(ctx: StoreContext): WebhookRepository {
     if (row === undefined) throw new AppError('not_found', `webhook endpoint ${id} not found`);
     return row;
   };
+  /** An endpoint that takes deliveries now: queuing one for a disabled endpoint would only leave it waiting. */
+  const mustEnabled = async (tenantId: string, id: string) => {
+    const row = await mustEndpoint(tenantId, id);
+    if (row.enabled !== 1) {
+      const why = row.disabled_reason === null ? 'it is disabled' : `certhub disabled it: ${row.disabled_reason}`;
+      throw new AppError('conflict', `webhook endpoint ${id} takes no deliveries: ${why}; enable it first (PATCH enabled: true)`);
+    }
+    return row;
+  };
+  /** Failed deliveries whose event has not been delivered since nor is on its way again to that endpoint. */
+  const openFailures = (tenantId: string) =>
+    db
+      .selectFrom('outbox as f')
+      .where('f.tenant_id', '=', tenantId)
+      .where('f.kind', '=', WEBHOOK_KIND)
+      .where('f.status', '=', 'failed')
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('outbox as o')
+              .select('o.id')
+              .whereRef('o.subject_id', '=', 'f.subject_id')
+              .whereRef('o.target_id', '=', 'f.target_id')
+              .where('o.kind', '=', WEBHOOK_KIND)
+              .where('o.status', 'in', ['pending', 'delivering', 'succeeded']),
+          ),
+        ),
+      );
   const deliveries = () =>
     db
       .selectFrom('outbox')
@@ -305,22 +334,16 @@ export function createWebhookRepository(ctx: StoreContext): WebhookRepository {
 
     async redeliver(tenantId, deliveryId, opts) {
       const old = await mustDelivery(tenantId, deliveryId);
-      await mustEndpoint(tenantId, old.endpoint_id);
+      await mustEnabled(tenantId, old.endpoint_id);
       return mustDelivery(tenantId, await insertRedelivery(tenantId, old.endpoint_id, old.event_id, isoNow(opts?.now)));
     },
 
     async replayFailed(tenantId, endpointId, opts) {
-      await mustEndpoint(tenantId, endpointId);
+      await mustEnabled(tenantId, endpointId);
       const now = isoNow(opts?.now);
-      let q = db
-        .selectFrom('outbox')
-        .select(['id', 'subject_id'])
-        .where('tenant_id', '=', tenantId)
-        .where('kind', '=', WEBHOOK_KIND)
-        .where('target_id', '=', endpointId)
-        .where('status', '=', 'failed');
-      if (opts?.since !== undefined) q = q.where('created_at', '>=', opts.since);
-      const failed = await q.orderBy('id').execute();
+      let q = openFailures(tenantId).select(['f.id', 'f.subject_id']).where('f.target_id', '=', endpointId);
+      if (opts?.since !== undefined) q = q.where('f.created_at', '>=', opts.since);
+      const failed = await q.orderBy('f.id').execute();
       // One redelivery per event, however many times it failed.
       const events = [...new Set(failed.map((f) => f.subject_id))];
       const ids: string[] = [];
@@ -330,7 +353,7 @@ export function createWebhookRepository(ctx: StoreContext): WebhookRepository {
 
     async queueTest(tenantId, endpointId, opts) {
       const now = isoNow(opts?.now);
-      const endpoint = await mustEndpoint(tenantId, endpointId);
+      const endpoint = await mustEnabled(tenantId, endpointId);
       const eventId = `evt_${ctx.newId()}`;
       const delivery = newDelivery(ctx, tenantId, endpointId, eventId, now);
       await db.transaction().execute(async (trx) => {
@@ -350,11 +373,8 @@ export function createWebhookRepository(ctx: StoreContext): WebhookRepository {
     },
 
     async countFailed(tenantId) {
-      const row = await db
-        .selectFrom('outbox')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('tenant_id', '=', tenantId)
-        .where('status', '=', 'failed')
+      const row = await openFailures(tenantId)
+        .select((eb) => eb.fn.count<number>('f.subject_id').distinct().as('n'))
         .executeTakeFirst();
       return Number(row?.n ?? 0);
     },

@@ -286,7 +286,7 @@ export function registerWebhookRoutes(table: RouteTable, deps: RouteDeps): void 
     tag: TAG,
     access: 'admin',
     params: idParams,
-    errors: [404],
+    errors: [404, 409],
     responses: { 202: { description: 'Queued', schema: deliverySchema } },
     async handler({ caller, params, reply }) {
       const delivery = await store.webhooks.queueTest(caller!.tenantId, params.id, { now: deps.now() });
@@ -342,13 +342,38 @@ export function registerWebhookRoutes(table: RouteTable, deps: RouteDeps): void 
 
   table.add({
     method: 'POST',
+    url: '/v1/webhooks/:id/replay',
+    operationId: 'replayWebhook',
+    summary: 'Deliver again every event that failed to reach this endpoint (once each, same webhook-ids)',
+    description:
+      'For an endpoint that was down: each event whose deliveries all failed (and that is not on its way again) is ' +
+      'queued once more. `since` limits it to deliveries created from that instant on.',
+    tag: TAG,
+    access: 'admin',
+    params: idParams,
+    body: z
+      .strictObject({ since: z.iso.datetime({ offset: true }).optional().describe('Only failures created from then on (ISO 8601)') })
+      .optional(),
+    errors: [404, 409],
+    responses: { 202: { description: 'The new deliveries, queued', schema: z.object({ items: z.array(deliverySchema) }) } },
+    async handler({ caller, params, body, reply }) {
+      const since = body?.since === undefined ? undefined : new Date(body.since).toISOString();
+      const items = await store.webhooks.replayFailed(caller!.tenantId, params.id, { now: deps.now(), ...(since === undefined ? {} : { since }) });
+      if (items.length > 0) deps.wakeWebhooks();
+      reply.code(202);
+      return { items: items.map(publicDelivery) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
     url: '/v1/webhook-deliveries/:id/redeliver',
     operationId: 'redeliverWebhook',
     summary: 'Deliver the same event to the same endpoint again (same webhook-id), now',
     tag: TAG,
     access: 'admin',
     params: idParams,
-    errors: [404],
+    errors: [404, 409],
     responses: { 202: { description: 'The new delivery, queued', schema: deliverySchema } },
     async handler({ caller, params, reply }) {
       const delivery = await store.webhooks.redeliver(caller!.tenantId, params.id, { now: deps.now() });
