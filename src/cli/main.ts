@@ -11,6 +11,7 @@ import { registerKeysCommand } from './commands/keys.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerSecretKeyCommand } from './commands/secret-key.ts';
+import { registerWebhooksCommand } from './commands/webhooks.ts';
 import { createProcessRuntime, type CliRuntime } from './runtime.ts';
 import { packageVersion } from '../version.ts';
 
@@ -44,6 +45,7 @@ function buildProgram(rt: CliRuntime): Command {
   registerDemoCommand(program, rt);
   registerMigrateCommand(program, rt);
   registerSecretKeyCommand(program, rt);
+  registerWebhooksCommand(program, rt);
   registerConfigCommand(program, rt);
   return program;
 }

@@ -122,8 +122,8 @@ export interface WebhookRepository {
   replayFailed(tenantId: string, endpointId: string, opts?: { since?: string; now?: Date }): Promise<WebhookDelivery[]>;
   /** A webhook.test event queued for this endpoint only. */
   queueTest(tenantId: string, endpointId: string, opts?: { now?: Date }): Promise<WebhookDelivery>;
-  /** Failed deliveries per tenant, for the overview. */
-  countFailed(tenantId: string): Promise<number>;
+  /** Events that failed to reach an endpoint (of the tenant, or that one) and are not on their way again: the overview's count. */
+  countFailed(tenantId: string, endpointId?: string): Promise<number>;
 
   /** The worker's claim: up to `limit` due deliveries of enabled endpoints, held by `owner` for `leaseMs`. */
   claimDue(owner: string, opts: { now: Date; limit: number; leaseMs: number }): Promise<ClaimedDelivery[]>;
@@ -372,8 +372,10 @@ export function createWebhookRepository(ctx: StoreContext): WebhookRepository {
       return mustDelivery(tenantId, delivery.id);
     },
 
-    async countFailed(tenantId) {
-      const row = await openFailures(tenantId)
+    async countFailed(tenantId, endpointId) {
+      let q = openFailures(tenantId);
+      if (endpointId !== undefined) q = q.where('f.target_id', '=', endpointId);
+      const row = await q
         .select((eb) => eb.fn.count<number>('f.subject_id').distinct().as('n'))
         .executeTakeFirst();
       return Number(row?.n ?? 0);

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
-import { API_KEY_ROLES, DEFAULT_TENANT_SLUG, type ApiKey, type Store, type Tenant } from '../../store/index.ts';
-import { loadCliConfig, openStoreFromConfig } from '../context.ts';
+import { API_KEY_ROLES, DEFAULT_TENANT_SLUG, type ApiKey } from '../../store/index.ts';
+import { withTenant } from '../context.ts';
 import type { CliRuntime, GlobalOptions } from '../runtime.ts';
 
 interface KeysOptions extends GlobalOptions {
@@ -16,25 +16,6 @@ const createFlags = z.object({
   name: z.string({ error: '--name is required' }).trim().min(1, '--name must not be empty').max(200, '--name is too long'),
   role: z.enum(API_KEY_ROLES, { error: '--role must be read or admin' }),
 });
-
-/** Opens the (migrated) store, runs `work` with it and the tenant `--tenant` names, closes. */
-async function withTenant<T>(
-  opts: KeysOptions,
-  work: (store: Store, tenant: Tenant) => Promise<T>,
-  create = false,
-): Promise<T> {
-  const store = await openStoreFromConfig(loadCliConfig(opts));
-  try {
-    await store.migrate();
-    const slug = opts.tenant ?? DEFAULT_TENANT_SLUG;
-    let tenant = await store.tenants.getTenantBySlug(slug);
-    if (tenant === null && create) tenant = await store.tenants.createTenant({ slug, name: slug });
-    if (tenant === null) throw new AppError('invalid_request', `unknown tenant "${slug}"`);
-    return await work(store, tenant);
-  } finally {
-    await store.close();
-  }
-}
 
 function keyLine(key: ApiKey): string {
   const state = key.revoked_at === null ? 'active' : `revoked ${key.revoked_at}`;
