@@ -1,5 +1,7 @@
 /** Issue 16: webhook deliveries from the outbox to a real receiver on loopback, verified with `standardwebhooks`. */
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
+import { addDays } from '../domain/requirement.ts';
+import { calendarDate } from '../domain/validity.ts';
 import { createPersonResolver } from '../identity/resolver.ts';
 import { ALLOW_PRIVATE_EGRESS } from '../providers/http/egress.ts';
 import { describeEachDialect, sampleCertificate } from '../store/dialects.testkit.ts';
@@ -28,7 +30,7 @@ describeEachDialect('webhook deliveries', (h) => {
       { now: clock.now() },
     );
     receiver.secrets = [secret];
-    const worker = (extra: { leaseMs?: number } = {}) => {
+    const worker = (extra: { leaseMs?: number; pollMs?: number } = {}) => {
       const w = createWebhookWorker({ store, egress: ALLOW_PRIVATE_EGRESS, now: clock.now, random: () => 0.5, timeoutMs: 2000, ...extra });
       workers.push(w);
       return w;
@@ -207,6 +209,19 @@ describeEachDialect('webhook deliveries', (h) => {
     await Promise.all([drain(a), drain(b)]);
     expect(receiver.effects.size).toBe(60);
     expect(receiver.deliveries).toHaveLength(60);
+  });
+
+  it('the running worker makes the pass of time-driven events: a certificate ending soon arrives as certificate.expiring, once', async () => {
+    const { receiver, worker, save, clock } = await setup();
+    const today = calendarDate(clock.now());
+    await save([sampleCertificate(1, { valid_until: addDays(today, 7) }), sampleCertificate(2, { valid_until: addDays(today, 90) })]);
+    const running = worker({ pollMs: 20 });
+    running.start();
+    await vi.waitFor(() => expect([...receiver.effects.values()].map((d) => d.event.type)).toContain('certificate.expiring'), { timeout: 15_000, interval: 50 });
+    await running.stop();
+    const expiring = [...receiver.effects.values()].filter((d) => d.event.type === 'certificate.expiring');
+    expect(expiring).toHaveLength(1);
+    expect(expiring[0]!.event.data).toMatchObject({ external_id: 'ext-1', valid_until: addDays(today, 7), status: 'awarded' });
   });
 
   it('only subscribed types are queued; sync runs and merges produce their events', async () => {

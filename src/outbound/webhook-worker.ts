@@ -43,6 +43,8 @@ export interface WebhookWorkerOptions {
   /** Longest sleep between looks at the outbox; default 1 s. */
   pollMs?: number;
   timeoutMs?: number;
+  /** How often the running loop makes the pass of time-driven events (expiring, expired); default 60 s. */
+  timeEventsEveryMs?: number;
 }
 
 export interface WebhookWorker {
@@ -152,14 +154,27 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
   }
 
   let running: Promise<void> | null = null;
+  let stopped: Promise<void> | null = null;
   let stopping = false;
   let wakeUp: (() => void) | null = null;
   const stopSignal = new AbortController();
+
+  const timeEventsEveryMs = opts.timeEventsEveryMs ?? 60_000;
+  let lastTimePass = Number.NEGATIVE_INFINITY;
+  /** The scheduled pass of time-driven events, at most every timeEventsEveryMs (once at start). */
+  async function timePass(): Promise<void> {
+    const at = now();
+    if (at.getTime() - lastTimePass < timeEventsEveryMs) return;
+    lastTimePass = at.getTime();
+    const told = await store.webhooks.recordTimeEvents(at);
+    if (told.expiring + told.expired > 0) logger?.info(told, 'time-driven certificate events recorded');
+  }
 
   async function loop(): Promise<void> {
     while (!stopping) {
       let worked = 0;
       try {
+        await timePass();
         worked = await runOnce();
       } catch (err) {
         logger?.warn({ err: describeError(err) }, 'webhook worker pass failed; trying again');
@@ -179,12 +194,16 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
     start() {
       running ??= loop();
     },
-    async stop() {
-      stopping = true;
-      stopSignal.abort();
-      wakeUp?.();
-      await running;
-      await agent.close();
+    stop() {
+      // Idempotent: the hub and a test may both stop it.
+      stopped ??= (async () => {
+        stopping = true;
+        stopSignal.abort();
+        wakeUp?.();
+        await running;
+        await agent.close();
+      })();
+      return stopped;
     },
   };
 }

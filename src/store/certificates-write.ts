@@ -10,32 +10,8 @@ import type { AchievementsTable, CertificateFields, CertificatesTable, Certifica
 import { assertLockHeld, type LockFence } from './locks.ts';
 import { writeCheckpoint } from './sync.ts';
 import type { Source } from './sources.ts';
-import { recordEvents } from './events.ts';
+import { certificateEvent, recordEvents } from './events.ts';
 import type { NewEvent } from '../outbound/catalog.ts';
-
-/** The thin payload of a certificate.* event: ids to fetch the certificate (GET /v1/certificates/{id}) and what changed. */
-function certificateEvent(
-  type: NewEvent['type'],
-  row: { id: string; source_id: string; external_id: string; person_id: string | null; status: string; valid_until: string | null },
-  achievement: { type: string; external_id: string; code: string | null },
-  provider: string,
-  now: string,
-): NewEvent {
-  return {
-    type,
-    occurred_at: now,
-    data: {
-      certificate_id: row.id,
-      source_id: row.source_id,
-      provider,
-      external_id: row.external_id,
-      person_id: row.person_id,
-      status: row.status,
-      valid_until: row.valid_until,
-      achievement,
-    },
-  };
-}
 
 export interface SavePageReport {
   created: number;

@@ -68,3 +68,27 @@ export async function recordEvents(ctx: StoreContext, trx: Trx, tenantId: string
   for (const part of chunk(deliveries, ROWS_PER_STATEMENT)) await trx.insertInto('outbox').values(part).execute();
   return deliveries.length;
 }
+
+/** The thin payload of a certificate.* event: ids to fetch the certificate (GET /v1/certificates/{id}) and what changed. */
+export function certificateEvent(
+  type: NewEvent['type'],
+  row: { id: string; source_id: string; external_id: string; person_id: string | null; status: string; valid_until: string | null },
+  achievement: { type: string; external_id: string; code: string | null },
+  provider: string,
+  now: string,
+): NewEvent {
+  return {
+    type,
+    occurred_at: now,
+    data: {
+      certificate_id: row.id,
+      source_id: row.source_id,
+      provider,
+      external_id: row.external_id,
+      person_id: row.person_id,
+      status: row.status,
+      valid_until: row.valid_until,
+      achievement,
+    },
+  };
+}

@@ -3,6 +3,7 @@
  * `webhook`, claimed by the delivery worker (FOR UPDATE SKIP LOCKED on PostgreSQL, so several processes share the
  * work; one writer at a time on SQLite).
  */
+import { recordTimeEvents, type TimeEventsResult } from './time-events.ts';
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors.ts';
 import type { EventType } from '../outbound/catalog.ts';
@@ -122,6 +123,11 @@ export interface WebhookRepository {
   replayFailed(tenantId: string, endpointId: string, opts?: { since?: string; now?: Date }): Promise<WebhookDelivery[]>;
   /** A webhook.test event queued for this endpoint only. */
   queueTest(tenantId: string, endpointId: string, opts?: { now?: Date }): Promise<WebhookDelivery>;
+  /**
+   * The scheduled pass of time-driven events (certificate.expiring, certificate.expired) at `now`: each once per
+   * certificate and end date, across tenants, also after downtime (time-events.ts).
+   */
+  recordTimeEvents(now: Date, opts?: { warnDays?: number; lookbackDays?: number }): Promise<TimeEventsResult>;
   /** Events that failed to reach an endpoint (of the tenant, or that one) and are not on their way again: the overview's count. */
   countFailed(tenantId: string, endpointId?: string): Promise<number>;
 
@@ -371,6 +377,8 @@ export function createWebhookRepository(ctx: StoreContext): WebhookRepository {
       });
       return mustDelivery(tenantId, delivery.id);
     },
+
+    recordTimeEvents: (now, opts) => recordTimeEvents(ctx, now, opts),
 
     async countFailed(tenantId, endpointId) {
       let q = openFailures(tenantId);

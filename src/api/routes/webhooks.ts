@@ -28,6 +28,7 @@ const endpointSchema = z
       .string()
       .nullable()
       .describe('After a rotation: until when deliveries are signed with the previous secret too (two signatures)'),
+    failed_deliveries: z.number().int().describe('Events that failed to reach it and are not on their way again (replay sends them)'),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -76,9 +77,9 @@ const patchBody = z
   })
   .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'give at least one of url, description, event_types, enabled' });
 
-function publicEndpoint(e: WebhookEndpoint): z.output<typeof endpointSchema> {
-  const { tenant_id: _tenant, ...rest } = e;
-  return rest;
+async function publicEndpoint(deps: RouteDeps, e: WebhookEndpoint): Promise<z.output<typeof endpointSchema>> {
+  const { tenant_id: tenantId, ...rest } = e;
+  return { ...rest, failed_deliveries: await deps.store.webhooks.countFailed(tenantId, e.id) };
 }
 
 function publicDelivery(d: WebhookDelivery): z.output<typeof deliverySchema> {
@@ -152,7 +153,8 @@ export function registerWebhookRoutes(table: RouteTable, deps: RouteDeps): void 
     access: 'admin',
     responses: { 200: { description: 'Every endpoint, oldest first', schema: z.object({ items: z.array(endpointSchema) }) } },
     async handler({ caller }) {
-      return { items: (await store.webhooks.listEndpoints(caller!.tenantId)).map(publicEndpoint) };
+      const endpoints = await store.webhooks.listEndpoints(caller!.tenantId);
+      return { items: await Promise.all(endpoints.map((e) => publicEndpoint(deps, e))) };
     },
   });
 
@@ -184,7 +186,7 @@ export function registerWebhookRoutes(table: RouteTable, deps: RouteDeps): void 
         { now: deps.now() },
       );
       reply.code(201);
-      return { ...publicEndpoint(endpoint), secret };
+      return { ...(await publicEndpoint(deps, endpoint)), secret };
     },
   });
 
@@ -199,7 +201,7 @@ export function registerWebhookRoutes(table: RouteTable, deps: RouteDeps): void 
     errors: [404],
     responses: { 200: { description: 'The endpoint', schema: endpointSchema } },
     async handler({ caller, params }) {
-      return publicEndpoint(await endpointOf(caller!.tenantId, params.id));
+      return publicEndpoint(deps, await endpointOf(caller!.tenantId, params.id));
     },
   });
 
@@ -256,7 +258,7 @@ export function registerWebhookRoutes(table: RouteTable, deps: RouteDeps): void 
         { now: deps.now() },
       );
       if (body.enabled === true) deps.wakeWebhooks();
-      return publicEndpoint(endpoint);
+      return publicEndpoint(deps, endpoint);
     },
   });
 
@@ -308,7 +310,7 @@ export function registerWebhookRoutes(table: RouteTable, deps: RouteDeps): void 
     responses: { 200: { description: 'The endpoint with its new secret', schema: withSecretSchema } },
     async handler({ caller, params }) {
       const { endpoint, secret } = await store.webhooks.rotateSecret(caller!.tenantId, params.id, { now: deps.now() });
-      return { ...publicEndpoint(endpoint), secret };
+      return { ...(await publicEndpoint(deps, endpoint)), secret };
     },
   });
 
