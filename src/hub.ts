@@ -91,6 +91,7 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
           logger,
           ...(opts.outbound === undefined ? {} : { egress: opts.outbound }),
           ...(opts.now === undefined ? {} : { now: opts.now }),
+          onAttempt: (outcome, latencyMs) => metrics.observeWebhookAttempt(outcome, (latencyMs ?? 0) / 1000),
         })
       : null;
   const app = createApp({

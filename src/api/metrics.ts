@@ -13,6 +13,8 @@ export interface Metrics {
    * only within a tenant, and ids would mean nothing to whoever reads the dashboard.
    */
   observeSyncRun(report: SyncReport, where: { tenant: string }): void;
+  /** One webhook delivery attempt: succeeded, retry (failed, tried again later) or failed (given up), and its time. */
+  observeWebhookAttempt(outcome: 'succeeded' | 'retry' | 'failed', seconds: number): void;
 }
 
 export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics {
@@ -62,8 +64,24 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
     labelNames: ['provider', 'change'] as const,
     registers: [registry],
   });
+  const webhookAttempts = new Counter({
+    name: 'certhub_webhook_attempts_total',
+    help: 'Webhook delivery attempts by outcome: succeeded, retry (failed, tried again later), failed (given up)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const webhookLatency = new Histogram({
+    name: 'certhub_webhook_attempt_duration_seconds',
+    help: 'Webhook delivery attempt time, from sending to the answer (or the 15 s deadline)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+    registers: [registry],
+  });
   return {
     registry,
+    observeWebhookAttempt(outcome, seconds) {
+      webhookAttempts.inc({ outcome });
+      webhookLatency.observe(seconds);
+    },
     observeRequest(labels, seconds) {
       requests.inc({ method: labels.method, route: labels.route, status: String(labels.status) });
       latency.observe({ method: labels.method, route: labels.route }, seconds);

@@ -43,6 +43,8 @@ export interface WebhookWorkerOptions {
   /** Longest sleep between looks at the outbox; default 1 s. */
   pollMs?: number;
   timeoutMs?: number;
+  /** Told of every attempt (the hub counts them in /metrics). */
+  onAttempt?: (outcome: AttemptOutcome['kind'], latencyMs: number | null) => void;
   /** How often the running loop makes the pass of time-driven events (expiring, expired); default 60 s. */
   timeEventsEveryMs?: number;
 }
@@ -144,6 +146,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
         const sentAt = now();
         const outcome = await attempt(d, sentAt);
         const kept = await store.webhooks.recordAttempt(d.id, owner, outcome, { now: sentAt });
+        opts.onAttempt?.(outcome.kind, outcome.latency_ms);
         logger?.info(
           { delivery: d.id, event: d.event.id, type: d.event.type, endpoint: d.endpoint.id, outcome: outcome.kind, status: outcome.status_code, kept },
           'webhook delivery',

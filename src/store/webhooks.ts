@@ -324,7 +324,7 @@ export function createWebhookRepository(ctx: StoreContext): WebhookRepository {
     },
 
     async listDeliveries(tenantId, endpointId, query) {
-      const limit = Math.min(Math.max(query?.limit ?? 50, 1), 500);
+      const limit = Math.min(Math.max(query?.limit ?? 100, 1), 1000);
       let q = deliveries().where('outbox.tenant_id', '=', tenantId).where('outbox.target_id', '=', endpointId);
       if (query?.status !== undefined) q = q.where('outbox.status', '=', query.status);
       if (query?.cursor) q = q.where('outbox.id', '<', query.cursor);

@@ -43,7 +43,7 @@ describe('webhook endpoints over HTTP (a hub that delivers)', () => {
     tenantId = tenant.id;
     const key = await store.apiKeys.createKey(tenant.id, { name: 'hooks', role: 'admin' });
     auth = { authorization: `Bearer ${key.secret}` };
-    const common = { store, logger: pino({ level: 'silent' }), host: '127.0.0.1', port: 0, webRoot: null, schedule: false, rateLimit: null, now: clock.now } as const;
+    const common = { store, logger: pino({ level: 'silent' }), host: '127.0.0.1', port: 0, webRoot: null, schedule: false, rateLimit: null, now: clock.now, metricsToken: 'metrics-token' } as const;
     // The default policy (public addresses only), not delivering; and one that allows private addresses and delivers.
     strict = await startHub({ ...common, deliver: false });
     open = await startHub({ ...common, outbound: ALLOW_PRIVATE_EGRESS });
@@ -78,6 +78,10 @@ describe('webhook endpoints over HTTP (a hub that delivers)', () => {
       expect(accepted.status, url).toBe(201);
       expect(await call(open, 'DELETE', `/v1/webhooks/${accepted.body.id as string}`)).toMatchObject({ status: 204 });
     }
+    // A cloud metadata address stays refused with allow_private: only outbound.allow can let it through.
+    const metadata = await call(open, 'POST', '/v1/webhooks', { url: 'http://169.254.169.254/latest/meta-data' });
+    expect(metadata.status).toBe(400);
+    expect(metadata.body.error.message).toContain('only an entry in outbound.allow');
     // Changing an endpoint's URL to one the policy refuses is refused the same way, and changes nothing.
     const made = await call(strict, 'POST', '/v1/webhooks', { url: 'https://93.184.215.14/hooks', enabled: false });
     expect(made.status).toBe(201);
@@ -185,6 +189,12 @@ describe('webhook endpoints over HTTP (a hub that delivers)', () => {
     expect([...receiver.effects.values()].filter((d) => d.event.type === 'certificate.created')).toHaveLength(1);
     expect(receiver.requests.length).toBe(wire + 2);
     expect(receiver.rejected).toEqual([]);
+
+    // /metrics counts the attempts by outcome: the 410 gave up at once, the rest arrived.
+    const metrics = await (await fetch(`${open.url}/metrics`, { headers: { authorization: 'Bearer metrics-token' } })).text();
+    const count = (outcome: string) => Number(new RegExp(`certhub_webhook_attempts_total\\{outcome="${outcome}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    expect(count('failed')).toBe(1);
+    expect(count('succeeded')).toBe(receiver.deliveries.length);
 
     expect((await call(open, 'DELETE', `/v1/webhooks/${id}`)).status).toBe(204);
     expect((await call(open, 'GET', `/v1/webhooks/${id}`)).status).toBe(404);

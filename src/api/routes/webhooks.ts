@@ -105,12 +105,11 @@ async function checkedUrl(deps: RouteDeps, text: string): Promise<string> {
   } catch (err) {
     const refused = egressRefusal(err);
     if (refused !== null) {
-      const what = refused.metadata
-        ? 'a cloud metadata endpoint'
-        : 'private, loopback, link-local or otherwise not public';
       throw new AppError(
         'invalid_request',
-        `url: certhub's egress policy refuses ${url.hostname}: the address is ${what}; set outbound.allow_private: true or list the host or its network in outbound.allow to allow it`,
+        refused.metadata
+          ? `url: certhub's egress policy refuses ${url.hostname}: it is a cloud metadata address, refused even with outbound.allow_private; only an entry in outbound.allow lets certhub connect to it`
+          : `url: certhub's egress policy refuses ${url.hostname}: the address is private, loopback, link-local or otherwise not public; set outbound.allow_private: true or list the host or its network in outbound.allow to allow it`,
       );
     }
     throw new AppError('invalid_request', `url: the host ${url.hostname} does not resolve`);
