@@ -121,7 +121,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
           latency_ms: latency,
           response,
           error: 'the endpoint answered 410 Gone',
-          disable: `the endpoint answered 410 Gone at ${sentAt.toISOString()}`,
+          disable: 'the endpoint answered 410 Gone',
         };
       }
       const headers = res.headers as Record<string, string | string[] | undefined>;

@@ -479,7 +479,7 @@ export function createWebhookRepository(ctx: StoreContext): WebhookRepository {
         const failingSince = endpoint.failing_since ?? now;
         let disable = outcome.disable ?? null;
         if (disable === null && Date.parse(now) - Date.parse(failingSince) >= DISABLE_AFTER_FAILING_MS) {
-          disable = `every delivery has failed since ${failingSince} (last: ${outcome.error})`;
+          disable = `every delivery failed for ${Math.round(DISABLE_AFTER_FAILING_MS / 86_400_000)} days (see failing_since; last: ${outcome.error})`;
         }
         await trx
           .updateTable('webhook_endpoints')

@@ -10,6 +10,7 @@ import { SyncRuns, SyncRunPage } from './pages/sync-runs.tsx';
 import { Suggestions } from './pages/suggestions.tsx';
 import { Keys } from './pages/keys.tsx';
 import { Sources } from './pages/sources.tsx';
+import { Webhooks } from './pages/webhooks.tsx';
 import { SignIn } from './pages/sign-in.tsx';
 import './styles.css';
 
@@ -26,6 +27,7 @@ const NAV: Array<{ to: string; label: string; admin?: boolean }> = [
   { to: '/sync-runs', label: 'Sync runs' },
   { to: '/suggestions', label: 'Suggested matches' },
   { to: '/sources', label: 'Sources' },
+  { to: '/webhooks', label: 'Webhooks', admin: true },
   { to: '/keys', label: 'API keys', admin: true },
 ];
 
@@ -43,6 +45,7 @@ function Routes(props: { me: Me }) {
   if ((p = match('/sync-runs/:id', path))) return <SyncRunPage id={p.id!} />;
   if (path === '/suggestions') return <Suggestions admin={admin} />;
   if (path === '/sources') return <Sources admin={admin} />;
+  if (path === '/webhooks') return <Webhooks admin={admin} />;
   if (path === '/keys') return <Keys admin={admin} />;
   return (
     <section>

@@ -52,6 +52,7 @@ const TONE: Record<string, string> = {
   expiring: 'warn',
   running: 'info',
   pending: 'info',
+  delivering: 'info',
   not_yet_valid: 'info',
   expired: 'bad',
   failed: 'bad',

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SEED, startDemo, type RunningDemo } from '../../src/demo/demo.ts';
+import { startWebhookReceiver } from '../../src/outbound/webhook-receiver.testkit.ts';
 import { defaultWebRoot } from '../../src/hub.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
 import { CHROMIUM, cspViolations, launchBrowser, newPage, screenshot, seriousViolations } from './browser.testkit.ts';
@@ -218,12 +219,119 @@ describe.skipIf(!hasBrowser)('the web UI in a browser', () => {
     await screenshot(page, 'csp-docs');
   });
 
+  it('manages a webhook endpoint: a verified test event, a redelivery with the same webhook-id, a rotated secret, disable, a 410 and a replay', async () => {
+    // The demo hub allows private egress, so a receiver on loopback is a valid endpoint; it verifies every signature.
+    const receiver = await startWebhookReceiver({ now: () => new Date() });
+    try {
+      const page = await open('/webhooks');
+      page.on('dialog', (dialog) => void dialog.accept());
+      await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+      await page.getByRole('button', { name: 'Add an endpoint' }).click();
+      const form = page.getByRole('form', { name: 'New webhook endpoint' });
+      // Only webhook.test: the demo's syncs send nothing to it before the receiver knows the secret.
+      await form.getByLabel(/^webhook\.test /).check();
+      // A cloud metadata address is refused even with allow_private; the form shows the API's message.
+      await form.getByLabel(/^URL that receives the events/).fill('http://169.254.169.254/latest');
+      await form.getByRole('button', { name: 'Create endpoint' }).click();
+      await form.getByRole('alert').waitFor();
+      expect(await form.getByRole('alert').textContent()).toContain('outbound.allow_private');
+      await form.getByLabel(/^URL that receives the events/).fill(receiver.url);
+      await form.getByLabel('Description (optional)').fill('The test receiver');
+      await form.getByRole('button', { name: 'Create endpoint' }).click();
+
+      const endpoint = page.getByRole('region', { name: receiver.url });
+      await endpoint.getByLabel('Signing secret').waitFor();
+      const secret = await endpoint.getByLabel('Signing secret').inputValue();
+      expect(secret).toMatch(/^whsec_/);
+      receiver.secrets = [secret];
+      expect(await endpoint.getByText('The test receiver').count()).toBe(1);
+      await screenshot(page, 'webhook-created');
+
+      const log = endpoint.getByRole('table', { name: `Deliveries to ${receiver.url}` });
+      const succeeded = log.getByRole('row').filter({ hasText: 'succeeded' });
+      await endpoint.getByRole('button', { name: /^Send test event/ }).click();
+      await succeeded.first().waitFor({ timeout: 30_000 });
+      expect(receiver.rejected).toEqual([]);
+      expect(receiver.deliveries).toHaveLength(1);
+      const test = receiver.deliveries[0]!;
+      expect(test.event.type).toBe('webhook.test');
+      await log.getByText(test.id, { exact: true }).waitFor();
+
+      // A redelivery carries the same webhook-id: the receiver sees it twice and applies it once.
+      await log.getByRole('button', { name: `Redeliver event ${test.id}` }).click();
+      await expect.poll(() => receiver.deliveries.length, { timeout: 30_000 }).toBe(2);
+      expect(receiver.deliveries.map((d) => d.id)).toEqual([test.id, test.id]);
+      expect(receiver.effects.size).toBe(1);
+      await expect.poll(() => succeeded.count(), { timeout: 30_000 }).toBe(2);
+      await screenshot(page, 'webhook-delivered');
+
+      // A rotated secret is shown once; a receiver that knows only the new one verifies the next delivery.
+      await endpoint.getByRole('button', { name: /^Rotate secret/ }).click();
+      await endpoint.getByText('New signing secret: copy it now').waitFor();
+      await endpoint.getByText('Deliveries are still signed with the old secret too until').waitFor();
+      const rotated = await endpoint.getByLabel('Signing secret').inputValue();
+      expect(rotated).toMatch(/^whsec_/);
+      expect(rotated).not.toBe(secret);
+      receiver.secrets = [rotated];
+      await endpoint.getByRole('button', { name: /^Send test event/ }).click();
+      await expect.poll(() => succeeded.count(), { timeout: 30_000 }).toBe(3);
+      expect(receiver.deliveries).toHaveLength(3);
+      expect(receiver.rejected).toEqual([]);
+      await screenshot(page, 'webhook-rotated');
+
+      // Disabled, it takes no test event (409, said on the page); enabled again, it does.
+      await endpoint.getByRole('button', { name: /^Disable/ }).click();
+      await endpoint.getByText('disabled', { exact: true }).waitFor();
+      await endpoint.getByRole('button', { name: /^Send test event/ }).click();
+      await endpoint.getByRole('alert').waitFor();
+      expect(await endpoint.getByRole('alert').textContent()).toContain('enable it first');
+      await endpoint.getByRole('button', { name: /^Enable/ }).click();
+      await endpoint.getByText('enabled', { exact: true }).waitFor();
+
+      // A 410 Gone fails the delivery at once and disables the endpoint, saying why; the overview points here.
+      receiver.mode = { kind: 'status', status: 410 };
+      await endpoint.getByRole('button', { name: /^Send test event/ }).click();
+      await log.getByRole('row').filter({ hasText: 'failed' }).first().waitFor({ timeout: 30_000 });
+      await endpoint.getByText(/by certhub: .*410 Gone/).waitFor({ timeout: 30_000 });
+      await endpoint.getByRole('button', { name: /^Replay failed \(1\)/ }).waitFor();
+      await screenshot(page, 'webhook-gone');
+
+      await page.getByRole('link', { name: 'Overview' }).click();
+      await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+      await page.getByText('1 webhook event').waitFor();
+      await screenshot(page, 'overview-webhook-failed');
+      await page.getByRole('link', { name: 'Review and replay on the Webhooks page' }).click();
+      await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+
+      // Enabled and replayed: the failed event arrives with its webhook-id, once more.
+      receiver.mode = { kind: 'ok' };
+      const failedId = (await api<{ items: Array<{ event_id: string; status: string }> }>(
+        `/v1/webhooks/${(await api<{ items: Array<{ id: string }> }>('/v1/webhooks')).items[0]!.id}/deliveries?status=failed`,
+      )).items[0]!.event_id;
+      await endpoint.getByRole('button', { name: /^Enable/ }).click();
+      await endpoint.getByText('enabled', { exact: true }).waitFor();
+      await endpoint.getByRole('button', { name: /^Replay failed \(1\)/ }).click();
+      await expect.poll(() => receiver.deliveries.length, { timeout: 30_000 }).toBe(4);
+      expect(receiver.deliveries.at(-1)!.id).toBe(failedId);
+      expect(receiver.effects.size).toBe(3);
+      expect(receiver.rejected).toEqual([]);
+      await expect.poll(() => endpoint.getByRole('button', { name: /^Replay failed/ }).count(), { timeout: 30_000 }).toBe(0);
+      await screenshot(page, 'webhook-replayed');
+
+      await page.getByRole('link', { name: 'Overview' }).click();
+      await page.getByText('Webhooks: no failed deliveries.').waitFor();
+      expect(await page.getByRole('link', { name: 'Review and replay on the Webhooks page' }).count()).toBe(0);
+    } finally {
+      await receiver.close();
+    }
+  }, 120_000);
+
   it('has no serious or critical accessibility violations on any page, on a desktop and a phone', async () => {
     await allSynced();
     const person = (await api<{ items: Array<{ id: string }> }>('/v1/people?limit=1')).items[0]!;
     const requirement = (await api<{ items: Array<{ id: string }> }>('/v1/requirements')).items[0]!;
     const run = (await api<{ items: Array<{ id: string }> }>('/v1/sync-runs?limit=1')).items[0]!;
-    const pages = ['/', '/people', `/people/${person.id}`, '/requirements', `/requirements/${requirement.id}`, '/expiring', '/sync-runs', `/sync-runs/${run.id}`, '/suggestions', '/sources', '/keys'];
+    const pages = ['/', '/people', `/people/${person.id}`, '/requirements', `/requirements/${requirement.id}`, '/expiring', '/sync-runs', `/sync-runs/${run.id}`, '/suggestions', '/sources', '/webhooks', '/keys'];
     const found: string[] = [];
     for (const width of [1280, 375]) {
       const { page } = await newPage(browser, { width });

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, streamEvents, type HubEvent } from '../api.ts';
 import { formatInstant, plural } from '../format.ts';
 import { Link } from '../router.tsx';
-import { errorText, type SourceView } from '../types.ts';
+import { errorText, type SourceView, type WebhookEndpointView } from '../types.ts';
 import { Badge, Empty, ErrorNote, Loading, Notice, Page, RunWarnings, useLoad } from '../ui.tsx';
 
 interface Progress {
@@ -14,6 +14,8 @@ interface Progress {
 
 export function Overview(props: { admin: boolean }) {
   const sources = useLoad(() => api<{ items: SourceView[] }>('/v1/sources'), []);
+  // GET /v1/webhooks is admin only: a read key would get a 403, so it does not ask.
+  const webhooks = useLoad(() => (props.admin ? api<{ items: WebhookEndpointView[] }>('/v1/webhooks') : Promise.resolve(null)), [props.admin]);
   const [progress, setProgress] = useState<Record<string, Progress>>({});
   const [notice, setNotice] = useState<string | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
@@ -60,10 +62,21 @@ export function Overview(props: { admin: boolean }) {
 
   const list = sources.data?.items ?? [];
   const total = list.reduce((n, s) => n + (s.certificates ?? 0), 0);
+  const endpoints = webhooks.data?.items ?? [];
+  const failedEvents = endpoints.reduce((n, e) => n + e.failed_deliveries, 0);
   return (
     <Page title="Overview">
       <Notice text={notice} />
-      <ErrorNote error={sources.error ?? actionError} />
+      <ErrorNote error={sources.error ?? actionError ?? webhooks.error} />
+      {failedEvents > 0 ? (
+        <p className="overview-webhooks">
+          <Badge value="failed" label={plural(failedEvents, 'webhook event')} /> did not reach{' '}
+          {endpoints.filter((e) => e.failed_deliveries > 0).length === 1 ? 'its endpoint' : 'their endpoints'}.{' '}
+          <Link to="/webhooks">Review and replay on the Webhooks page</Link>.
+        </p>
+      ) : endpoints.length > 0 ? (
+        <p className="overview-webhooks muted">Webhooks: no failed deliveries.</p>
+      ) : null}
       {sources.loading && sources.data === null ? <Loading /> : null}
       {sources.data !== null && list.length === 0 ? (
         <Empty>
