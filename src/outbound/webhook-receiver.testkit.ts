@@ -32,6 +32,8 @@ export interface WebhookReceiver {
   /** The secrets it accepts (any one verifying is enough). */
   secrets: string[];
   mode: ReceiverMode;
+  /** How long it takes to answer a verified delivery (its effect is applied first, then the answer waits). */
+  delayMs: number;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startWebhookReceiver(opts: { now: () => Date; secrets?: st
     requests: [],
     secrets: opts.secrets ?? [],
     mode: { kind: 'ok' },
+    delayMs: 0,
     close: () =>
       new Promise<void>((resolve) => {
         hanging.forEach((end) => end());
@@ -113,6 +116,8 @@ export async function startWebhookReceiver(opts: { now: () => Date; secrets?: st
       };
       receiver.deliveries.push(delivery);
       if (!receiver.effects.has(delivery.id)) receiver.effects.set(delivery.id, delivery);
+      // An answer that takes a while: a sender killed meanwhile never learns it arrived (a lost acknowledgement).
+      if (receiver.delayMs > 0) await new Promise((r) => setTimeout(r, receiver.delayMs));
       res.writeHead(204).end();
     })();
   });
