@@ -151,6 +151,24 @@ async function rotatePeople(ctx: StoreContext, trx: Trx, next: SecretBox, hmacs:
   );
 }
 
+/** A certificate's (or version's) national id under the new key, its HMAC recomputed, in place. */
+async function resealCertificateNationalId(
+  ctx: StoreContext,
+  trx: Trx,
+  next: SecretBox,
+  hmacs: HmacMap,
+  table: 'certificates' | 'certificate_versions',
+  r: { id: string; tenant_id: string; source_id: string; external_id: string; subject_national_id_ciphertext: string | null; subject_national_id_hmac: string | null },
+): Promise<void> {
+  const place = certificateNationalIdPlace(r.tenant_id, r.source_id, r.external_id);
+  const plain = ctx.box.decrypt(r.subject_national_id_ciphertext!, place);
+  await trx
+    .updateTable(table)
+    .set({ subject_national_id_ciphertext: next.encrypt(plain, place), subject_national_id_hmac: hmacs.learn(r.subject_national_id_hmac, plain) })
+    .where('id', '=', r.id)
+    .execute();
+}
+
 async function rotateCertificates(ctx: StoreContext, trx: Trx, next: SecretBox, hmacs: HmacMap): Promise<number> {
   return forEachRow(
     (after) =>
@@ -162,18 +180,7 @@ async function rotateCertificates(ctx: StoreContext, trx: Trx, next: SecretBox, 
         .orderBy('id')
         .limit(BATCH)
         .execute(),
-    async (r) => {
-      const place = certificateNationalIdPlace(r.tenant_id, r.source_id, r.external_id);
-      const plain = ctx.box.decrypt(r.subject_national_id_ciphertext!, place);
-      await trx
-        .updateTable('certificates')
-        .set({
-          subject_national_id_ciphertext: next.encrypt(plain, place),
-          subject_national_id_hmac: hmacs.learn(r.subject_national_id_hmac, plain),
-        })
-        .where('id', '=', r.id)
-        .execute();
-    },
+    (r) => resealCertificateNationalId(ctx, trx, next, hmacs, 'certificates', r),
   );
 }
 
@@ -189,18 +196,7 @@ async function rotateVersions(ctx: StoreContext, trx: Trx, next: SecretBox, hmac
         .orderBy('v.id')
         .limit(BATCH)
         .execute(),
-    async (r) => {
-      const place = certificateNationalIdPlace(r.tenant_id, r.source_id, r.external_id);
-      const plain = ctx.box.decrypt(r.subject_national_id_ciphertext!, place);
-      await trx
-        .updateTable('certificate_versions')
-        .set({
-          subject_national_id_ciphertext: next.encrypt(plain, place),
-          subject_national_id_hmac: hmacs.learn(r.subject_national_id_hmac, plain),
-        })
-        .where('id', '=', r.id)
-        .execute();
-    },
+    (r) => resealCertificateNationalId(ctx, trx, next, hmacs, 'certificate_versions', r),
   );
 }
 

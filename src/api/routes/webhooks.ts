@@ -10,52 +10,9 @@ import type { WebhookDelivery, WebhookEndpoint } from '../../store/index.ts';
 import type { RouteDeps } from '../deps.ts';
 import type { RouteTable } from '../route.ts';
 import { cursorQuery, idParams, limitQuery } from '../schemas.ts';
+import { DELIVERY_STATUSES, deliverySchema, endpointSchema, eventTypeSchema, withSecretSchema } from '../webhook-view.ts';
 
 const TAG = 'webhooks';
-
-const eventTypeSchema = z.enum(EVENT_TYPES);
-
-const endpointSchema = z
-  .object({
-    id: z.string(),
-    url: z.string(),
-    description: z.string().nullable(),
-    event_types: z.array(eventTypeSchema).describe('The event types it receives; [] is every type'),
-    enabled: z.boolean(),
-    disabled_reason: z.string().nullable().describe('Why certhub disabled it (410 Gone, failing for days); null otherwise'),
-    failing_since: z.string().nullable().describe('The first failed delivery since the last success; null while it succeeds'),
-    previous_secret_until: z
-      .string()
-      .nullable()
-      .describe('After a rotation: until when deliveries are signed with the previous secret too (two signatures)'),
-    failed_deliveries: z.number().int().describe('Events that failed to reach it and are not on their way again (replay sends them)'),
-    created_at: z.string(),
-    updated_at: z.string(),
-  })
-  .describe('A webhook endpoint');
-
-const withSecretSchema = endpointSchema.extend({
-  secret: z.string().describe('The whsec_ secret to verify signatures with (Standard Webhooks); shown on create and rotate'),
-});
-
-const deliverySchema = z
-  .object({
-    id: z.string(),
-    endpoint_id: z.string(),
-    event_id: z.string().describe('The webhook-id header: the same on every attempt and redelivery of the event'),
-    event_type: z.string(),
-    status: z.enum(['pending', 'delivering', 'succeeded', 'failed', 'cancelled']),
-    attempts: z.number().int(),
-    next_attempt_at: z.string().nullable(),
-    last_attempt_at: z.string().nullable(),
-    last_status_code: z.number().int().nullable(),
-    last_latency_ms: z.number().int().nullable(),
-    last_error: z.string().nullable(),
-    last_response: z.string().nullable().describe("The first 1 KB of the endpoint's last answer"),
-    created_at: z.string(),
-    finished_at: z.string().nullable(),
-  })
-  .describe('One delivery of an event to an endpoint');
 
 const urlSchema = z.string().trim().min(1).max(2000).describe('http(s) URL that receives the POSTs');
 const descriptionSchema = z.string().max(500).nullable().describe('What it is for');
@@ -324,7 +281,7 @@ export function registerWebhookRoutes(table: RouteTable, deps: RouteDeps): void 
     query: z.object({
       limit: limitQuery,
       cursor: cursorQuery,
-      status: z.enum(['pending', 'delivering', 'succeeded', 'failed', 'cancelled']).optional().describe('Only deliveries in this state'),
+      status: z.enum(DELIVERY_STATUSES).optional().describe('Only deliveries in this state'),
     }),
     errors: [404],
     responses: {
