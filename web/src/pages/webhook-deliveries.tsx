@@ -70,11 +70,14 @@ export function Deliveries(props: {
     return () => {
       live = false;
     };
-  }, [endpoint.id, status, props.version, poll]);
+  }, [endpoint.id, endpoint.enabled, endpoint.updated_at, status, props.version, poll]);
 
-  // A disabled endpoint's deliveries wait: nothing to watch until it is enabled again.
+  // A disabled endpoint's pending deliveries wait: nothing to watch until it is enabled again. One being sent is
+  // watched until it ends, whatever the endpoint's state (the answer that disabled it is that delivery's outcome).
   useEffect(() => {
-    if (log === null || !endpoint.enabled || inFlight(log.items, Date.now()) === 0) return;
+    if (log === null) return;
+    const sending = log.items.some((d) => d.status === 'delivering');
+    if (!sending && (!endpoint.enabled || inFlight(log.items, Date.now()) === 0)) return;
     const timer = setTimeout(() => setPoll((n) => n + 1), POLL_MS);
     return () => clearTimeout(timer);
   }, [log, endpoint.enabled]);
