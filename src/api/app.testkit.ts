@@ -5,6 +5,7 @@
  * Every answer `call()` returns has been checked against what its route declares (response-check.testkit.ts): an
  * answer whose status, fields or types its route's schemas do not declare throws, naming the route and the problems.
  */
+import { DEFAULT_TEST_START } from '../test-clock.testkit.ts';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { NormalizedCertificate, ProviderId } from '../domain/certificate.ts';
@@ -122,7 +123,8 @@ export function listRoutes(store: Store): RegisteredRoute[] {
     metrics: createMetrics({ processMetrics: false }),
     connector: null,
     sync: null,
-    now: () => new Date(),
+    // Inert: nothing is served, so the clock is never read for an answer.
+    now: () => new Date(DEFAULT_TEST_START),
     egress: createEgressGuard(),
     wakeWebhooks: () => undefined,
   });

@@ -221,6 +221,8 @@ describe.skipIf(!hasBrowser)('the web UI in a browser', () => {
 
   it('manages a webhook endpoint: a verified test event, a redelivery with the same webhook-id, a rotated secret, disable, a 410 and a replay', async () => {
     // The demo hub allows private egress, so a receiver on loopback is a valid endpoint; it verifies every signature.
+    // The demo signs with the machine's clock (it runs in real time, like the rest of this file); the receiver checks
+    // the signatures' timestamps against the same clock. Nothing asserted depends on the day.
     const receiver = await startWebhookReceiver({ now: () => new Date() });
     try {
       const page = await open('/webhooks');

@@ -11,6 +11,7 @@ import { loadSecretKey } from '../../secrets.ts';
 import { createStore, DEFAULT_TENANT_SLUG, type Store } from '../../store/index.ts';
 import { sampleCertificate } from '../../store/sample-certificate.testkit.ts';
 import { runCli } from '../cli.testkit.ts';
+import { createTestClock } from '../../test-clock.testkit.ts';
 
 describe('certhub webhooks (the binary)', () => {
   let dir: string;
@@ -25,8 +26,10 @@ describe('certhub webhooks (the binary)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'certhub-webhooks-'));
-    // The signatures carry the CLI's clock: the wall clock, as for any user (the test asserts no time-derived data).
-    receiver = await startWebhookReceiver({ now: () => new Date(setupAt ?? Date.now()) });
+    // While the setup runs, its worker and the receiver read the test's clock. Afterwards the receiver checks the
+    // signatures of the spawned CLI, which signs with the machine's clock like any user's (faketime moves both);
+    // nothing asserted depends on the day.
+    receiver = await startWebhookReceiver({ now: () => (setupAt === null ? new Date() : new Date(setupAt)) });
     writeFileSync(join(dir, 'certhub.yaml'), 'database: sqlite:./data/hub.db\noutbound:\n  allow_private: true\n');
     writeFileSync(join(dir, 'strict.yaml'), 'database: sqlite:./data/hub.db\n');
     const store = await openStore();
@@ -37,9 +40,10 @@ describe('certhub webhooks (the binary)', () => {
     receiver.secrets = [secret];
     // Two certificate events that fail to arrive (the receiver answers 500) until they give up.
     const source = await store.sources.upsertSourceFromConfig(tenant.id, { slug: 'fc', provider: 'frontcore', settings: {}, credentials: null });
-    await store.certificates.savePage(source.id, [sampleCertificate(1), sampleCertificate(2)], null, { resolvePeople: createPersonResolver() });
+    const clock = createTestClock();
+    await store.certificates.savePage(source.id, [sampleCertificate(1), sampleCertificate(2)], null, { now: clock.now(), resolvePeople: createPersonResolver() });
     receiver.mode = { kind: 'status', status: 500, body: 'down for maintenance' };
-    setupAt = Date.now();
+    setupAt = clock.nowMs();
     const worker = createWebhookWorker({ store, egress: ALLOW_PRIVATE_EGRESS, now: () => new Date(setupAt!) });
     // Each pass at the instant the next attempts are due, until every attempt of the schedule is spent.
     for (let i = 0; i < 12; i++) {
