@@ -10,6 +10,7 @@ import type { CertificateFile, CertificateFileRef, FileContext } from './file.ts
 import type { ProviderHttpClient } from './http/client.ts';
 import type { RetryPolicy } from './http/retry.ts';
 import type { LiveCheck } from './live.ts';
+import type { PushCapability } from './push.ts';
 
 /** A provider's own certhub.yaml keys (besides id, tenant, enabled, rate_limit and sync_every), as zod fields. */
 export type SettingsShape = Record<string, z.ZodType>;
@@ -153,6 +154,9 @@ export interface Provider<Cfg> {
   fetchFile?(ctx: FileContext<Cfg>, cert: CertificateFileRef): Promise<CertificateFile>;
   /** Asks the provider's own status endpoint about people (`?live=true`); absent when it has none. */
   checkStatus?: LiveCheck<Cfg>;
+  /** Certificates certhub can push to this platform (push rules); absent when it takes none. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  push?: PushCapability<Cfg, any>;
 }
 
 /** A provider of any configuration type: the engine hands it only what its own configSchema parsed. */

@@ -12,6 +12,7 @@ import { writeCheckpoint } from './sync.ts';
 import type { Source } from './sources.ts';
 import { certificateEvent, recordEvents } from './events.ts';
 import type { NewEvent } from '../outbound/catalog.ts';
+import { notePushedCopies, planPushes, pushedCopies, type PushCandidate, type PushedCopy } from './pushes.ts';
 
 export interface SavePageReport {
   created: number;
@@ -64,6 +65,12 @@ export interface SavePageOptions {
   catalog?: readonly CatalogEntry[];
   /** The sync lock the page is saved under: checked inside the transaction, AppError('conflict') when it was taken over. */
   fence?: LockFence;
+  /**
+   * Whether a certificate of this page is the copy certhub pushed to this source whose create is in doubt (matched
+   * by what was sent: the provider's push.recognizes). Copies whose id certhub knows are recognised without it.
+   * A recognised copy is not stored: it is the original's pushed copy, not a second certificate of the person.
+   */
+  recognizePushed?: (cert: NormalizedCertificate, copy: PushedCopy) => boolean;
 }
 
 export interface CertificateWriter {
@@ -164,13 +171,13 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
       // Last occurrence wins; encryption and hashing happen before the transaction opens.
       const latest = new Map<string, NormalizedCertificate>();
       for (const cert of certificates) latest.set(cert.external_id, cert);
-      const page = [...latest.values()].map((cert) => ({
+      const allOfPage = [...latest.values()].map((cert) => ({
         cert,
         fields: toCertificateFields(box, cert, { tenant_id: source.tenant_id, source_id: sourceId }),
       }));
       // A person gets the national id encrypted for the person (secret-places.ts), not the certificate's ciphertext.
       const nationalIds = new Map<string, string>();
-      for (const { cert, fields } of page) {
+      for (const { cert, fields } of allOfPage) {
         const nationalId = cert.subject.national_id;
         if (fields.subject_national_id_hmac !== null && nationalId) {
           nationalIds.set(fields.subject_national_id_hmac, normalizeNationalId(nationalId));
@@ -179,6 +186,18 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
 
       return db.transaction().execute(async (trx) => {
         if (opts?.fence !== undefined) await assertLockHeld(trx, ctx.dialect, opts.fence);
+        // Copies certhub pushed to this source are linked to their push, never stored as certificates of their own.
+        const copies = await pushedCopies(trx, sourceId, [...latest.keys()]);
+        const seenCopies: { push_id: string; remote_id: string }[] = [];
+        const page = allOfPage.filter(({ cert }) => {
+          const copy =
+            copies.byRemoteId.get(cert.external_id) ??
+            (opts?.recognizePushed === undefined ? undefined : copies.inDoubt.find((c) => opts.recognizePushed!(cert, c)));
+          if (copy === undefined) return true;
+          seenCopies.push({ push_id: copy.push_id, remote_id: cert.external_id });
+          return false;
+        });
+        if (seenCopies.length > 0) await notePushedCopies(trx, seenCopies, now);
         const existing = new Map<string, { id: string; payload_hash: string; person_id: string | null; status: string }>();
         for (const ids of chunk([...latest.keys()], VALUES_PER_LIST)) {
           const rows = await trx
@@ -294,6 +313,20 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
         await upsertCatalog(trx, sourceId, [...named, ...(opts?.catalog ?? [])], now);
         if (checkpoint !== null && checkpoint !== undefined) await writeCheckpoint(trx, sourceId, checkpoint, now);
         await recordEvents(ctx, trx, source.tenant_id, events, now);
+        const candidate = (id: string, f: CertificateFields, personId: string | null): PushCandidate => ({
+          id,
+          source_id: sourceId,
+          person_id: personId,
+          status: f.status,
+          achievement: { type: f.achievement_type, external_id: f.achievement_external_id, code: f.achievement_code },
+        });
+        await planPushes(
+          ctx,
+          trx,
+          source.tenant_id,
+          [...inserts.map((r) => candidate(r.id, r, r.person_id)), ...changes.map((c) => candidate(c.id, c.fields, c.person_id))],
+          now,
+        );
         // A relinked certificate's payload did not change: it still counts as unchanged.
         const relinked = [...relinks.values()].reduce((n, ids) => n + ids.length, 0);
         return { created: inserts.length, updated: changes.length, unchanged: unchangedIds.length + relinked };
@@ -356,6 +389,19 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
               now,
             ),
           ),
+          now,
+        );
+        await planPushes(
+          ctx,
+          trx,
+          source.tenant_id,
+          missing.map((row) => ({
+            id: row.id,
+            source_id: sourceId,
+            person_id: row.person_id,
+            status: 'deleted',
+            achievement: { type: row.achievement_type, external_id: row.achievement_external_id, code: row.achievement_code },
+          })),
           now,
         );
         return { deleted: missing.length };

@@ -12,6 +12,7 @@ import { createFileRepository, type FileRepository } from './files.ts';
 import type { StoreContext, StoreDialect } from './context.ts';
 import { createIdGenerator } from './ids.ts';
 import { createWebhookRepository, type WebhookRepository } from './webhooks.ts';
+import { createPushRepository, type PushRepository } from './pushes.ts';
 import { rotateSecretKey, type KeyRotationReport } from './key-rotation.ts';
 import { runMigrations, verifySecretKey } from './migrate.ts';
 import { createPeopleRepository, type PeopleRepository } from './people.ts';
@@ -59,6 +60,7 @@ export interface Store {
   readonly requirements: RequirementRepository;
   readonly files: FileRepository;
   readonly webhooks: WebhookRepository;
+  readonly pushes: PushRepository;
 }
 
 /**
@@ -113,6 +115,7 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     requirements: createRequirementRepository(ctx),
     files: createFileRepository(ctx),
     webhooks: createWebhookRepository(ctx),
+    pushes: createPushRepository(ctx),
   };
   // Every table is the store's: the Kysely instance is not part of Store, only tests reach it (database.testkit.ts).
   Object.defineProperty(store, STORE_DATABASE, { value: db, enumerable: false });
@@ -160,6 +163,18 @@ export type {
   WebhookRepository,
   WebhookSecrets,
 } from './webhooks.ts';
+export {
+  PUSH_STATES,
+  type ClaimedPush,
+  type Push,
+  type PushedCopy,
+  type PushMatch,
+  type PushRepository,
+  type PushRule,
+  type PushRuleInput,
+  type PushState,
+  type PushStepResult,
+} from './pushes.ts';
 export {
   SUGGESTION_REASONS,
   SUGGESTION_STATUSES,

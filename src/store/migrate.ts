@@ -9,6 +9,7 @@ import * as m0004 from './migrations/0004_expiring_index.ts';
 import * as m0005 from './migrations/0005_lock_fence.ts';
 import * as m0006 from './migrations/0006_bound_ciphertexts.ts';
 import * as m0007 from './migrations/0007_outbox.ts';
+import * as m0008 from './migrations/0008_pushes.ts';
 import type { SecretBox } from '../secrets.ts';
 import { KEY_CHECK_PLACE } from './secret-places.ts';
 
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, box: SecretBox): Prom
   // Re-encrypts v1 ciphertexts with associated data: the one migration that needs the secret key.
   '0006_bound_ciphertexts': m0006,
   '0007_outbox': m0007,
+  '0008_pushes': m0008,
 };
 
 export const KEY_CHECK = 'secret_key_check';

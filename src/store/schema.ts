@@ -24,6 +24,9 @@ export interface Database {
   events: EventsTable;
   outbox: OutboxTable;
   event_notices: EventNoticesTable;
+  push_rules: PushRulesTable;
+  pushes: PushesTable;
+  push_pacing: PushPacingTable;
 }
 
 export interface MetaTable {
@@ -272,4 +275,48 @@ export interface EventNoticesTable {
   kind: string;
   valid_until: string;
   created_at: string;
+}
+
+/** 0008 */
+export interface PushRulesTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  paused: number;
+  match_json: string;
+  sources_json: string;
+  target_source_id: string;
+  target_json: string;
+  target_key: string;
+  usernames_json: string;
+  origin: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** 0008 */
+export interface PushesTable {
+  id: string;
+  tenant_id: string;
+  rule_id: string;
+  certificate_id: string;
+  target_source_id: string;
+  target_key: string;
+  desired: string;
+  state: string;
+  remote_id: string | null;
+  sent_json: string | null;
+  attempt_started_at: string | null;
+  verify_until: string | null;
+  last_error: string | null;
+  pushed_at: string | null;
+  verified_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** 0008 */
+export interface PushPacingTable {
+  key: string;
+  next_slot_at: string;
 }

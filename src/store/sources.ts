@@ -240,7 +240,21 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
             `source ${source.slug} has ${certificates} certificate(s); delete with purge to delete them with it`,
           );
         }
+        const rule = await trx.selectFrom('push_rules').select('name').where('target_source_id', '=', sourceId).executeTakeFirst();
+        if (rule !== undefined) {
+          throw new AppError('conflict', `source ${source.slug} is the target of push rule "${rule.name}"; delete or change the rule first`);
+        }
         const ofSource = trx.selectFrom('certificates').select('id').where('source_id', '=', sourceId);
+        // Pushes of its certificates (and pushes to it, left by deleted rules) go with it, their outbox rows too.
+        const pushes = trx
+          .selectFrom('pushes')
+          .select('id')
+          .where((eb) => eb.or([eb('certificate_id', 'in', ofSource), eb('target_source_id', '=', sourceId)]));
+        await trx.deleteFrom('outbox').where('kind', '=', 'push').where('subject_id', 'in', pushes).execute();
+        await trx
+          .deleteFrom('pushes')
+          .where((eb) => eb.or([eb('certificate_id', 'in', ofSource), eb('target_source_id', '=', sourceId)]))
+          .execute();
         await trx.deleteFrom('certificate_versions').where('certificate_id', 'in', ofSource).execute();
         await trx.deleteFrom('certificates').where('source_id', '=', sourceId).execute();
         for (const table of ['achievements', 'sync_checkpoints', 'sync_runs', 'sync_scans', 'sync_locks', 'person_identities'] as const) {

@@ -494,6 +494,7 @@ export function createWebhookRepository(ctx: StoreContext): WebhookRepository {
       const row = await db
         .selectFrom('outbox')
         .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+        .where('kind', '=', WEBHOOK_KIND)
         .where('status', '=', 'pending')
         .executeTakeFirst();
       return (row?.at as string | null | undefined) ?? null;

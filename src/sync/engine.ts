@@ -7,7 +7,7 @@
 import { AppError, isAppError } from '../errors.ts';
 import { createPersonResolver } from '../identity/resolver.ts';
 import type { SourceSession } from '../providers/connector.ts';
-import type { Checkpoint, Page, PullContext, RunWarning } from '../providers/provider.ts';
+import type { AnyProvider, Checkpoint, Page, PullContext, RunWarning } from '../providers/provider.ts';
 import type { LockFence, PersonResolver, Store, SyncRun } from '../store/index.ts';
 import { acquireSourceLock, DEFAULT_LOCK_TTL_MS } from './lock.ts';
 import { addWarnings, diffRequestStats, reportError, type RequestStats, type SyncReport } from './report.ts';
@@ -172,7 +172,7 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
         }
         if (page.unchanged === true) unchangedScan = true;
         if (page.sweep === false) sweepRefused = true;
-        const saved = await savePage(store, source, page, now(), resolvePeople, fence);
+        const saved = await savePage(store, source, page, now(), resolvePeople, fence, provider.push);
         pages += 1;
         addWarnings(warnings, page.warnings);
         counts.created += saved.created;
@@ -236,13 +236,17 @@ export async function runSourceSync(opts: RunSourceSyncOptions): Promise<SyncRep
 }
 
 /** Saves a page with its checkpoint under the run's lock (refused once it was taken over), retried while transient. */
-function savePage(store: Store, source: SyncSession['source'], page: Page, at: Date, resolvePeople: PersonResolver, fence: LockFence) {
+function savePage(store: Store, source: SyncSession['source'], page: Page, at: Date, resolvePeople: PersonResolver, fence: LockFence, push: AnyProvider['push']) {
   // The transaction rolls back whole on a transient failure, so saving the page again is safe.
   return withStoreRetries(() =>
     store.certificates.savePage(source, page.certificates, page.checkpoint, {
       now: at,
       resolvePeople,
       fence,
+      // Copies certhub pushed to this source are recognised as such (store/pushes.ts), not stored a second time.
+      ...(push === undefined
+        ? {}
+        : { recognizePushed: (cert, copy) => copy.sent !== null && copy.attempt_started_at !== null && push.recognizes(cert, copy.sent, copy.attempt_started_at) }),
       ...(page.achievements === undefined ? {} : { catalog: page.achievements }),
     }),
   );

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import { downloadPdfLink, type CertificateFile, type CertificateFileRef, type FileContext } from '../file.ts';
 import type { Provider } from '../provider.ts';
+import { openedxPush } from './push.ts';
 import { openedxConfigSchema, openedxSettings, type OpenedxConfig } from './schema.ts';
 import { openedxLiveCheck } from './status.ts';
 import { pullOpenedxCredentials } from './pull.ts';
@@ -82,6 +83,7 @@ export function createOpenedxProvider(): Provider<OpenedxConfig> {
     // A throttle's Retry-After is waited out, however long the operator's rate makes it (an hour at most), not failed.
     retry: { maxRetryAfterMs: 60 * 60_000 },
     pull: (ctx, checkpoint) => pullOpenedxCredentials(ctx, checkpoint),
+    push: openedxPush,
     fetchFile: fetchCredentialFile,
   };
 }

@@ -7,6 +7,7 @@
  * for certificates, plus GET /certifications (separate key) at most once a day for the catalog.
  */
 import type { Provider } from '../provider.ts';
+import { springestPush } from './push.ts';
 import { springestConfigSchema, springestSettings, type SpringestConfig } from './schema.ts';
 import { SPRINGEST_PAGE_SIZE, pullSpringestCertificates } from './pull.ts';
 
@@ -35,6 +36,7 @@ export function createSpringestProvider(opts: SpringestProviderOptions = {}): Pr
     // "about 4000 requests/hour per key"
     rateLimit: { requests: 4000, perSeconds: 3600 },
     pull: (ctx, checkpoint) => pullSpringestCertificates(ctx, checkpoint, pageSize),
+    push: springestPush,
   };
 }
 
