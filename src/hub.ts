@@ -17,6 +17,7 @@ import { createSourceConnector } from './providers/connector.ts';
 import type { EgressPolicy } from './providers/http/egress.ts';
 import { findProvider } from './providers/registry.ts';
 import { createWebhookWorker, type WebhookWorker } from './outbound/webhook-worker.ts';
+import { createPushWorker, type PushWorker } from './outbound/push-worker.ts';
 import type { Store } from './store/index.ts';
 import { createSyncLauncher, type BackgroundSyncLauncher } from './sync/launcher.ts';
 import { startStoredScheduler } from './sync/stored-scheduler.ts';
@@ -35,7 +36,7 @@ export interface HubOptions {
   metricsToken?: string | null;
   /** Where provider requests may go (certhub.yaml `outbound:`); default: public addresses only. */
   outbound?: EgressPolicy;
-  /** Deliver the outbox's webhooks from this process (default true). */
+  /** Work the outbox (webhook deliveries and pushes) from this process (default true). */
   deliver?: boolean;
   /** Tests: the clock of the API and the webhook deliverer (default the wall clock). */
   now?: () => Date;
@@ -48,6 +49,8 @@ export interface RunningHub {
   launcher: BackgroundSyncLauncher;
   /** The outbox's webhook deliverer, or null when this hub does not deliver. */
   webhooks: WebhookWorker | null;
+  /** The outbox's push worker, or null when this hub does not work the outbox. */
+  pushes: PushWorker | null;
   /** Whether the web UI is served at `/`. */
   ui: boolean;
   /** Stops scheduling, aborts runs in flight (each records itself failed), closes the server. The store stays open. */
@@ -94,6 +97,16 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
           onAttempt: (outcome, latencyMs) => metrics.observeWebhookAttempt(outcome, (latencyMs ?? 0) / 1000),
         })
       : null;
+  const pushes =
+    (opts.deliver ?? true)
+      ? createPushWorker({
+          store,
+          connector,
+          logger,
+          ...(opts.now === undefined ? {} : { now: opts.now }),
+          onStep: (outcome) => metrics.observePushStep(outcome),
+        })
+      : null;
   const app = createApp({
     store,
     logger,
@@ -106,6 +119,7 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
     ...(opts.metricsToken === undefined ? {} : { metricsToken: opts.metricsToken }),
     ...(opts.outbound === undefined ? {} : { outbound: opts.outbound }),
     ...(webhooks === null ? {} : { webhookWorker: webhooks }),
+    ...(pushes === null ? {} : { pushWorker: pushes }),
     ...(opts.now === undefined ? {} : { now: opts.now }),
   });
   try {
@@ -124,6 +138,7 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
     scheduler = startStoredScheduler({ store, launcher, hasConnector: (p) => findProvider(p) !== null, logger });
   }
   webhooks?.start();
+  pushes?.start();
   let stopped: Promise<void> | undefined;
   return {
     app,
@@ -131,6 +146,7 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
     events,
     launcher,
     webhooks,
+    pushes,
     ui: webRoot !== null,
     stop() {
       stopped ??= (async () => {
@@ -138,6 +154,7 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
         await scheduler?.stop();
         await launcher.stop();
         await webhooks?.stop();
+        await pushes?.stop();
         await app.close();
       })();
       return stopped;

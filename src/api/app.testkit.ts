@@ -127,6 +127,7 @@ export function listRoutes(store: Store): RegisteredRoute[] {
     now: () => new Date(DEFAULT_TEST_START),
     egress: createEgressGuard(),
     wakeWebhooks: () => undefined,
+    wakePushes: () => undefined,
   });
   return [...table.routes];
 }

@@ -95,6 +95,7 @@ export function createApp(deps: ApiDeps): FastifyInstance {
       ...(deps.resolve === undefined ? {} : { resolve: deps.resolve }),
     }),
     wakeWebhooks: () => deps.webhookWorker?.wake(),
+    wakePushes: () => deps.pushWorker?.wake(),
   };
 
   const table = createRouteTable();

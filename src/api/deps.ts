@@ -50,6 +50,8 @@ export interface ApiDeps {
   resolve?: Resolve;
   /** The webhook worker, woken when the API queues a delivery (test event, redelivery); absent: it polls. */
   webhookWorker?: { wake(): void };
+  /** The push worker, woken when the API plans or retries a push; absent: it polls. */
+  pushWorker?: { wake(): void };
   now?: () => Date;
 }
 
@@ -66,4 +68,5 @@ export interface RouteDeps {
   /** Checks a webhook URL's host against the egress policy (every address it resolves to). */
   egress: EgressGuard;
   wakeWebhooks: () => void;
+  wakePushes: () => void;
 }

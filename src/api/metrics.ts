@@ -15,6 +15,7 @@ export interface Metrics {
   observeSyncRun(report: SyncReport, where: { tenant: string }): void;
   /** One webhook delivery attempt: succeeded, retry (failed, tried again later) or failed (given up), and its time. */
   observeWebhookAttempt(outcome: 'succeeded' | 'retry' | 'failed', seconds: number): void;
+  observePushStep(outcome: 'succeeded' | 'retry' | 'failed'): void;
 }
 
 export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics {
@@ -70,6 +71,12 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const pushSteps = new Counter({
+    name: 'certhub_push_steps_total',
+    help: 'Push worker steps by outcome: succeeded (the target is as wanted), retry (again later: paced, awaiting verification, failed for now), failed (given up)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const webhookLatency = new Histogram({
     name: 'certhub_webhook_attempt_duration_seconds',
     help: 'Webhook delivery attempt time, from sending to the answer (or the 15 s deadline)',
@@ -81,6 +88,9 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
     observeWebhookAttempt(outcome, seconds) {
       webhookAttempts.inc({ outcome });
       webhookLatency.observe(seconds);
+    },
+    observePushStep(outcome) {
+      pushSteps.inc({ outcome });
     },
     observeRequest(labels, seconds) {
       requests.inc({ method: labels.method, route: labels.route, status: String(labels.status) });

@@ -14,18 +14,40 @@ export const pushRuleMatchSchema = z.union([
   z.strictObject({ achievement: achievementMatcherSchema.describe('Or one achievement: certificates for it are pushed') }),
 ]);
 
-export const pushRuleBodySchema = z.strictObject({
+const ruleFields = {
   name: z.string().trim().min(1).max(200),
-  paused: z.boolean().default(false).describe('A paused rule plans no new pushes (pushes under way go on)'),
+  paused: z.boolean().describe('A paused rule plans no new pushes (pushes under way go on)'),
   match: pushRuleMatchSchema,
-  sources: z.array(z.string().min(1).max(100)).max(50).default([]).describe('Source slugs the certificates come from; [] = any source'),
+  sources: z.array(z.string().min(1).max(100)).max(50).describe('Source slugs the certificates come from; [] = any source'),
   target_source: z.string().min(1).max(100).describe('The source (slug) the certificates are pushed to: a Springest or Open edX source'),
-  target: z.record(z.string(), z.unknown()).describe("The target's options. Springest: certification_id (verify_within_days, conversion_id). Open edX: program_uuid, or course_run_key (mode)"),
+  target: z
+    .record(z.string(), z.unknown())
+    .describe("The target's options. Springest: certification_id (verify_within_days, conversion_id). Open edX: program_uuid, or course_run_key (mode)"),
   usernames: z
     .record(z.string().min(3).max(320), z.string().min(1).max(150))
-    .default({})
     .describe('Open edX: email -> username for people with no linked Open edX identity'),
+};
+
+export const pushRuleBodySchema = z.strictObject({
+  ...ruleFields,
+  paused: ruleFields.paused.default(false),
+  sources: ruleFields.sources.default([]),
+  usernames: ruleFields.usernames.default({}),
 });
+
+/** A change: fields left out stay as they are (no defaults). */
+export const pushRulePatchSchema = z
+  .strictObject({
+    name: ruleFields.name.optional(),
+    paused: ruleFields.paused.optional(),
+    match: ruleFields.match.optional(),
+    sources: ruleFields.sources.optional(),
+    target_source: ruleFields.target_source.optional(),
+    target: ruleFields.target.optional(),
+    usernames: ruleFields.usernames.optional(),
+  })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'give at least one field to change' });
+
 export type PushRuleBody = z.input<typeof pushRuleBodySchema>;
 
 /** The rule as the API shows it: the store's, with the target source's slug and provider. */

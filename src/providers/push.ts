@@ -12,7 +12,7 @@ export interface PushContext<Cfg> {
   config: Cfg;
   http: ProviderHttpClient;
   signal?: AbortSignal;
-  now(): Date;
+  now: () => Date;
 }
 
 /** The certificate to push, as certhub stores it, and who it is for. */

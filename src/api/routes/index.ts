@@ -13,6 +13,7 @@ import { registerSyncRunRoutes } from './sync-runs.ts';
 import { registerSystemRoutes } from './system.ts';
 import { registerProviderRoutes } from './providers.ts';
 import { registerWebhookRoutes } from './webhooks.ts';
+import { registerPushRoutes } from './pushes.ts';
 
 export function registerAllRoutes(table: RouteTable, deps: RouteDeps): void {
   registerSystemRoutes(table, deps);
@@ -27,4 +28,5 @@ export function registerAllRoutes(table: RouteTable, deps: RouteDeps): void {
   registerComplianceRoutes(table, deps);
   registerReportRoutes(table, deps);
   registerWebhookRoutes(table, deps);
+  registerPushRoutes(table, deps);
 }
