@@ -114,7 +114,8 @@ describe('push rules over HTTP (a hub that pushes)', () => {
 
     await until('every push pushed', async () => {
       const page = await call('GET', `/v1/pushes?rule_id=${ruleId}`, undefined, reader);
-      return page.body.items.length === course.certs.length && page.body.items.every((p: Json) => p.state === 'pushed');
+      const items = page.body.items as Json[];
+      return items.length === course.certs.length && items.every((p) => p.state === 'pushed');
     });
     for (const cert of course.certs) {
       const mine = await call('GET', `/v1/pushes?certificate_id=${cert.id}`, undefined, reader);
