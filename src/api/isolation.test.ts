@@ -15,7 +15,7 @@ const NIN = '01019012138';
 /** Every row of tenant B, as text: must not change. */
 async function tenantRows(hub: TestHub, tenantId: string): Promise<string> {
   const out: string[] = [];
-  for (const table of ['sources', 'people', 'person_identities', 'certificates', 'requirements', 'api_keys', 'person_suggestions', 'person_merges', 'webhook_endpoints', 'events']) {
+  for (const table of ['sources', 'people', 'person_identities', 'certificates', 'requirements', 'api_keys', 'person_suggestions', 'person_merges', 'webhook_endpoints', 'events', 'push_rules', 'pushes']) {
     const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)} where tenant_id = ${tenantId} order by id`.execute(databaseOf(hub.store));
     out.push(JSON.stringify(rows.rows.map((r) => ({ ...r, last_used_at: undefined }))));
   }
@@ -23,13 +23,15 @@ async function tenantRows(hub: TestHub, tenantId: string): Promise<string> {
   out.push(JSON.stringify(runs.rows));
   const deliveries = await sql`select o.* from outbox o join webhook_endpoints w on w.id = o.target_id where w.tenant_id = ${tenantId} order by o.id`.execute(databaseOf(hub.store));
   out.push(JSON.stringify(deliveries.rows));
+  const pushActions = await sql`select o.* from outbox o join pushes p on p.id = o.subject_id where o.kind = 'push' and p.tenant_id = ${tenantId} order by o.id`.execute(databaseOf(hub.store));
+  out.push(JSON.stringify(pushActions.rows));
   return out.join('\n');
 }
 
 describe('tenant isolation at every route', () => {
   let hub: TestHub;
   let routes: RegisteredRoute[];
-  const b = { certificate: '', person: '', otherPerson: '', requirement: '', source: 'globex-only', run: '', key: '', suggestion: '', webhook: '', delivery: '' };
+  const b = { certificate: '', person: '', otherPerson: '', requirement: '', source: 'globex-only', run: '', key: '', suggestion: '', webhook: '', delivery: '', pushRule: '', push: '' };
   let aPerson = '';
 
   beforeAll(async () => {
@@ -64,6 +66,23 @@ describe('tenant isolation at every route', () => {
     b.suggestion = suggestions[0]!.id;
     b.webhook = (await hub.store.webhooks.createEndpoint(hub.b.id, { url: 'https://hooks.globex.example/certhub' })).endpoint.id;
     b.delivery = (await hub.store.webhooks.queueTest(hub.b.id, b.webhook)).id;
+    const bSpringest = await hub.store.sources.upsertSourceFromConfig(hub.b.id, {
+      slug: 'globex-springest',
+      provider: 'springest',
+      settings: { base_url: 'http://127.0.0.1:9' },
+      credentials: { api_key: 'globex-springest-key' },
+    });
+    const bCert = certs.items[0]!;
+    b.pushRule = (
+      await hub.store.pushes.createRule(hub.b.id, {
+        name: 'Globex to Springest',
+        match: { achievement: { external_id: bCert.achievement.external_id } },
+        target_source_id: bSpringest.id,
+        target: { certification_id: '42', verify_within_days: 30 },
+        target_key: 'certification:42',
+      })
+    ).id;
+    b.push = (await hub.store.pushes.listPushes(hub.b.id)).items[0]!.id;
     aPerson = (await hub.store.certificates.listCertificates(hub.a.id)).items[0]!.person_id!;
 
     routes = listRoutes(hub.store);
@@ -80,6 +99,8 @@ describe('tenant isolation at every route', () => {
     if (url.startsWith('/v1/keys/')) return b.key;
     if (url.startsWith('/v1/webhooks/')) return b.webhook;
     if (url.startsWith('/v1/webhook-deliveries/')) return b.delivery;
+    if (url.startsWith('/v1/push-rules/')) return b.pushRule;
+    if (url.startsWith('/v1/pushes/')) return b.push;
     throw new Error(`no tenant-B id known for ${url}: add it to this test`);
   }
 
@@ -92,6 +113,7 @@ describe('tenant isolation at every route', () => {
     mergeSuggestion: {},
     rejectSuggestion: {},
     updateWebhook: { description: 'Renamed by A' },
+    updatePushRule: { paused: true },
   };
 
   it("answers 404 to A for every one of B's ids, on every route that takes an id, and changes nothing of B", async () => {
@@ -121,7 +143,7 @@ describe('tenant isolation at every route', () => {
   });
 
   it("never shows B's data in A's lists, searches, reports or status checks", async () => {
-    const bMarkers = [b.certificate, b.person, b.otherPerson, b.requirement, b.run, b.key, b.suggestion, b.webhook, b.delivery, 'globex', 'Bodil', NIN];
+    const bMarkers = [b.certificate, b.person, b.otherPerson, b.requirement, b.run, b.key, b.suggestion, b.webhook, b.delivery, b.pushRule, b.push, 'globex', 'Bodil', NIN];
     const probes: Array<[method: 'GET' | 'POST', url: string, body?: unknown]> = [
       ['GET', '/v1/certificates?limit=1000'],
       ['GET', '/v1/certificates?email=bodil%40globex.example'],
@@ -135,6 +157,8 @@ describe('tenant isolation at every route', () => {
       ['GET', '/v1/sync-runs'],
       ['GET', '/v1/keys'],
       ['GET', '/v1/webhooks'],
+      ['GET', '/v1/push-rules'],
+      ['GET', '/v1/pushes'],
       ['POST', '/v1/status', { person: { email: 'bodil@globex.example' } }],
       ['POST', '/v1/status', { person: { national_id: NIN } }],
       ['POST', '/v1/status/bulk', { people: [{ email: 'bodil@globex.example' }, { date_of_birth: '1970-07-07', name: 'Bodil Globex' }] }],

@@ -18,15 +18,26 @@ export interface ProxiedExchange {
 export interface RecordingProxy {
   url: string;
   log: ProxiedExchange[];
+  /** Answers the upstream gave that never reached the client (it was gone: killed, timed out). */
+  readonly lostAnswers: number;
   close(): Promise<void>;
 }
 
-export async function startRecordingProxy(target: string, now: () => Date): Promise<RecordingProxy> {
+export interface RecordingProxyOptions {
+  /** Holds the upstream's answer back this long before relaying it (the effect happened, the answer is late). */
+  holdAnswerMs?: (method: string, path: string) => number;
+  /** Told when a request reaches the proxy (before it is forwarded). */
+  onRequest?: (method: string, path: string) => void;
+}
+
+export async function startRecordingProxy(target: string, now: () => Date, opts: RecordingProxyOptions = {}): Promise<RecordingProxy> {
   const upstream = new URL(target);
   const log: ProxiedExchange[] = [];
   let self = '';
+  let lost = 0;
   const server = http.createServer((req, res) => {
     const at = now().getTime();
+    opts.onRequest?.(req.method ?? 'GET', req.url ?? '/');
     const out = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
@@ -38,7 +49,13 @@ export async function startRecordingProxy(target: string, now: () => Date): Prom
           const body = Buffer.from(Buffer.concat(chunks).toString('latin1').split(upstream.origin).join(self), 'latin1');
           const headers = { ...answer.headers, 'content-length': String(body.length) };
           delete headers['transfer-encoding'];
-          res.writeHead(answer.statusCode ?? 502, headers).end(body);
+          const hold = opts.holdAnswerMs?.(req.method ?? 'GET', req.url ?? '/') ?? 0;
+          const relay = () => {
+            if (res.destroyed || req.socket.destroyed) lost += 1;
+            else res.writeHead(answer.statusCode ?? 502, headers).end(body);
+          };
+          if (hold > 0) setTimeout(relay, hold);
+          else relay();
         });
       },
     );
@@ -53,6 +70,9 @@ export async function startRecordingProxy(target: string, now: () => Date): Prom
   return {
     url: self,
     log,
+    get lostAnswers() {
+      return lost;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -17,9 +17,9 @@ const T1 = new Date('2024-06-01T10:00:00.000Z');
 
 
 /** The tables migrations after 0006 create, newest first. */
-const TABLES_AFTER_0006 = ['event_notices', 'outbox', 'events', 'webhook_endpoints'];
+const TABLES_AFTER_0006 = ['push_pacing', 'pushes', 'push_rules', 'event_notices', 'outbox', 'events', 'webhook_endpoints'];
 /** What migrating such a database applies. */
-const FROM_0006 = ['0006_bound_ciphertexts', '0007_outbox'];
+const FROM_0006 = ['0006_bound_ciphertexts', '0007_outbox', '0008_pushes'];
 
 const MOVED = /not encrypted for this row \(copied from another row\?\)/;
 

@@ -17,7 +17,7 @@ describeEachDialect('schema and keys', (h) => {
   it('migrates once, then is idempotent, and creates the default tenant', async () => {
     const store = await h.open({ migrate: false });
     expect(store.dialect).toBe(h.dialect);
-    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index', '0005_lock_fence', '0006_bound_ciphertexts', '0007_outbox'] });
+    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index', '0005_lock_fence', '0006_bound_ciphertexts', '0007_outbox', '0008_pushes'] });
     expect(await store.migrate()).toEqual({ applied: [] });
 
     const again = await h.open();
@@ -268,7 +268,7 @@ describe('createStore errors', () => {
 
   it('in-memory SQLite works', async () => {
     const store = await createStore({ url: 'sqlite::memory:', secretKey: key });
-    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index', '0005_lock_fence', '0006_bound_ciphertexts', '0007_outbox'] });
+    expect(await store.migrate()).toEqual({ applied: ['0001_initial', '0002_sync_identity', '0003_hub_api', '0004_expiring_index', '0005_lock_fence', '0006_bound_ciphertexts', '0007_outbox', '0008_pushes'] });
     await store.close();
   });
 });
