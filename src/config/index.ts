@@ -16,7 +16,7 @@ import {
   type ConfigProblem,
 } from './problems.ts';
 import type { EgressPolicy } from '../providers/http/egress.ts';
-import { DEFAULT_LISTEN, DEFAULT_OUTBOUND, DEFAULT_TENANT, fileSchema, type SourceConfig } from './schema.ts';
+import { DEFAULT_LISTEN, DEFAULT_OUTBOUND, DEFAULT_TENANT, fileSchema, type PushRuleConfig, type SourceConfig } from './schema.ts';
 
 export { credentialsToResend, joinSourceSecrets, MASK, splitSourceSecrets } from './credentials.ts';
 export { formatProblem, InvalidConfigError, type ConfigProblem } from './problems.ts';
@@ -46,6 +46,8 @@ export interface Config {
   dataDir: string | null;
   listen: { host: string; port: number };
   sources: SourceConfig[];
+  /** `push_rules:`: applied to the store when `certhub serve` starts (config/apply.ts). */
+  pushRules: PushRuleConfig[];
   /** `outbound:`: where certhub may connect (default: public addresses only). */
   outbound: EgressPolicy;
   /** CERTHUB_SECRET_KEY as set (base64 of 32 bytes; checked where it is used). */
@@ -215,6 +217,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     dataDir: database.dataDir,
     listen: { host: parsed.data.listen?.host ?? DEFAULT_LISTEN.host, port: parsed.data.listen?.port ?? DEFAULT_LISTEN.port },
     sources: parsed.data.sources,
+    pushRules: parsed.data.push_rules ?? [],
     outbound: parsed.data.outbound ?? DEFAULT_OUTBOUND,
     logLevel: logLevel as LogLevel,
   };

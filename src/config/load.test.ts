@@ -85,6 +85,7 @@ describe('loadConfig: where the file comes from', () => {
       dataDir: join(dir, 'data'),
       listen: { host: '127.0.0.1', port: 3000 },
       sources: [],
+      pushRules: [],
       outbound: { allowPrivate: false, allow: [] },
       logLevel: 'info',
     });
@@ -282,6 +283,37 @@ sources:
     const problems = problemsOf(() => loadConfig({ cwd: dir, env: {}, path }));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ path: 'bomb.yaml', message: expect.stringMatching(/alias/i) as string });
+  });
+
+  it('reads push_rules, with the tenant defaulted, and names what is wrong in one', () => {
+    const good = write(
+      'certhub.yaml',
+      `sources:
+  - { id: sp, provider: springest, base_url: https://api.springest.nl, api_key: k }
+push_rules:
+  - name: Safety to Springest
+    match: { achievement: { source: fc, external_id: "44724" } }
+    target_source: sp
+    target: { certification_id: 42 }
+`,
+    );
+    const config = loadConfig({ cwd: dir, env: {}, path: good });
+    expect(config.pushRules).toEqual([
+      {
+        name: 'Safety to Springest',
+        tenant: 'default',
+        paused: false,
+        match: { achievement: { source: 'fc', external_id: '44724' } },
+        sources: [],
+        target_source: 'sp',
+        target: { certification_id: 42 },
+        usernames: {},
+      },
+    ]);
+    const bad = write('bad.yaml', 'push_rules:\n  - name: x\n    match: { achievement: { source: fc } }\n    target: {}\n');
+    const problems = lines(problemsOf(() => loadConfig({ cwd: dir, env: {}, path: bad })));
+    expect(problems.some((p) => p.startsWith('push_rules[0].target_source'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('push_rules[0].match'))).toBe(true);
   });
 
   it('refuses duplicate keys', () => {

@@ -4,6 +4,7 @@
  * of the registry.
  */
 import { z } from 'zod';
+import { pushRuleBodySchema } from '../outbound/push-rules.ts';
 import type { AnyProvider } from '../providers/provider.ts';
 import { allProviders, registryVersion } from '../providers/registry.ts';
 import { allowEntryProblem, REFUSE_PRIVATE_EGRESS, type EgressPolicy } from '../providers/http/egress.ts';
@@ -100,6 +101,12 @@ function buildSourceSchema() {
   return z.discriminatedUnion('provider', [first, ...rest]);
 }
 
+/** A `push_rules:` entry: the API's push rule body, plus the tenant it belongs to. */
+export function pushRuleConfigSchema() {
+  return pushRuleBodySchema.extend({ tenant: slug().default(DEFAULT_TENANT) });
+}
+export type PushRuleConfig = z.output<ReturnType<typeof pushRuleConfigSchema>>;
+
 function buildFileSchema(source: z.ZodType<SourceConfig>) {
   return z.strictObject(
     {
@@ -113,6 +120,8 @@ function buildFileSchema(source: z.ZodType<SourceConfig>) {
       outbound: outboundSchema.optional(),
       // `sources:` with nothing under it is YAML null: no sources.
       sources: z.preprocess((v) => v ?? [], z.array(source, { error: 'must be a list' })),
+      // Push rules (issue 16): applied to the store on start, after the sources they name.
+      push_rules: z.preprocess((v) => v ?? [], z.array(pushRuleConfigSchema(), { error: 'must be a list' })).optional(),
     },
     { error: 'must be a mapping' },
   );

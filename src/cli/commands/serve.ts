@@ -4,7 +4,7 @@ import { startHub } from '../../hub.ts';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.ts';
 import { AppError } from '../../errors.ts';
-import { applyConfiguredSources } from '../../config/apply.ts';
+import { applyConfiguredPushRules, applyConfiguredSources } from '../../config/apply.ts';
 import { loadCliConfig, openStoreFromConfig } from '../context.ts';
 import { createLogger } from '../logger.ts';
 import type { CliRuntime, GlobalOptions } from '../runtime.ts';
@@ -72,6 +72,8 @@ async function serveUntilStopped(opts: {
     logger.info({ database: describeDatabase(config), applied }, 'database ready');
     const sources = await applyConfiguredSources(store, config);
     logger.info({ sources }, `${sources.length} configured source(s) applied`);
+    const pushRules = await applyConfiguredPushRules(store, config);
+    if (config.pushRules.length > 0 || pushRules.paused.length > 0) logger.info(pushRules, `${config.pushRules.length} configured push rule(s) applied`);
 
     const hub = await startHub({ store, logger, host, port, metricsToken: process.env.CERTHUB_METRICS_TOKEN ?? null, outbound: config.outbound });
     rt.out(`certhub listening on ${hub.url}`);
