@@ -318,6 +318,7 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
           source_id: sourceId,
           person_id: personId,
           status: f.status,
+          valid_until: f.valid_until,
           achievement: { type: f.achievement_type, external_id: f.achievement_external_id, code: f.achievement_code },
         });
         await planPushes(
@@ -400,6 +401,7 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
             source_id: sourceId,
             person_id: row.person_id,
             status: 'deleted',
+            valid_until: row.valid_until,
             achievement: { type: row.achievement_type, external_id: row.achievement_external_id, code: row.achievement_code },
           })),
           now,

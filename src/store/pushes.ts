@@ -9,6 +9,7 @@
 import type { Transaction } from 'kysely';
 import type { Certificate } from '../domain/certificate.ts';
 import { matches, type AchievementMatcher, type RequirementRule, requirementRuleSchema } from '../domain/requirement.ts';
+import { calendarDate } from '../domain/validity.ts';
 import { AppError } from '../errors.ts';
 import type { NewEvent } from '../outbound/catalog.ts';
 import { chunk, isoNow, isUniqueViolation, ROWS_PER_STATEMENT, VALUES_PER_LIST, type StoreContext } from './context.ts';
@@ -108,6 +109,8 @@ export interface PushCandidate {
   source_id: string;
   person_id: string | null;
   status: string;
+  /** YYYY-MM-DD or null: a certificate that has ended is not pushed any more. */
+  valid_until: string | null;
   achievement: { type: string; external_id: string; code: string | null };
 }
 
@@ -315,7 +318,9 @@ export async function planPushes(ctx: StoreContext, trx: Trx, tenantId: string, 
       const found = existing.get(key);
       const wanted = cand.status === 'awarded' ? 'present' : 'revoked';
       if (found === undefined) {
-        if (wanted !== 'present' || inserts.some((i) => `${i.certificate_id}|${i.target_source_id}|${i.target_key}` === key)) continue;
+        // A certificate that has already ended satisfies nothing: it is not pushed (one pushed before stays).
+        const ended = cand.valid_until !== null && cand.valid_until < calendarDate(new Date(now));
+        if (wanted !== 'present' || ended || inserts.some((i) => `${i.certificate_id}|${i.target_source_id}|${i.target_key}` === key)) continue;
         inserts.push({
           id: ctx.newId(),
           tenant_id: tenantId,
@@ -435,7 +440,7 @@ export function createPushRepository(ctx: StoreContext): PushRepository {
     for (;;) {
       const rows = await trx
         .selectFrom('certificates')
-        .select(['id', 'source_id', 'person_id', 'status', 'achievement_type', 'achievement_external_id', 'achievement_code'])
+        .select(['id', 'source_id', 'person_id', 'status', 'valid_until', 'achievement_type', 'achievement_external_id', 'achievement_code'])
         .where('tenant_id', '=', rule.tenant_id)
         .where('status', '=', 'awarded')
         .where('id', '>', after)
@@ -454,6 +459,7 @@ export function createPushRepository(ctx: StoreContext): PushRepository {
           source_id: r.source_id,
           person_id: r.person_id,
           status: r.status,
+          valid_until: r.valid_until,
           achievement: { type: r.achievement_type, external_id: r.achievement_external_id, code: r.achievement_code },
         })),
         now,
