@@ -35,7 +35,7 @@ export const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'certificate.expired': 'a certificate passed its end date; once per certificate and end date',
   'person.merged': 'two people were merged into one',
   'person.unmerged': 'a merge was undone',
-  'push.succeeded': 'a push rule\'s copy of a certificate reached its target platform (created and visible there, revoked, or awarded again)',
+  'push.succeeded': "a push reached its target platform: data.action is created (the copy is there and visible), revoked, awarded (again), or already_there (the platform had it before: left alone)",
   'push.failed': 'a push gave up: refused by the target, not verified in time, or failing for days (retry it by hand)',
   'sync.finished': 'a sync run of a source succeeded (with its counts)',
   'sync.failed': 'a sync run of a source failed',

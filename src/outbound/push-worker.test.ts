@@ -201,3 +201,51 @@ describeEachDialect('pushes', (h) => {
     expect(oeFinal.length).toBe(oeBefore);
   });
 });
+
+describeEachDialect('pushes onto what the platform already has', (h) => {
+  it("an Open edX credential the learner held before the push stays Open edX's own: still synced, never revoked by certhub", { timeout: 120_000 }, async () => {
+    const clock = createTestClock();
+    const store = await h.open();
+    const pw = (world = await startPushWorld(store, clock));
+    await pw.sync('oe');
+    const oeCerts = (await store.certificates.listCertificates(pw.tenant.id, { source_ids: [pw.oe.source.id], statuses: ['awarded'] }, { limit: 5000 })).items;
+    const fc = await awardedWithFile(store, pw);
+    // A FrontCore diploma whose person already holds an awarded Open edX program credential.
+    let pair: { diploma: Certificate; genuine: Certificate } | undefined;
+    for (const diploma of fc) {
+      const genuine = oeCerts.find((c) => c.person_id === diploma.person_id && c.achievement.type === 'program');
+      if (genuine !== undefined) pair = { diploma, genuine };
+      if (pair !== undefined) break;
+    }
+    expect(pair, 'the seeded world has a FrontCore learner with an Open edX program credential').toBeDefined();
+    const { diploma, genuine } = pair!;
+    clock.advance(3600_000);
+    await store.pushes.createRule(
+      pw.tenant.id,
+      await resolvePushRule(store, pw.tenant.id, {
+        name: 'to a program they hold',
+        match: { achievement: { source: 'fc', external_id: diploma.achievement.external_id } },
+        target_source: 'oe',
+        target: { program_uuid: genuine.achievement.external_id },
+      }),
+      { now: clock.now() },
+    );
+    const worker = createPushWorker({ store, connector: pw.connector, now: clock.now, random: () => 0.5 });
+    await drain(store, worker, clock, 60_000);
+    const push = (await store.pushes.listPushes(pw.tenant.id, { certificate_id: diploma.id })).items[0]!;
+    expect(push.state).toBe('pushed');
+    expect(push.remote_id).toBeNull();
+    expect(push.last_error).toMatch(/already had this .* not revoked by certhub/);
+
+    // A full sync keeps the learner's own credential as a certificate (not taken for certhub's copy, not swept).
+    await pw.sync('oe', { full: true });
+    expect((await store.certificates.getCertificate(pw.tenant.id, genuine.id))?.status).toBe('awarded');
+    // The diploma deleted: nothing of Open edX's is revoked.
+    await pw.control('fc', 'DELETE', `/diplomas/${diploma.external_id}`);
+    clock.advance(60_000);
+    await pw.sync('fc');
+    await drain(store, worker, clock, 60_000);
+    expect(pw.oe.sim.truth().find((t) => t.external_id === genuine.external_id)?.status).toBe('awarded');
+    expect((await store.pushes.getPush(pw.tenant.id, push.id))?.state).toBe('cancelled');
+  });
+});

@@ -203,6 +203,15 @@ export function createPushWorker(opts: PushWorkerOptions): PushWorker {
     try {
       const created = await cap.create(ctx, target, sent, req);
       const at = now().toISOString();
+      if (created.preexisting === true) {
+        // The platform's own record, there before this push: not a copy certhub owns, so never revoked by it.
+        return {
+          acted_on,
+          push: { state: 'pushed', remote_id: null, attempt_started_at: null, pushed_at: at, verified_at: at, last_error: `${session.provider.title} already had this (${created.remote_id}) before certhub pushed it: left as it is, and not revoked by certhub` },
+          outbox: { kind: 'succeeded' },
+          event: event('push.succeeded', { action: 'already_there', remote_id: created.remote_id }),
+        };
+      }
       if (created.visible) {
         return succeeded({ state: 'pushed', remote_id: created.remote_id, attempt_started_at: null, pushed_at: at, verified_at: at }, 'created', created.remote_id);
       }

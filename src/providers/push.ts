@@ -50,9 +50,10 @@ export interface PushCapability<Cfg, T extends Record<string, unknown> = Record<
   upsert: boolean;
   /**
    * Creates the copy. `visible`: it can be read back now; otherwise the push waits in awaiting_verification until a
-   * look finds it. A refusal that will not change by itself is AppError('provider_error') with details.status 4xx.
+   * look finds it. `preexisting`: the target already had it before this push (an upsert found the platform's own
+   * record): certhub leaves it alone (never revokes it, keeps syncing it as the platform's certificate). A refusal that will not change by itself is AppError('provider_error') with details.status 4xx.
    */
-  create(ctx: PushContext<Cfg>, target: T, sent: Record<string, unknown>, req: PushRequest): Promise<{ remote_id: string; visible: boolean }>;
+  create(ctx: PushContext<Cfg>, target: T, sent: Record<string, unknown>, req: PushRequest): Promise<{ remote_id: string; visible: boolean; preexisting?: boolean }>;
   /** Looks for the copy: by its id when known, else by what was sent, created since `since`. */
   look(ctx: PushContext<Cfg>, target: T, sent: Record<string, unknown>, known: { remote_id: string | null; since: string | null }): Promise<PushLook>;
   /** Revokes or re-awards the copy; absent when the platform has no way to (Springest). */

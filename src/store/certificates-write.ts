@@ -186,18 +186,6 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
 
       return db.transaction().execute(async (trx) => {
         if (opts?.fence !== undefined) await assertLockHeld(trx, ctx.dialect, opts.fence);
-        // Copies certhub pushed to this source are linked to their push, never stored as certificates of their own.
-        const copies = await pushedCopies(trx, sourceId, [...latest.keys()]);
-        const seenCopies: { push_id: string; remote_id: string }[] = [];
-        const page = allOfPage.filter(({ cert }) => {
-          const copy =
-            copies.byRemoteId.get(cert.external_id) ??
-            (opts?.recognizePushed === undefined ? undefined : copies.inDoubt.find((c) => opts.recognizePushed!(cert, c)));
-          if (copy === undefined) return true;
-          seenCopies.push({ push_id: copy.push_id, remote_id: cert.external_id });
-          return false;
-        });
-        if (seenCopies.length > 0) await notePushedCopies(trx, seenCopies, now);
         const existing = new Map<string, { id: string; payload_hash: string; person_id: string | null; status: string }>();
         for (const ids of chunk([...latest.keys()], VALUES_PER_LIST)) {
           const rows = await trx
@@ -208,6 +196,20 @@ export function createCertificateWriter(ctx: StoreContext): CertificateWriter {
             .execute();
           for (const r of rows) existing.set(r.external_id, r);
         }
+        // Copies certhub pushed to this source are linked to their push, never stored as certificates of their own.
+        // One already stored is the platform's own (it was there before the push) and stays a certificate.
+        const copies = await pushedCopies(trx, sourceId, [...latest.keys()]);
+        const seenCopies: { push_id: string; remote_id: string }[] = [];
+        const page = allOfPage.filter(({ cert }) => {
+          if (existing.has(cert.external_id)) return true;
+          const copy =
+            copies.byRemoteId.get(cert.external_id) ??
+            (opts?.recognizePushed === undefined ? undefined : copies.inDoubt.find((c) => opts.recognizePushed!(cert, c)));
+          if (copy === undefined) return true;
+          seenCopies.push({ push_id: copy.push_id, remote_id: cert.external_id });
+          return false;
+        });
+        if (seenCopies.length > 0) await notePushedCopies(trx, seenCopies, now);
 
         const links =
           opts?.resolvePeople === undefined

@@ -21,6 +21,9 @@ export const openedxPushTarget = z
   .refine((t) => t.mode === undefined || t.course_run_key !== undefined, { message: 'mode goes with course_run_key' });
 export type OpenedxPushTarget = z.output<typeof openedxPushTarget>;
 
+/** Open edX's clock and certhub's may differ: a credential created this long before the attempt is not the attempt's. */
+const CLOCK_SLACK_MS = 10 * 60_000;
+
 interface Sent {
   username: string;
   credential: CreateCredentialInput['credential'];
@@ -47,9 +50,13 @@ export const openedxPush: PushCapability<OpenedxConfig, OpenedxPushTarget> = {
   async create(ctx, _target, sentValue) {
     const sent = sentValue as unknown as Sent;
     const session = createOpenedxSession(ctx.http, ctx.config, ctx.now);
+    const sentAt = ctx.now().getTime();
     const created = await createCredential(session, { username: sent.username, credential: sent.credential, status: 'awarded' }, ctx.signal);
-    // An upsert may find the credential revoked (a re-award after a revoke): POST with status awarded awards it again.
-    return { remote_id: created.uuid, visible: true };
+    // The upsert found a credential the learner had long before this push (awarded by Open edX itself, or revoked
+    // there): not certhub's copy. Within the slack it is this push's own earlier attempt (a crash, a lost answer).
+    const createdAt = Date.parse(created.created);
+    const preexisting = Number.isFinite(createdAt) && createdAt < sentAt - CLOCK_SLACK_MS;
+    return { remote_id: created.uuid, visible: true, preexisting };
   },
 
   async look(ctx, _target, _sent, known) {
