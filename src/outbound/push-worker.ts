@@ -192,6 +192,15 @@ export function createPushWorker(opts: PushWorkerOptions): PushWorker {
       if (isAppError(err) && (err.code === 'invalid_request' || err.code === 'not_found')) return failed(err.message);
       throw err;
     }
+    if (cap.needsFile === true) {
+      // Read before the create is marked as sent: a PDF that cannot be had means nothing was posted.
+      try {
+        await req.file();
+      } catch (err) {
+        if (isAppError(err) && (err.code === 'invalid_request' || err.code === 'not_found')) return failed(err.message);
+        return retry(err);
+      }
+    }
     const pacing = cap.pacing?.(session.config);
     if (pacing !== undefined) {
       const key = `push:${createHash('sha256').update(pacing.key).digest('hex')}`;
@@ -248,11 +257,13 @@ export function createPushWorker(opts: PushWorkerOptions): PushWorker {
     if (cert === null) throw new AppError('not_found', `certificate ${c.push.certificate_id} is gone`);
     const subject = await store.pushes.subjectFor(c.tenant_id, cert, c.push.target_source_id);
     const mapped = subject.email === null ? undefined : c.rule?.usernames[subject.email.trim().toLowerCase()];
+    let file: Promise<Buffer> | null = null;
     return {
       certificate: cert,
       email: subject.email,
       username: subject.username ?? mapped ?? null,
-      file: () => pdfOf(c.tenant_id, cert),
+      // Read once per step (the create takes the bytes read before it was marked as sent).
+      file: () => (file ??= pdfOf(c.tenant_id, cert)),
     };
   }
 

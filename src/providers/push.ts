@@ -48,6 +48,8 @@ export interface PushCapability<Cfg, T extends Record<string, unknown> = Record<
   prepare(target: T, req: PushRequest): Record<string, unknown>;
   /** Sending a create twice changes one record on the target (an upsert): no look is needed before sending again. */
   upsert: boolean;
+  /** The create sends the certificate's PDF: it is read (fetched when not archived) before the create is marked as sent. */
+  needsFile?: boolean;
   /**
    * Creates the copy. `visible`: it can be read back now; otherwise the push waits in awaiting_verification until a
    * look finds it. `preexisting`: the target already had it before this push (an upsert found the platform's own

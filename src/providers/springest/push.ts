@@ -69,6 +69,7 @@ export const springestPush: PushCapability<SpringestConfig, SpringestPushTarget>
   targetKey: (t) => `certification:${t.certification_id}`,
   describeTarget: (t) => `certification ${t.certification_id}`,
   upsert: false,
+  needsFile: true,
   verifyWithinMs: (t) => t.verify_within_days * 86_400_000,
   pacing: (config) => ({ key: `springest:${config.base_url}:${config.api_key}`, intervalMs: SPRINGEST_POST_INTERVAL_MS }),
 
