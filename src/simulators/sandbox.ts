@@ -10,6 +10,7 @@ import type { SimulatorInstance } from './common/instance.ts';
 import { createFrontcoreSimulator } from './frontcore/index.ts';
 import { createFalkorSimulator } from './falkor/index.ts';
 import { createOpenedxSimulator } from './openedx/index.ts';
+import { PERMISSIONS } from './openedx/access.ts';
 import { createSpringestSimulator } from './springest/index.ts';
 
 export interface SandboxOptions {
@@ -47,8 +48,9 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     createFrontcoreSimulator({ world, ...clock }),
     createFalkorSimulator({ world, ...clock }),
     // The sandbox's Open edX client is a staff user: exempt from the real 15/minute credential throttle, so a demo
-    // sync of thousands of credentials is not slowed to a page every 4 seconds.
-    createOpenedxSimulator({ world, ...clock, clients: [{ staff: true }] }),
+    // sync of thousands of credentials is not slowed to a page every 4 seconds. It may also write credentials (the
+    // service user an integration that pushes is given), so push rules to Open edX work in the demo.
+    createOpenedxSimulator({ world, ...clock, clients: [{ staff: true, permissions: [...PERMISSIONS] }] }),
     createSpringestSimulator({ world, ...clock }),
   ];
   const started: RunningSandbox['simulators'] = [];

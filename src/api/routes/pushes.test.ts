@@ -42,7 +42,7 @@ describe('push rules over HTTP (a hub that pushes)', () => {
     pw = await startPushWorld(store, clock);
     admin = { authorization: `Bearer ${(await store.apiKeys.createKey(pw.tenant.id, { name: 'admin', role: 'admin' })).secret}` };
     reader = { authorization: `Bearer ${(await store.apiKeys.createKey(pw.tenant.id, { name: 'reader', role: 'read' })).secret}` };
-    hub = await startHub({ store, logger: pino({ level: 'silent' }), host: '127.0.0.1', port: 0, webRoot: null, schedule: false, rateLimit: null, now: clock.now, outbound: ALLOW_PRIVATE_EGRESS });
+    hub = await startHub({ store, logger: pino({ level: 'silent' }), host: '127.0.0.1', port: 0, webRoot: null, schedule: false, rateLimit: null, now: clock.now, outbound: ALLOW_PRIVATE_EGRESS, metricsToken: 'metrics-token' });
     receiver = await startWebhookReceiver({ now: clock.now });
     const page = await store.certificates.listCertificates(pw.tenant.id, { source_ids: [pw.fc.source.id], statuses: ['awarded'] }, { limit: 1000 });
     certs = page.items.filter((c) => c.file.available && c.subject.email !== null);
@@ -131,6 +131,10 @@ describe('push rules over HTTP (a hub that pushes)', () => {
     const told = [...receiver.effects.values()].map((e) => e.event);
     expect(told.every((b) => b.type === 'push.succeeded' && b.data.action === 'created')).toBe(true);
     expect(new Set(told.map((b) => b.data.certificate_id as string))).toEqual(new Set(course.certs.map((c) => c.id)));
+
+    const metrics = await (await fetch(`${hub.url}/metrics`, { headers: { authorization: 'Bearer metrics-token' } })).text();
+    const succeeded = /certhub_push_steps_total\{outcome="succeeded"\} (\d+)/.exec(metrics);
+    expect(Number(succeeded?.[1])).toBeGreaterThanOrEqual(course.certs.length);
 
     const paused = await call('PATCH', `/v1/push-rules/${ruleId}`, { paused: true });
     expect(paused).toMatchObject({ status: 200, body: { paused: true, name: 'Smallest course to Springest' } });
