@@ -13,7 +13,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Certificate } from '../domain/certificate.ts';
 import { AppError, describeError, isAppError } from '../errors.ts';
@@ -23,6 +22,7 @@ import type { PushCapability, PushContext, PushRequest } from '../providers/push
 import { findProvider as registryProvider } from '../providers/registry.ts';
 import type { AnyProvider } from '../providers/provider.ts';
 import type { ClaimedPush, PushStepResult, Store } from '../store/index.ts';
+import { createWorkerLoop } from './loop.ts';
 import { nextAttemptDelay } from './webhook-worker.ts';
 
 export interface PushWorkerOptions {
@@ -316,51 +316,16 @@ export function createPushWorker(opts: PushWorkerOptions): PushWorker {
     return claimed.length;
   }
 
-  let running: Promise<void> | null = null;
-  let stopped: Promise<void> | null = null;
-  let stopping = false;
-  let wakeUp: (() => void) | null = null;
-  const stopSignal = new AbortController();
-
-  async function loop(): Promise<void> {
-    while (!stopping) {
-      let worked = 0;
-      try {
-        worked = await runOnce();
-      } catch (err) {
-        logger?.warn({ err: describeError(err) }, 'push worker pass failed; trying again');
-      }
-      if (worked > 0 || stopping) continue;
-      // Until the next action is due (a paced post's slot is seconds away), at most pollMs.
-      let sleepMs = pollMs;
-      try {
-        const due = await store.pushes.nextDue();
-        if (due !== null) sleepMs = Math.max(5, Math.min(pollMs, Date.parse(due) - now().getTime()));
-      } catch {
-        // The poll's own sleep then.
-      }
-      await new Promise<void>((resolve) => {
-        wakeUp = resolve;
-        delay(sleepMs, undefined, { signal: stopSignal.signal }).then(resolve, resolve);
-      });
-      wakeUp = null;
-    }
-  }
-
-  return {
-    runOnce,
-    wake: () => wakeUp?.(),
-    start() {
-      running ??= loop();
+  const loop = createWorkerLoop({
+    pass: runOnce,
+    pollMs,
+    // A paced post's slot is seconds away: sleep until the next action is due, at most pollMs.
+    nextDueInMs: async () => {
+      const due = await store.pushes.nextDue();
+      return due === null ? null : Date.parse(due) - now().getTime();
     },
-    stop() {
-      stopped ??= (async () => {
-        stopping = true;
-        stopSignal.abort();
-        wakeUp?.();
-        await running;
-      })();
-      return stopped;
-    },
-  };
+    ...(logger === undefined ? {} : { logger }),
+    what: 'push worker pass',
+  });
+  return { runOnce, ...loop };
 }

@@ -8,17 +8,16 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { Agent, request } from 'undici';
-import { describeError } from '../errors.ts';
 import { readHead } from '../providers/http/body.ts';
 import { guardedConnector } from '../providers/http/client.ts';
 import { createEgressGuard, egressRefusal, type EgressPolicy, type Resolve } from '../providers/http/egress.ts';
 import { networkReason, parseRetryAfter } from '../providers/http/retry.ts';
 import type { AttemptOutcome, ClaimedDelivery, Store, WebhookSecrets } from '../store/index.ts';
 import { eventBody } from './catalog.ts';
+import { createWorkerLoop } from './loop.ts';
 
 /** Waits before attempt 2, 3, ...: about three days in all (Standard Webhooks' suggested schedule, stretched). */
 export const RETRY_SCHEDULE_MS = [5_000, 5 * 60_000, 30 * 60_000, 2 * 3600_000, 5 * 3600_000, 10 * 3600_000, 14 * 3600_000, 20 * 3600_000, 24 * 3600_000];
@@ -156,12 +155,6 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
     return claimed.length;
   }
 
-  let running: Promise<void> | null = null;
-  let stopped: Promise<void> | null = null;
-  let stopping = false;
-  let wakeUp: (() => void) | null = null;
-  const stopSignal = new AbortController();
-
   const timeEventsEveryMs = opts.timeEventsEveryMs ?? 60_000;
   let lastTimePass = Number.NEGATIVE_INFINITY;
   /** The scheduled pass of time-driven events, at most every timeEventsEveryMs (once at start). */
@@ -173,40 +166,15 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
     if (told.expiring + told.expired > 0) logger?.info(told, 'time-driven certificate events recorded');
   }
 
-  async function loop(): Promise<void> {
-    while (!stopping) {
-      let worked = 0;
-      try {
-        await timePass();
-        worked = await runOnce();
-      } catch (err) {
-        logger?.warn({ err: describeError(err) }, 'webhook worker pass failed; trying again');
-      }
-      if (worked > 0 || stopping) continue;
-      await new Promise<void>((resolve) => {
-        wakeUp = resolve;
-        delay(pollMs, undefined, { signal: stopSignal.signal }).then(resolve, resolve);
-      });
-      wakeUp = null;
-    }
-  }
-
-  return {
-    runOnce,
-    wake: () => wakeUp?.(),
-    start() {
-      running ??= loop();
+  const loop = createWorkerLoop({
+    pass: async () => {
+      await timePass();
+      return runOnce();
     },
-    stop() {
-      // Idempotent: the hub and a test may both stop it.
-      stopped ??= (async () => {
-        stopping = true;
-        stopSignal.abort();
-        wakeUp?.();
-        await running;
-        await agent.close();
-      })();
-      return stopped;
-    },
-  };
+    pollMs,
+    ...(logger === undefined ? {} : { logger }),
+    what: 'webhook worker pass',
+    onStopped: () => agent.close(),
+  });
+  return { runOnce, ...loop };
 }

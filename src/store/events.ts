@@ -19,14 +19,15 @@ export function subscribes(eventTypesJson: string, type: string): boolean {
   return types.length === 0 || types.includes(type);
 }
 
-export function newDelivery(ctx: StoreContext, tenantId: string, endpointId: string, eventId: string, now: string, key?: string): OutboxTable {
+/** A new outbox row of `kind`, due now: every outbound action starts as one. */
+export function newOutboxRow(
+  ctx: StoreContext,
+  row: { tenant_id: string; kind: string; target_id: string; subject_id: string; idempotency_key: string },
+  now: string,
+): OutboxTable {
   return {
     id: ctx.newId(),
-    tenant_id: tenantId,
-    kind: WEBHOOK_KIND,
-    target_id: endpointId,
-    subject_id: eventId,
-    idempotency_key: key ?? `webhook:${eventId}:${endpointId}`,
+    ...row,
     status: 'pending',
     attempts: 0,
     next_attempt_at: now,
@@ -40,6 +41,14 @@ export function newDelivery(ctx: StoreContext, tenantId: string, endpointId: str
     created_at: now,
     finished_at: null,
   };
+}
+
+export function newDelivery(ctx: StoreContext, tenantId: string, endpointId: string, eventId: string, now: string, key?: string): OutboxTable {
+  return newOutboxRow(
+    ctx,
+    { tenant_id: tenantId, kind: WEBHOOK_KIND, target_id: endpointId, subject_id: eventId, idempotency_key: key ?? `webhook:${eventId}:${endpointId}` },
+    now,
+  );
 }
 
 /**

@@ -13,7 +13,7 @@ import { calendarDate } from '../domain/validity.ts';
 import { AppError } from '../errors.ts';
 import type { NewEvent } from '../outbound/catalog.ts';
 import { chunk, isoNow, isUniqueViolation, ROWS_PER_STATEMENT, VALUES_PER_LIST, type StoreContext } from './context.ts';
-import { recordEvents } from './events.ts';
+import { newOutboxRow, recordEvents } from './events.ts';
 import type { Database, OutboxTable, PushesTable, PushRulesTable } from './schema.ts';
 
 type Trx = Transaction<Database>;
@@ -217,26 +217,7 @@ function toPush(row: PushesTable, action: OutboxState | null): Push {
 }
 
 function outboxRow(ctx: StoreContext, tenantId: string, push: Pick<PushesTable, 'id' | 'target_source_id'>, now: string): OutboxTable {
-  return {
-    id: ctx.newId(),
-    tenant_id: tenantId,
-    kind: PUSH_KIND,
-    target_id: push.target_source_id,
-    subject_id: push.id,
-    idempotency_key: `push:${push.id}`,
-    status: 'pending',
-    attempts: 0,
-    next_attempt_at: now,
-    claimed_by: null,
-    claimed_until: null,
-    last_attempt_at: null,
-    last_error: null,
-    last_status_code: null,
-    last_latency_ms: null,
-    last_response: null,
-    created_at: now,
-    finished_at: null,
-  };
+  return newOutboxRow(ctx, { tenant_id: tenantId, kind: PUSH_KIND, target_id: push.target_source_id, subject_id: push.id, idempotency_key: `push:${push.id}` }, now);
 }
 
 /** Due again now. A row being worked on stays claimed: its worker sees the new wish when it records its step. */

@@ -13,19 +13,9 @@ import { startWebhookReceiver, type WebhookReceiver } from '../../outbound/webho
 import { ALLOW_PRIVATE_EGRESS } from '../../providers/http/egress.ts';
 import { createStore, type Store } from '../../store/index.ts';
 import { createTestClock } from '../../test-clock.testkit.ts';
+import { callJson, until, type Json } from '../http-json.testkit.ts';
 
 const clock = createTestClock();
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
-
-async function until(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await done()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('push rules over HTTP (a hub that pushes)', () => {
   let store: Store;
@@ -54,15 +44,7 @@ describe('push rules over HTTP (a hub that pushes)', () => {
     await store?.close();
   });
 
-  const call = async (method: string, path: string, body?: unknown, auth = admin) => {
-    const res = await fetch(`${hub.url}${path}`, {
-      method,
-      headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text === '' ? null : JSON.parse(text)) as Json };
-  };
+  const call = (method: string, path: string, body?: unknown, auth = admin) => callJson(hub.url, method, path, auth, body);
 
   /** The FrontCore course with the fewest diplomas (a quick rule: Springest posts are paced at 28 a minute). */
   const smallestCourse = (): { external_id: string; certs: Certificate[] } => {

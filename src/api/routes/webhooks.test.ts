@@ -12,21 +12,9 @@ import { ALLOW_PRIVATE_EGRESS } from '../../providers/http/egress.ts';
 import { createStore, DEFAULT_TENANT_SLUG, type Store } from '../../store/index.ts';
 import { sampleCertificate } from '../../store/sample-certificate.testkit.ts';
 import { createTestClock } from '../../test-clock.testkit.ts';
+import { callJson, until } from '../http-json.testkit.ts';
 
 const clock = createTestClock();
-
-// The answers are read field by field, as a client would.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
-
-/** Waits (generously: a loaded machine is slow) until `done` holds; fails with `what` otherwise. */
-async function until(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await done()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('webhook endpoints over HTTP (a hub that delivers)', () => {
   let store: Store;
@@ -56,15 +44,7 @@ describe('webhook endpoints over HTTP (a hub that delivers)', () => {
     await store?.close();
   });
 
-  const call = async (hub: RunningHub, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${hub.url}${path}`, {
-      method,
-      headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text === '' ? null : JSON.parse(text)) as Json };
-  };
+  const call = (hub: RunningHub, method: string, path: string, body?: unknown) => callJson(hub.url, method, path, auth, body);
 
   it('refuses an endpoint on a loopback address by default, in every spelling, and accepts it with outbound.allow_private', async () => {
     const port = new URL(receiver.url).port;
