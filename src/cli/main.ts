@@ -12,6 +12,7 @@ import { registerDemoCommand } from './commands/demo.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerSecretKeyCommand } from './commands/secret-key.ts';
 import { registerWebhooksCommand } from './commands/webhooks.ts';
+import { registerPushesCommand } from './commands/pushes.ts';
 import { createProcessRuntime, type CliRuntime } from './runtime.ts';
 import { packageVersion } from '../version.ts';
 
@@ -46,6 +47,7 @@ function buildProgram(rt: CliRuntime): Command {
   registerMigrateCommand(program, rt);
   registerSecretKeyCommand(program, rt);
   registerWebhooksCommand(program, rt);
+  registerPushesCommand(program, rt);
   registerConfigCommand(program, rt);
   return program;
 }
