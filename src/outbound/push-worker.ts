@@ -18,7 +18,7 @@ import type { Certificate } from '../domain/certificate.ts';
 import { AppError, describeError, isAppError } from '../errors.ts';
 import { certificateFile } from '../files/certificate-file.ts';
 import type { SourceConnector, SourceSession } from '../providers/connector.ts';
-import type { PushCapability, PushContext, PushRequest } from '../providers/push.ts';
+import type { PushCapability, PushContext, PushLook, PushRequest } from '../providers/push.ts';
 import { findProvider as registryProvider } from '../providers/registry.ts';
 import type { AnyProvider } from '../providers/provider.ts';
 import type { ClaimedPush, PushStepResult, Store } from '../store/index.ts';
@@ -158,7 +158,10 @@ export function createPushWorker(opts: PushWorkerOptions): PushWorker {
 
     const inDoubt = push.attempt_started_at !== null && push.sent !== null;
     if (!cap.upsert && (inDoubt || (push.state === 'awaiting_verification' && push.sent !== null))) {
-      const look = await cap.look(ctx, target, push.sent!, { remote_id: push.remote_id, since: push.attempt_started_at ?? push.pushed_at });
+      // A look that fails (the platform down for a moment) cannot tell either: waited out like a hidden copy.
+      const look: PushLook = await cap
+        .look(ctx, target, push.sent!, { remote_id: push.remote_id, since: push.attempt_started_at ?? push.pushed_at })
+        .catch((err: unknown) => ({ kind: 'hidden' as const, reason: `could not look: ${describeError(err)}` }));
       if (look.kind === 'found') {
         const at = now().toISOString();
         return succeeded({ state: 'pushed', remote_id: look.remote_id, attempt_started_at: null, verified_at: at, pushed_at: push.pushed_at ?? at }, 'created', look.remote_id);
