@@ -127,4 +127,29 @@ describeEachDialect('push worker against a misbehaving platform', (h) => {
     expect(calls).toEqual({ create: 3, look: 0 });
     expect(await store.pushes.nextDue()).toBeNull();
   });
+
+  it('Springest cannot revoke: a revoked original leaves its copy (said so), and awarded again it is found, not posted twice', async () => {
+    const clock = createTestClock();
+    const store = await h.open();
+    let visible = false;
+    const { worker, calls, pushId } = await setup(store, clock, {
+      create: () => Promise.resolve({ remote_id: 'sp-3', visible: false }),
+      look: () => Promise.resolve(visible ? { kind: 'found', remote_id: 'sp-3' } : { kind: 'hidden', reason: 'not verified yet' }),
+    });
+    const tenantId = (await store.tenants.getTenantBySlug('default'))!.id;
+    const fc = (await store.sources.getSourceBySlug(tenantId, 'fc'))!;
+    await nextPass(store, worker, clock);
+    await nextPass(store, worker, clock);
+    expect((await store.pushes.getPush(tenantId, await pushId()))?.state).toBe('awaiting_verification');
+    await store.certificates.savePage(fc.id, [sampleCertificate(1, { status: 'revoked' })], null, { now: clock.now(), resolvePeople: createPersonResolver() });
+    await worker.runOnce();
+    const left = (await store.pushes.getPush(tenantId, await pushId()))!;
+    expect(left).toMatchObject({ desired: 'revoked', state: 'cancelled', remote_id: 'sp-3' });
+    expect(left.last_error).toMatch(/Springest has no way to revoke .* remove sp-3 there by hand/);
+    visible = true;
+    await store.certificates.savePage(fc.id, [sampleCertificate(1)], null, { now: clock.now(), resolvePeople: createPersonResolver() });
+    await worker.runOnce();
+    expect(await store.pushes.getPush(tenantId, await pushId())).toMatchObject({ desired: 'present', state: 'pushed', remote_id: 'sp-3', last_error: null });
+    expect(calls.create).toBe(1);
+  });
 });

@@ -132,7 +132,13 @@ export function createPushWorker(opts: PushWorkerOptions): PushWorker {
       if (cap.setStatus === undefined) {
         return {
           acted_on,
-          push: { remote_id: remoteId, attempt_started_at: null, last_error: `${session.provider.title} has no way to revoke or delete a certificate through its API: remove ${remoteId} there by hand` },
+          push: {
+            // Verified copies stay pushed; one not visible yet is not looked for any more.
+            state: push.state === 'pushed' ? 'pushed' : 'cancelled',
+            remote_id: remoteId,
+            attempt_started_at: null,
+            last_error: `${session.provider.title} has no way to revoke or delete a certificate through its API: remove ${remoteId} there by hand`,
+          },
           outbox: { kind: 'succeeded' },
         };
       }
@@ -156,11 +162,13 @@ export function createPushWorker(opts: PushWorkerOptions): PushWorker {
       return succeeded({ state: 'pushed', pushed_at: now().toISOString() }, 'awarded', push.remote_id);
     }
 
+    // A create in doubt, or a copy the target already has (awaiting verification, or left there when the original
+    // was revoked and now wanted again): looked for, never posted a second time.
     const inDoubt = push.attempt_started_at !== null && push.sent !== null;
-    if (!cap.upsert && (inDoubt || (push.state === 'awaiting_verification' && push.sent !== null))) {
+    if (!cap.upsert && push.sent !== null && (inDoubt || push.remote_id !== null)) {
       // A look that fails (the platform down for a moment) cannot tell either: waited out like a hidden copy.
       const look: PushLook = await cap
-        .look(ctx, target, push.sent!, { remote_id: push.remote_id, since: push.attempt_started_at ?? push.pushed_at })
+        .look(ctx, target, push.sent, { remote_id: push.remote_id, since: push.attempt_started_at ?? push.pushed_at })
         .catch((err: unknown) => ({ kind: 'hidden' as const, reason: `could not look: ${describeError(err)}` }));
       if (look.kind === 'found') {
         const at = now().toISOString();
