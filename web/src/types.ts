@@ -24,3 +24,18 @@ export type {
 import type { DeliveryStatus } from '../../src/api/webhook-view.ts';
 
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivering', 'succeeded', 'failed', 'cancelled'];
+
+/**
+ * Push rules and pushes as the API answers them: the types of src/api/push-view.ts's schemas (that file names no
+ * types of its own, so they are taken here from its schemas).
+ */
+import type { z } from 'zod';
+import type { pushRuleSchema, pushSchema } from '../../src/api/push-view.ts';
+
+export type PushRuleView = z.output<typeof pushRuleSchema>;
+export type PushView = z.output<typeof pushSchema>;
+export type PushState = PushView['state'];
+
+// Keyed by state so a state the API adds and the UI lacks fails the typecheck.
+const PUSH_STATE_SET: Record<PushState, true> = { queued: true, pushing: true, awaiting_verification: true, pushed: true, revoked: true, failed: true, cancelled: true };
+export const PUSH_STATES = Object.keys(PUSH_STATE_SET) as PushState[];

@@ -49,16 +49,23 @@ const TONE: Record<string, string> = {
   compliant: 'good',
   succeeded: 'good',
   awarded: 'good',
+  pushed: 'good',
+  active: 'good',
   expiring: 'warn',
   running: 'info',
   pending: 'info',
   delivering: 'info',
+  queued: 'info',
+  pushing: 'info',
+  awaiting_verification: 'info',
   not_yet_valid: 'info',
   expired: 'bad',
   failed: 'bad',
   revoked: 'bad',
   missing: 'bad',
   deleted: 'muted',
+  cancelled: 'muted',
+  paused: 'muted',
 };
 
 export function Badge(props: { value: string; label?: string }) {
