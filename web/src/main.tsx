@@ -11,6 +11,8 @@ import { Suggestions } from './pages/suggestions.tsx';
 import { Keys } from './pages/keys.tsx';
 import { Sources } from './pages/sources.tsx';
 import { Webhooks } from './pages/webhooks.tsx';
+import { PushRules, PushRulePage } from './pages/push-rules.tsx';
+import { CertificatePage } from './pages/certificate.tsx';
 import { SignIn } from './pages/sign-in.tsx';
 import './styles.css';
 
@@ -28,6 +30,7 @@ const NAV: Array<{ to: string; label: string; admin?: boolean }> = [
   { to: '/suggestions', label: 'Suggested matches' },
   { to: '/sources', label: 'Sources' },
   { to: '/webhooks', label: 'Webhooks', admin: true },
+  { to: '/push-rules', label: 'Push rules' },
   { to: '/keys', label: 'API keys', admin: true },
 ];
 
@@ -46,6 +49,9 @@ function Routes(props: { me: Me }) {
   if (path === '/suggestions') return <Suggestions admin={admin} />;
   if (path === '/sources') return <Sources admin={admin} />;
   if (path === '/webhooks') return <Webhooks admin={admin} />;
+  if (path === '/push-rules') return <PushRules admin={admin} />;
+  if ((p = match('/push-rules/:id', path))) return <PushRulePage id={p.id!} admin={admin} />;
+  if ((p = match('/certificates/:id', path))) return <CertificatePage id={p.id!} admin={admin} />;
   if (path === '/keys') return <Keys admin={admin} />;
   return (
     <section>
