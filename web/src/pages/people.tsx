@@ -2,8 +2,9 @@ import { useEffect, useState } from 'react';
 import { api, download } from '../api.ts';
 import { formatDay, formatInstant } from '../format.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
-import type { Certificate } from '../types.ts';
+import type { Certificate, PushRuleView } from '../types.ts';
 import { Badge, Empty, ErrorNote, Loading, Notice, Page, useLoad } from '../ui.tsx';
+import { CertificatePushes } from './push-log.tsx';
 
 interface PersonSummary {
   id: string;
@@ -118,7 +119,7 @@ function History(props: { id: string }) {
   );
 }
 
-function CertificateRow(props: { cert: Certificate; onError: (e: unknown) => void; onDone: (t: string) => void }) {
+function CertificateRow(props: { cert: Certificate; admin: boolean; rules: readonly PushRuleView[]; onError: (e: unknown) => void; onDone: (t: string) => void }) {
   const c = props.cert;
   const [open, setOpen] = useState(false);
   const title = c.achievement.title ?? c.achievement.code ?? c.achievement.external_id;
@@ -161,12 +162,15 @@ function CertificateRow(props: { cert: Certificate; onError: (e: unknown) => voi
         </button>
       </div>
       {open ? <History id={c.id} /> : null}
+      <CertificatePushes certificateId={c.id} admin={props.admin} rules={props.rules} />
     </li>
   );
 }
 
 export function Person(props: { id: string; admin: boolean }) {
   const page = useLoad(() => api<PersonPage>(`/v1/people/${encodeURIComponent(props.id)}`), [props.id]);
+  // The rules name where each certificate's pushes went; a certificate's own pushes are asked per certificate.
+  const rules = useLoad(() => api<{ items: PushRuleView[] }>('/v1/push-rules'), []);
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   if (page.loading && page.data === null) return <Loading />;
@@ -225,7 +229,7 @@ export function Person(props: { id: string; admin: boolean }) {
       {sorted.length === 0 ? <Empty>No certificates.</Empty> : null}
       <ol className="timeline">
         {sorted.map((c) => (
-          <CertificateRow key={c.id} cert={c} onError={setError} onDone={setNotice} />
+          <CertificateRow key={c.id} cert={c} admin={props.admin} rules={rules.data?.items ?? []} onError={setError} onDone={setNotice} />
         ))}
       </ol>
       <h2>Identities</h2>
