@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, streamEvents, type HubEvent } from '../api.ts';
 import { formatInstant, plural } from '../format.ts';
 import { Link } from '../router.tsx';
-import { errorText, type SourceView, type WebhookEndpointView } from '../types.ts';
+import { errorText, type PushView, type SourceView, type WebhookEndpointView } from '../types.ts';
 import { Badge, Empty, ErrorNote, Loading, Notice, Page, RunWarnings, useLoad } from '../ui.tsx';
 
 interface Progress {
@@ -16,6 +16,8 @@ export function Overview(props: { admin: boolean }) {
   const sources = useLoad(() => api<{ items: SourceView[] }>('/v1/sources'), []);
   // GET /v1/webhooks is admin only: a read key would get a 403, so it does not ask.
   const webhooks = useLoad(() => (props.admin ? api<{ items: WebhookEndpointView[] }>('/v1/webhooks') : Promise.resolve(null)), [props.admin]);
+  // Any key may read pushes. Counted up to 1000: more is "1000+" (the overview only needs to say there are many).
+  const failedPushes = useLoad(() => api<{ items: PushView[]; next_cursor: string | null }>('/v1/pushes?state=failed&limit=1000'), []);
   const [progress, setProgress] = useState<Record<string, Progress>>({});
   const [notice, setNotice] = useState<string | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
@@ -67,7 +69,7 @@ export function Overview(props: { admin: boolean }) {
   return (
     <Page title="Overview">
       <Notice text={notice} />
-      <ErrorNote error={sources.error ?? actionError ?? webhooks.error} />
+      <ErrorNote error={sources.error ?? actionError ?? webhooks.error ?? failedPushes.error} />
       {failedEvents > 0 ? (
         <p className="overview-webhooks">
           <Badge value="failed" label={plural(failedEvents, 'webhook event')} /> did not reach{' '}
@@ -76,6 +78,16 @@ export function Overview(props: { admin: boolean }) {
         </p>
       ) : endpoints.length > 0 ? (
         <p className="overview-webhooks muted">Webhooks: no failed deliveries.</p>
+      ) : null}
+      {failedPushes.data !== null && failedPushes.data.items.length > 0 ? (
+        <p className="overview-webhooks">
+          <Badge
+            value="failed"
+            label={`${failedPushes.data.items.length.toLocaleString()}${failedPushes.data.next_cursor === null ? '' : '+'} failed push${failedPushes.data.items.length === 1 && failedPushes.data.next_cursor === null ? '' : 'es'}`}
+          />{' '}
+          did not reach {failedPushes.data.items.length === 1 && failedPushes.data.next_cursor === null ? 'its target' : 'their targets'}.{' '}
+          <Link to="/push-rules">Review and retry on the Push rules page</Link>.
+        </p>
       ) : null}
       {sources.loading && sources.data === null ? <Loading /> : null}
       {sources.data !== null && list.length === 0 ? (
