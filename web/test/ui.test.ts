@@ -328,12 +328,179 @@ describe.skipIf(!hasBrowser)('the web UI in a browser', () => {
     }
   }, 120_000);
 
+  it('pushes through rules made in the form: Springest copies pushed, a rule edited, paused and resumed, an Open edX push failing with its reason and retried', async () => {
+    // The demo runs on the machine's clock, like the rest of this file; nothing asserted depends on the day (retries
+    // are told apart by the push's updated_at, compared with its own earlier value).
+    await allSynced();
+    const simulator = (provider: string) => demo.sandbox.simulators.find((s) => s.provider === provider)!.url;
+    const sim = async <T,>(provider: string, path: string): Promise<T> => (await (await fetch(`${simulator(provider)}/__sim${path}`)).json()) as T;
+    const certification = (await sim<Array<{ id: number; verified: boolean; requires_valid_until: boolean }>>('springest', '/certifications')).find(
+      (c) => c.verified && !c.requires_valid_until,
+    )!;
+    const program = (await sim<{ programs: Array<{ uuid: string }> }>('openedx', '/catalog')).programs[0]!.uuid;
+
+    // Small FrontCore courses (Springest posts are paced about 2 s apart): 1–3 certificates, all current, each with a
+    // PDF and a person; every one is pushed. For Open edX, one whose people have no linked Open edX identity.
+    type Cert = { id: string; person_id: string | null; status: string; validity: string; file: { available: boolean }; achievement: { code: string | null } };
+    const { items: certs } = await api<{ items: Cert[] }>('/v1/certificates?source=frontcore-main&limit=1000');
+    const byCode = new Map<string, Cert[]>();
+    for (const c of certs) if (c.achievement.code !== null) byCode.set(c.achievement.code, [...(byCode.get(c.achievement.code) ?? []), c]);
+    const small = [...byCode]
+      .filter(([, list]) => list.length <= 3 && list.every((c) => c.status === 'awarded' && (c.validity === 'valid' || c.validity === 'expiring') && c.file.available && c.person_id !== null))
+      .map(([code, list]) => ({ code, certs: list }));
+    const hasOpenedx = async (personId: string) =>
+      (await api<{ identities: Array<{ kind: string; source: string | null }> }>(`/v1/people/${personId}`)).identities.some((i) => i.kind === 'provider_user' && i.source === 'openedx');
+    let toOpenedx: (typeof small)[number] | undefined;
+    for (const course of small) {
+      if (!(await Promise.all(course.certs.map((c) => hasOpenedx(c.person_id!)))).some(Boolean)) {
+        toOpenedx = course;
+        break;
+      }
+    }
+    const toSpringest = small.find((c) => c !== toOpenedx)!;
+    expect(toOpenedx).toBeDefined();
+    expect(toSpringest).toBeDefined();
+
+    const page = await open('/push-rules');
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('heading', { name: 'Push rules', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Add a push rule' }).click();
+    let form = page.getByRole('form', { name: 'New push rule' });
+    const springestRule = `${toSpringest.code} to Springest`;
+    await form.getByLabel('Name', { exact: true }).fill(springestRule);
+    await form.getByLabel('Those for one achievement').check();
+    await form.getByLabel('Achievement of source').selectOption('frontcore-main');
+    await form.getByLabel(/^Push to/).selectOption('springest-nl');
+    await form.getByLabel('Springest certification id').fill(String(certification.id));
+    expect(await form.getByLabel(/^Days Springest may take/).inputValue()).toBe('30');
+    // No code and no id: the API refuses the rule, and its reason is shown by the form.
+    await form.getByRole('button', { name: 'Create push rule' }).click();
+    await form.getByRole('alert').waitFor();
+    expect(await form.getByRole('alert').textContent()).toMatch(/external_id or code/);
+    await screenshot(page, 'push-rule-form-refused');
+    await form.getByLabel('Achievement code').fill(toSpringest.code);
+    await form.getByRole('button', { name: 'Create push rule' }).click();
+    await page.getByText(`Created the push rule ${springestRule}`).waitFor();
+
+    const rule = page.getByRole('region', { name: springestRule });
+    await rule.getByText(`springest-nl (springest) as certification ${certification.id}`).waitFor();
+    const n = toSpringest.certs.length;
+    await rule.getByText(`${n} pushed`, { exact: true }).waitFor({ timeout: 60_000 });
+    await screenshot(page, 'push-rules-springest');
+
+    await rule.getByRole('link', { name: `Push log of ${springestRule}` }).click();
+    await page.getByRole('heading', { name: springestRule, level: 1 }).waitFor();
+    const log = page.getByRole('table', { name: `Pushes of ${springestRule}` });
+    await expect.poll(() => log.getByRole('row').filter({ hasText: 'pushed' }).count(), { timeout: 30_000 }).toBe(n);
+    const ruleId = page.url().split('/').at(-1)!;
+    const pushed = (await api<{ items: Array<{ certificate_id: string; remote_id: string | null; state: string }> }>(`/v1/pushes?rule_id=${ruleId}`)).items;
+    expect(pushed.map((p) => p.certificate_id).sort()).toEqual(toSpringest.certs.map((c) => c.id).sort());
+    // Each copy is at Springest under the id the log shows.
+    const posted = new Set((await sim<Array<{ id: number }>>('springest', '/posted')).map((p) => String(p.id)));
+    for (const p of pushed) {
+      expect(p.remote_id).not.toBeNull();
+      expect(posted.has(p.remote_id!)).toBe(true);
+      await log.getByRole('cell', { name: p.remote_id!, exact: true }).waitFor();
+    }
+    await screenshot(page, 'push-log-springest');
+
+    // Edited (renamed), paused and resumed from its page.
+    const renamed = `${springestRule} (renamed)`;
+    await page.getByRole('button', { name: `Edit ${springestRule}` }).click();
+    form = page.getByRole('form', { name: `Edit push rule ${springestRule}` });
+    expect(await form.getByLabel('Achievement code').inputValue()).toBe(toSpringest.code);
+    await form.getByLabel('Name', { exact: true }).fill(renamed);
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: renamed, level: 1 }).waitFor();
+    await page.getByRole('button', { name: `Pause ${renamed}` }).click();
+    await page.getByText(`Paused ${renamed}`).waitFor();
+    await page.getByText('paused', { exact: true }).waitFor();
+    expect((await api<{ paused: boolean; name: string }>(`/v1/push-rules/${ruleId}`))).toMatchObject({ paused: true, name: renamed });
+    await screenshot(page, 'push-rule-paused');
+    await page.getByRole('button', { name: `Resume ${renamed}` }).click();
+    await page.getByText('active', { exact: true }).waitFor();
+    expect((await api<{ paused: boolean }>(`/v1/push-rules/${ruleId}`)).paused).toBe(false);
+
+    // From the log to the certificate, and on to its person, whose page shows the push.
+    const first = pushed[0]!;
+    await log.getByRole('link', { name: `Certificate ${first.certificate_id}` }).click();
+    await page.getByRole('heading', { name: 'Pushes' }).waitFor();
+    const certPushes = page.getByRole('list', { name: `Pushes of certificate ${first.certificate_id}` });
+    await certPushes.getByText(`remote id ${first.remote_id}`).waitFor();
+    const personId = toSpringest.certs.find((c) => c.id === first.certificate_id)!.person_id!;
+    await page.getByRole('link', { name: (await api<{ display_name: string }>(`/v1/people/${personId}`)).display_name }).click();
+    await page.getByRole('heading', { name: 'Certificates' }).waitFor();
+    await certPushes.getByText('pushed', { exact: true }).waitFor();
+    await certPushes.getByText(`remote id ${first.remote_id}`).waitFor();
+
+    // To Open edX: nobody of this course has an Open edX username, so each push fails and says why.
+    await page.getByRole('link', { name: 'Push rules' }).click();
+    await page.getByRole('button', { name: 'Add a push rule' }).click();
+    form = page.getByRole('form', { name: 'New push rule' });
+    const openedxRule = `${toOpenedx!.code} to Open edX`;
+    await form.getByLabel('Name', { exact: true }).fill(openedxRule);
+    await form.getByLabel('Those for one achievement').check();
+    await form.getByLabel('Achievement of source').selectOption('frontcore-main');
+    await form.getByLabel('Achievement code').fill(toOpenedx!.code);
+    await form.getByLabel('frontcore-main').check();
+    await form.getByLabel(/^Push to/).selectOption('openedx');
+    await form.getByLabel('Program uuid').fill(program);
+    await form.getByRole('button', { name: 'Create push rule' }).click();
+    const oeRule = page.getByRole('region', { name: openedxRule });
+    await oeRule.getByText(`program ${program}`).waitFor();
+    const m = toOpenedx!.certs.length;
+    await oeRule.getByRole('link', { name: `${m} failed pushes of ${openedxRule}` }).click();
+    await page.getByRole('heading', { name: openedxRule, level: 1 }).waitFor();
+    const oeLog = page.getByRole('table', { name: `Pushes of ${openedxRule}` });
+    await expect.poll(() => oeLog.getByRole('row').filter({ hasText: 'no Open edX username' }).count(), { timeout: 30_000 }).toBe(m);
+    await screenshot(page, 'push-log-openedx-failed');
+
+    const failedCert = toOpenedx!.certs[0]!;
+    const pushOf = async () =>
+      (await api<{ items: Array<{ id: string; state: string; updated_at: string; last_error: string | null }> }>(`/v1/pushes?certificate_id=${failedCert.id}`)).items[0]!;
+    const before = await pushOf();
+    expect(before.state).toBe('failed');
+    const retryButton = oeLog.getByRole('button', { name: `Retry the push of certificate ${failedCert.id}` });
+    await retryButton.click();
+    await page.getByText(`The push of certificate ${failedCert.id} is tried again.`).waitFor();
+    // Tried again (still no username, so it fails again with the same reason); the failed-only log shows it back.
+    await expect.poll(async () => { const p = await pushOf(); return p.state === 'failed' && p.updated_at > before.updated_at; }, { timeout: 30_000 }).toBe(true);
+    await retryButton.waitFor({ timeout: 30_000 });
+    expect(await oeLog.getByRole('row').filter({ hasText: failedCert.id }).textContent()).toContain('no Open edX username');
+
+    // The person's page shows the failed push with its reason and retries it.
+    await page.goto(`${demo.hub.url}/people/${failedCert.person_id}`);
+    const failedPushes = page.getByRole('list', { name: `Pushes of certificate ${failedCert.id}` });
+    await failedPushes.getByText(/no Open edX username/).waitFor();
+    const retried = await pushOf();
+    await failedPushes.getByRole('button', { name: `Retry the push of certificate ${failedCert.id} to program:${program}` }).click();
+    await page.getByText(`The push of certificate ${failedCert.id} is tried again.`).waitFor();
+    await expect.poll(async () => { const p = await pushOf(); return p.state === 'failed' && p.updated_at > retried.updated_at; }, { timeout: 30_000 }).toBe(true);
+    await failedPushes.getByRole('button', { name: /^Retry/ }).waitFor({ timeout: 30_000 });
+    await screenshot(page, 'person-push-failed');
+
+    // The overview counts failed pushes and points to the push rules.
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByText(`${m} failed push${m === 1 ? '' : 'es'}`, { exact: true }).waitFor();
+    await screenshot(page, 'overview-push-failed');
+    await page.getByRole('link', { name: 'Review and retry on the Push rules page' }).click();
+    await page.getByRole('heading', { name: 'Push rules', level: 1 }).waitFor();
+
+    // Deleted (after a confirm): gone from the list; the Springest rule stays.
+    await page.getByRole('region', { name: openedxRule }).getByRole('button', { name: `Delete ${openedxRule}` }).click();
+    await page.getByText(`Deleted the push rule ${openedxRule}.`).waitFor();
+    expect(await page.getByRole('region', { name: openedxRule }).count()).toBe(0);
+    expect(await page.getByRole('region', { name: renamed }).count()).toBe(1);
+  }, 180_000);
+
   it('has no serious or critical accessibility violations on any page, on a desktop and a phone', async () => {
     await allSynced();
     const person = (await api<{ items: Array<{ id: string }> }>('/v1/people?limit=1')).items[0]!;
     const requirement = (await api<{ items: Array<{ id: string }> }>('/v1/requirements')).items[0]!;
     const run = (await api<{ items: Array<{ id: string }> }>('/v1/sync-runs?limit=1')).items[0]!;
-    const pages = ['/', '/people', `/people/${person.id}`, '/requirements', `/requirements/${requirement.id}`, '/expiring', '/sync-runs', `/sync-runs/${run.id}`, '/suggestions', '/sources', '/webhooks', '/keys'];
+    const certificate = (await api<{ items: Array<{ id: string }> }>('/v1/certificates?limit=1')).items[0]!;
+    const rule = (await api<{ items: Array<{ id: string }> }>('/v1/push-rules')).items[0];
+    const pages = ['/', '/people', `/people/${person.id}`, '/requirements', `/requirements/${requirement.id}`, '/expiring', '/sync-runs', `/sync-runs/${run.id}`, '/suggestions', '/sources', '/webhooks', '/push-rules', ...(rule === undefined ? [] : [`/push-rules/${rule.id}`]), `/certificates/${certificate.id}`, '/keys'];
     const found: string[] = [];
     for (const width of [1280, 375]) {
       const { page } = await newPage(browser, { width });
