@@ -21,7 +21,7 @@ import type { SourceConnector, SourceSession } from '../providers/connector.ts';
 import type { PushCapability, PushContext, PushLook, PushRequest } from '../providers/push.ts';
 import { findProvider as registryProvider } from '../providers/registry.ts';
 import type { AnyProvider } from '../providers/provider.ts';
-import type { ClaimedPush, PushStepResult, Store } from '../store/index.ts';
+import type { ClaimedPush, PushStepResult, Source, Store } from '../store/index.ts';
 import { createWorkerLoop } from './loop.ts';
 import { nextAttemptDelay } from './webhook-worker.ts';
 
@@ -77,6 +77,17 @@ const refusalText = (err: unknown): string => {
   return text === '' ? describeError(err) : `${describeError(err)}: ${text}`;
 };
 
+/** A target source opened for one pass: its session, and what the provider's push keeps for the pass (memo). */
+interface OpenedTarget {
+  session: SourceSession;
+  memo: PushContext<unknown>['memo'];
+}
+
+interface Pass {
+  waiting: Map<string, number>;
+  open(source: Source): Promise<OpenedTarget>;
+}
+
 export function createPushWorker(opts: PushWorkerOptions): PushWorker {
   const { store, connector, logger } = opts;
   const now = opts.now ?? (() => new Date());
@@ -88,10 +99,11 @@ export function createPushWorker(opts: PushWorkerOptions): PushWorker {
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const later = (ms: number): string => new Date(now().getTime() + ms).toISOString();
 
-  async function step(c: ClaimedPush, session: SourceSession, cap: PushCapability<unknown>): Promise<PushStepResult | null> {
+  async function step(c: ClaimedPush, opened: OpenedTarget, cap: PushCapability<unknown>, waiting: Map<string, number>): Promise<PushStepResult | null> {
+    const { session } = opened;
     const { push, rule } = c;
     const acted_on = push.desired;
-    const ctx: PushContext<unknown> = { config: session.config, http: session.http, now };
+    const ctx: PushContext<unknown> = { config: session.config, http: session.http, now, memo: opened.memo };
     const target = rule === null ? null : (cap.targetSchema.parse(rule.target));
     const event = (type: 'push.succeeded' | 'push.failed', data: Record<string, unknown>) => ({
       type,
@@ -216,8 +228,14 @@ export function createPushWorker(opts: PushWorkerOptions): PushWorker {
     if (pacing !== undefined) {
       const key = `push:${createHash('sha256').update(pacing.key).digest('hex')}`;
       const slot = await store.pushes.takeSlot(key, pacing.intervalMs, { now: now() });
-      // Not this process's turn: due again when the slot is free, without counting as an attempt.
-      if (!slot.ok) return { acted_on, push: {}, outbox: { kind: 'retry', next_attempt_at: slot.at, counts: false, error: null } };
+      if (!slot.ok) {
+        // Not this one's turn: due again when its slot comes, without counting as an attempt. The pass's waiting
+        // posts for one key queue up one interval apart instead of all asking again at the next slot.
+        const queued = waiting.get(key) ?? 0;
+        waiting.set(key, queued + 1);
+        const at = new Date(Date.parse(slot.at) + queued * pacing.intervalMs).toISOString();
+        return { acted_on, push: {}, outbox: { kind: 'retry', next_attempt_at: at, counts: false, error: null } };
+      }
     }
     if (!(await store.pushes.beginCreate(c.outbox_id, owner, push.id, sent, { now: now() }))) return null;
     try {
@@ -286,16 +304,14 @@ export function createPushWorker(opts: PushWorkerOptions): PushWorker {
     return blob.bytes;
   }
 
-  async function handle(c: ClaimedPush): Promise<void> {
+  async function handle(c: ClaimedPush, pass: Pass): Promise<void> {
     let result: PushStepResult | null;
-    let session: SourceSession | null = null;
     try {
       const source = await store.sources.getSource(c.tenant_id, c.push.target_source_id);
       if (source === null) throw new AppError('not_found', `the target source ${c.push.target_source_id} is gone`);
       const cap = findProvider(source.provider)?.push;
       if (cap === undefined) throw new AppError('invalid_config', `${source.provider} takes no pushes in this build of certhub`);
-      session = await connector.open(source);
-      result = await step(c, session, cap as PushCapability<unknown>);
+      result = await step(c, await pass.open(source), cap as PushCapability<unknown>, pass.waiting);
     } catch (err) {
       const error = describeError(err);
       const permanent = isAppError(err) && (err.code === 'not_found' || err.code === 'invalid_config');
@@ -309,8 +325,6 @@ export function createPushWorker(opts: PushWorkerOptions): PushWorker {
               event: { type: 'push.failed', occurred_at: now().toISOString(), data: { push_id: c.push.id, certificate_id: c.push.certificate_id, rule_id: c.push.rule_id, target_source_id: c.push.target_source_id, target: c.push.target_key, error } },
             }
           : { acted_on: c.push.desired, push: { last_error: error }, outbox: { kind: 'retry', next_attempt_at: later(wait), error } };
-    } finally {
-      await session?.close();
     }
     if (result === null) return;
     const kept = await store.pushes.finishStep(c.outbox_id, owner, result, { now: now() });
@@ -323,7 +337,32 @@ export function createPushWorker(opts: PushWorkerOptions): PushWorker {
 
   async function runOnce(): Promise<number> {
     const claimed = await store.pushes.claimDue(owner, { now: now(), limit: batch, leaseMs });
-    await Promise.all(claimed.map((c) => handle(c)));
+    // One session per target source for the pass (an Open edX token serves every push of the batch), and per paced
+    // key how many of the pass's posts found the slot taken (each then waits one interval more).
+    const sessions = new Map<string, Promise<OpenedTarget>>();
+    const pass: Pass = {
+      waiting: new Map(),
+      open(source) {
+        let opened = sessions.get(source.id);
+        if (opened === undefined) {
+          const memo = new Map<string, unknown>();
+          opened = connector.open(source).then((session) => ({
+            session,
+            memo: <T>(key: string, make: () => T): T => {
+              if (!memo.has(key)) memo.set(key, make());
+              return memo.get(key) as T;
+            },
+          }));
+          sessions.set(source.id, opened);
+        }
+        return opened;
+      },
+    };
+    try {
+      await Promise.all(claimed.map((c) => handle(c, pass)));
+    } finally {
+      for (const opened of sessions.values()) await opened.then((o) => o.session.close()).catch(() => undefined);
+    }
     return claimed.length;
   }
 

@@ -13,6 +13,8 @@ export interface PushContext<Cfg> {
   http: ProviderHttpClient;
   signal?: AbortSignal;
   now: () => Date;
+  /** What the push keeps for the worker's pass over this source (one Open edX token for the batch): made once per key. */
+  memo: <T>(key: string, make: () => T) => T;
 }
 
 /** The certificate to push, as certhub stores it, and who it is for. */

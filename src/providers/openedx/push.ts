@@ -7,8 +7,8 @@
 import { z } from 'zod';
 import type { NormalizedCertificate } from '../../domain/certificate.ts';
 import { AppError } from '../../errors.ts';
-import type { PushCapability } from '../push.ts';
-import { createCredential, createOpenedxSession, lookupCredential, setCredentialStatus, type CreateCredentialInput } from './client.ts';
+import type { PushCapability, PushContext } from '../push.ts';
+import { createCredential, createOpenedxSession, lookupCredential, setCredentialStatus, type CreateCredentialInput, type OpenedxSession } from './client.ts';
 import type { OpenedxConfig } from './schema.ts';
 
 export const openedxPushTarget = z
@@ -27,6 +27,11 @@ const CLOCK_SLACK_MS = 10 * 60_000;
 interface Sent {
   username: string;
   credential: CreateCredentialInput['credential'];
+}
+
+/** One OpenedxSession (so one token) for every push of the worker's pass over this source. */
+function sessionOf(ctx: PushContext<OpenedxConfig>): OpenedxSession {
+  return ctx.memo('openedx-session', () => createOpenedxSession(ctx.http, ctx.config, ctx.now));
 }
 
 export const openedxPush: PushCapability<OpenedxConfig, OpenedxPushTarget> = {
@@ -49,7 +54,7 @@ export const openedxPush: PushCapability<OpenedxConfig, OpenedxPushTarget> = {
 
   async create(ctx, _target, sentValue) {
     const sent = sentValue as unknown as Sent;
-    const session = createOpenedxSession(ctx.http, ctx.config, ctx.now);
+    const session = sessionOf(ctx);
     const sentAt = ctx.now().getTime();
     const created = await createCredential(session, { username: sent.username, credential: sent.credential, status: 'awarded' }, ctx.signal);
     // The upsert found a credential the learner had long before this push (awarded by Open edX itself, or revoked
@@ -61,14 +66,14 @@ export const openedxPush: PushCapability<OpenedxConfig, OpenedxPushTarget> = {
 
   async look(ctx, _target, _sent, known) {
     if (known.remote_id === null) return { kind: 'absent' };
-    const session = createOpenedxSession(ctx.http, ctx.config, ctx.now);
+    const session = sessionOf(ctx);
     const found = await lookupCredential(session, known.remote_id, ctx.signal);
     if (found.kind === 'found') return { kind: 'found', remote_id: found.credential.uuid };
     return found.kind === 'gone' ? { kind: 'absent' } : { kind: 'hidden', reason: found.reason };
   },
 
   async setStatus(ctx, remoteId, status) {
-    const session = createOpenedxSession(ctx.http, ctx.config, ctx.now);
+    const session = sessionOf(ctx);
     await setCredentialStatus(session, remoteId, status, ctx.signal);
   },
 
