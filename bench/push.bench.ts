@@ -287,7 +287,7 @@ async function main(): Promise<void> {
   await benchSpringest(failures);
 
   console.log(
-    `\nopen edx: ${OPENEDX} pushes of a program credential (POST /api/v2/credentials/, an upsert), staff client, throttle off, source rate_limit ${FAST.requests}/s (every request: token and create)`,
+    `\nopen edx: ${OPENEDX} pushes of a program credential (POST /api/v2/credentials/, an upsert), staff client, throttle off, source rate_limit ${FAST.requests}/s (the limit counts token and create requests alike; one token per batch)`,
   );
   const dir = mkdtempSync(join(tmpdir(), 'certhub-bench-push-oe-'));
   try {
