@@ -215,15 +215,6 @@ export function createPushWorker(opts: PushWorkerOptions): PushWorker {
       if (isAppError(err) && (err.code === 'invalid_request' || err.code === 'not_found')) return failed(err.message);
       throw err;
     }
-    if (cap.needsFile === true) {
-      // Read before the create is marked as sent: a PDF that cannot be had means nothing was posted.
-      try {
-        await req.file();
-      } catch (err) {
-        if (isAppError(err) && (err.code === 'invalid_request' || err.code === 'not_found')) return failed(err.message);
-        return retry(err);
-      }
-    }
     const pacing = cap.pacing?.(session.config);
     if (pacing !== undefined) {
       const key = `push:${createHash('sha256').update(pacing.key).digest('hex')}`;
@@ -235,6 +226,16 @@ export function createPushWorker(opts: PushWorkerOptions): PushWorker {
         waiting.set(key, queued + 1);
         const at = new Date(Date.parse(slot.at) + queued * pacing.intervalMs).toISOString();
         return { acted_on, push: {}, outbox: { kind: 'retry', next_attempt_at: at, counts: false, error: null } };
+      }
+    }
+    if (cap.needsFile === true) {
+      // Read once the slot is ours (a post waiting for its turn reads nothing), and before the create is marked as
+      // sent: a PDF that cannot be had means nothing was posted.
+      try {
+        await req.file();
+      } catch (err) {
+        if (isAppError(err) && (err.code === 'invalid_request' || err.code === 'not_found')) return failed(err.message);
+        return retry(err);
       }
     }
     if (!(await store.pushes.beginCreate(c.outbox_id, owner, push.id, sent, { now: now() }))) return null;

@@ -43,6 +43,17 @@ export function newOutboxRow(
   };
 }
 
+/** The earliest next_attempt_at of a pending outbox row of `kind` (what its worker sleeps until), or null. */
+export async function nextDueOf(ctx: StoreContext, kind: string): Promise<string | null> {
+  const row = await ctx.db
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+    .where('kind', '=', kind)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return (row?.at as string | null | undefined) ?? null;
+}
+
 export function newDelivery(ctx: StoreContext, tenantId: string, endpointId: string, eventId: string, now: string, key?: string): OutboxTable {
   return newOutboxRow(
     ctx,

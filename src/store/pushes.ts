@@ -13,7 +13,7 @@ import { calendarDate } from '../domain/validity.ts';
 import { AppError } from '../errors.ts';
 import type { NewEvent } from '../outbound/catalog.ts';
 import { chunk, isoNow, isUniqueViolation, ROWS_PER_STATEMENT, VALUES_PER_LIST, type StoreContext } from './context.ts';
-import { newOutboxRow, recordEvents } from './events.ts';
+import { newOutboxRow, nextDueOf, recordEvents } from './events.ts';
 import type { Database, OutboxTable, PushesTable, PushRulesTable } from './schema.ts';
 
 type Trx = Transaction<Database>;
@@ -284,6 +284,8 @@ export async function planPushes(ctx: StoreContext, trx: Trx, tenantId: string, 
   }
 
   const inserts: PushesTable[] = [];
+  // Keys of the pushes inserted below (two rules with one target plan one push).
+  const planned = new Set<string>();
   const changed = new Map<string, 'present' | 'revoked'>();
   const covered = new Set<string>();
   for (const cand of candidates) {
@@ -301,7 +303,8 @@ export async function planPushes(ctx: StoreContext, trx: Trx, tenantId: string, 
       if (found === undefined) {
         // A certificate that has already ended satisfies nothing: it is not pushed (one pushed before stays).
         const ended = cand.valid_until !== null && cand.valid_until < calendarDate(new Date(now));
-        if (wanted !== 'present' || ended || inserts.some((i) => `${i.certificate_id}|${i.target_source_id}|${i.target_key}` === key)) continue;
+        if (wanted !== 'present' || ended || planned.has(key)) continue;
+        planned.add(key);
         inserts.push({
           id: ctx.newId(),
           tenant_id: tenantId,
@@ -796,14 +799,6 @@ export function createPushRepository(ctx: StoreContext): PushRepository {
       });
     },
 
-    async nextDue() {
-      const row = await db
-        .selectFrom('outbox')
-        .select((eb) => eb.fn.min('next_attempt_at').as('at'))
-        .where('kind', '=', PUSH_KIND)
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
-      return (row?.at as string | null | undefined) ?? null;
-    },
+    nextDue: () => nextDueOf(ctx, PUSH_KIND),
   };
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors.ts';
 import type { EventType } from '../outbound/catalog.ts';
 import { isoNow, type StoreContext } from './context.ts';
-import { newDelivery, WEBHOOK_KIND } from './events.ts';
+import { newDelivery, nextDueOf, WEBHOOK_KIND } from './events.ts';
 import type { OutboxTable, WebhookEndpointsTable } from './schema.ts';
 import { webhookSecretsPlace } from './secret-places.ts';
 
@@ -490,15 +490,7 @@ export function createWebhookRepository(ctx: StoreContext): WebhookRepository {
       });
     },
 
-    async nextDue() {
-      const row = await db
-        .selectFrom('outbox')
-        .select((eb) => eb.fn.min('next_attempt_at').as('at'))
-        .where('kind', '=', WEBHOOK_KIND)
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
-      return (row?.at as string | null | undefined) ?? null;
-    },
+    nextDue: () => nextDueOf(ctx, WEBHOOK_KIND),
   };
   return repo;
 }
